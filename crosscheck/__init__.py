@@ -1,0 +1,1 @@
+"""Proves every manual piece equal to its torch twin, and the ``handgrad`` command line."""

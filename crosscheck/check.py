@@ -1,0 +1,105 @@
+"""``handgrad check``: run every registry entry and print the table of measured errors."""
+import fnmatch
+import json
+
+import torch
+from tqdm import tqdm
+
+from crosscheck.harness import devices
+from torch_ref.errors import HandgradError
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+COLUMNS = ("case", "dtype", "device", "out abs", "out rel", "grad abs", "grad rel",
+           "gradcheck", "result")
+
+
+def select(registry, only):
+    if not only:
+        return list(registry)
+    pattern = only if any(c in only for c in "*?[") else f"*{only}*"
+    chosen = [e for e in registry if fnmatch.fnmatch(e.name, pattern)
+              or fnmatch.fnmatch(e.group, pattern)]
+    if not chosen:
+        raise HandgradError(f"--only {only!r} matches no case; `handgrad check --list` lists them")
+    return chosen
+
+
+def plan(entries, dtypes, devs):
+    """(entry, dtype, device, wrong name or None) for every row, negative controls included."""
+    for e in entries:
+        for device in devs:
+            for dtype in (d for d in e.dtypes if d in dtypes):
+                yield e, dtype, device, None
+            if torch.float64 in dtypes and torch.float64 in e.dtypes:
+                for name in e.wrong:
+                    yield e, torch.float64, device, name
+
+
+def run_row(entry, dtype, device, wrong_name):
+    impl = entry.wrong[wrong_name] if wrong_name else None
+    m = entry.run(dtype, device, impl)
+    out, grad = m.errors.get("out", [None, None]), m.errors.get("grad", [None, None])
+    if wrong_name:
+        result = "REJECTED" if not m.ok else "ACCEPTED"
+    else:
+        result = "PASS" if m.ok else "FAIL"
+    return {
+        "case": entry.name if not wrong_name else f"{entry.name} ! {wrong_name}",
+        "group": entry.group, "section": entry.section, "negative_control": bool(wrong_name),
+        "dtype": str(dtype).removeprefix("torch."), "device": device,
+        "out_abs": out[0], "out_rel": out[1], "grad_abs": grad[0], "grad_rel": grad[1],
+        "gradcheck": m.gradcheck, "result": result,
+        "passed": (not m.ok) if wrong_name else m.ok,
+        "detail": "; ".join(m.failures[:2] + m.notes[:1]),
+    }
+
+
+def _fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "pass" if v else "FAIL"
+    return f"{v:.1e}" if isinstance(v, float) else str(v)
+
+
+def print_table(rows):
+    cells = [[_fmt(r[k]) for k in ("case", "dtype", "device", "out_abs", "out_rel",
+                                   "grad_abs", "grad_rel", "gradcheck", "result")]
+             for r in rows]
+    widths = [max(len(c[i]) for c in cells + [list(COLUMNS)]) for i in range(len(COLUMNS))]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    print(line.format(*COLUMNS))
+    for r, c in zip(rows, cells):
+        print(line.format(*c) + (f"   {r['detail']}" if not r["passed"] else ""))
+
+
+def summary(rows):
+    failed = [r for r in rows if not r["passed"]]
+    negatives = [r for r in rows if r["negative_control"]]
+    f64 = [r for r in rows if r["dtype"] == "float64" and not r["negative_control"]]
+    worst = {k: max((r[k] for r in f64 if r[k] is not None), default=0.0)
+             for k in ("out_rel", "grad_rel")}
+    return (f"{len(rows)} rows: {len(rows) - len(failed)} passed, {len(failed)} failed "
+            f"({len(negatives)} negative controls, "
+            f"{sum(r['result'] == 'REJECTED' for r in negatives)} rejected); "
+            f"float64 max rel error: out {worst['out_rel']:.1e}, grad {worst['grad_rel']:.1e}")
+
+
+def main(args, registry):
+    if args.list:
+        for e in registry:
+            print(f"{e.name:<28} {e.group:<10} {e.section}")
+        return 0
+    dtypes = list(DTYPES.values()) if args.dtype == "all" else [DTYPES[args.dtype]]
+    devs = devices() if args.device == "all" else [args.device]
+    if "cuda" in devs and not torch.cuda.is_available():
+        raise HandgradError("--device cuda: CUDA is not available on this machine; "
+                            "use --device cpu")
+    todo = list(plan(select(registry, args.only), dtypes, devs))
+    rows = [run_row(*job) for job in tqdm(todo, desc="checking", unit="row", leave=False)]
+    print_table(rows)
+    print(summary(rows))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    return 0 if all(r["passed"] for r in rows) else 1

@@ -1,0 +1,148 @@
+"""The comparison helper and the four checks of an op: forward, backward, gradcheck, and
+(by running them on a deliberately wrong implementation) negative controls.
+
+A check never raises on a mismatch: it records the measured errors and the failure in a
+``Measure``, so that ``handgrad check`` can print the figures of passing and failing rows alike.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+
+F64_TOL = {"rtol": 1e-10, "atol": 1e-12}  # the design's float64 policy; float32: torch defaults
+
+
+def default_tol(dtype):
+    return F64_TOL if dtype == torch.float64 else {}
+
+
+def devices():
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@dataclass
+class Measure:
+    """Largest errors seen per kind ('out': values, 'grad': gradients or optimizer state):
+    max abs = max |a - b|, max rel = max |a - b| / max |b| over each compared tensor."""
+
+    errors: dict = field(default_factory=dict)  # kind -> [max abs, max rel]
+    gradcheck: bool | None = None
+    failures: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.failures and self.gradcheck is not False
+
+    def record(self, kind, actual, expected):
+        a, e = actual.detach().double(), expected.detach().double()
+        diff = (a - e).abs()
+        diff = torch.where(torch.isnan(a) & torch.isnan(e), torch.zeros_like(diff), diff)
+        if not diff.numel():
+            return
+        # relative to the tensor's largest entry: an element near 0 that both sides round
+        # differently (1 - t^2 for a saturated tanh) must not read as a large relative error
+        scale = e[torch.isfinite(e)].abs().max().item() if torch.isfinite(e).any() else 0.0
+        err = diff[torch.isfinite(diff)].max().item() if torch.isfinite(diff).any() else 0.0
+        worst = self.errors.setdefault(kind, [0.0, 0.0])
+        worst[0] = max(worst[0], err)
+        worst[1] = max(worst[1], err / scale if scale else 0.0)
+
+    def fail(self, what):
+        self.failures.append(what)
+
+
+def compare(m: Measure, kind, what, actual, expected, tol):
+    """The one comparison: record the error, then hold it to torch.testing.assert_close."""
+    if actual is None or expected is None:
+        if (actual is None) != (expected is None):
+            m.fail(f"{what}: one side is None")
+        return
+    if actual.shape != expected.shape:
+        m.fail(f"{what}: shape {tuple(actual.shape)} != {tuple(expected.shape)}")
+        return
+    m.record(kind, actual, expected)
+    try:
+        torch.testing.assert_close(actual, expected, equal_nan=True, **tol)
+    except AssertionError as err:
+        m.fail(f"{what}: {str(err).splitlines()[0]}")
+
+
+@dataclass
+class Sample:
+    """One call's arguments. ``gradcheck=False`` at kinks and ties, where a finite
+    difference is not the derivative either side chose."""
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    gradcheck: bool = True
+
+
+def _grad_inputs(args):
+    return [a for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
+
+
+def _gradcheck(impl, sample):
+    inputs = _grad_inputs(sample.args)
+    slots = [i for i, a in enumerate(sample.args) if any(a is x for x in inputs)]
+
+    def fn(*xs):
+        args = list(sample.args)
+        for i, x in zip(slots, xs):
+            args[i] = x
+        return impl(*args, **sample.kwargs)
+
+    return torch.autograd.gradcheck(fn, inputs, raise_exception=False)
+
+
+def check_op(impl, dtype, device, *, reference, samples, tol=default_tol):
+    """Forward, backward with a random upstream gradient, and float64 gradcheck."""
+    m = Measure()
+    gen = torch.Generator().manual_seed(0)
+    for k, sample in enumerate(samples(dtype, device, gen)):
+        try:
+            out = impl(*sample.args, **sample.kwargs)
+        except Exception as err:  # a wrong implementation may not even run
+            m.fail(f"sample {k}: {type(err).__name__}: {err}")
+            continue
+        ref = reference(*sample.args, **sample.kwargs)
+        compare(m, "out", f"sample {k} forward", out, ref, tol(dtype))
+        inputs = _grad_inputs(sample.args)
+        if not inputs or out.shape != ref.shape:
+            continue
+        v = torch.randn(ref.shape, generator=gen, dtype=torch.float64).to(device, dtype)
+        want = torch.autograd.grad(ref, inputs, v, allow_unused=True)
+        try:
+            got = torch.autograd.grad(out, inputs, v, allow_unused=True)
+        except Exception as err:
+            m.fail(f"sample {k} backward: {type(err).__name__}: {err}")
+            continue
+        for i, (g, w) in enumerate(zip(got, want)):
+            compare(m, "grad", f"sample {k} grad of input {i}", g, w, tol(dtype))
+        if dtype == torch.float64 and sample.gradcheck:
+            ok = _gradcheck(impl, sample)
+            m.gradcheck = ok and m.gradcheck is not False
+            if not ok:
+                m.notes.append(f"sample {k}: gradcheck failed")
+    return m
+
+
+@dataclass
+class Entry:
+    """One comparison of the registry: the manual piece, how to check it, and the wrong
+    versions that the same check must reject."""
+
+    name: str
+    section: str  # the seed's heading
+    group: str
+    manual: Any
+    check: Callable  # check(impl, dtype, device) -> Measure
+    wrong: dict = field(default_factory=dict)
+    dtypes: tuple = (torch.float64, torch.float32)
+    why_tol: str = ""  # where a tolerance is not the default, the reason
+    why_no_wrong: str = ""  # where no negative control fits, the reason
+
+    def run(self, dtype, device, impl=None):
+        return self.check(self.manual if impl is None else impl, dtype, device)

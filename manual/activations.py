@@ -1,0 +1,152 @@
+"""Activation functions and their derivatives, written by hand.
+
+Seed sections: 激活函数 (Sigmod 函数, tanh 函数), ReLU 的好处, ReLU 的新问题.
+
+Each op is a ``torch.autograd.Function`` whose backward sits right under its forward.
+At a kink the derivative follows torch's convention exactly:
+relu'(0) = 0, leaky_relu'(0) = negative_slope, elu'(0) = alpha.
+
+Erratum: the notes write sigma(y) = 1 / (1 - e^{-y}); the logistic function is
+1 / (1 + e^{-y}). With the minus sign it has a pole at y = 0 and is not bounded by (0, 1).
+"""
+import math
+
+import torch
+from torch.autograd import Function
+
+__all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"]
+
+
+def _sigmoid(x):
+    # exp of a non-positive number never overflows, so this is stable for any |x|.
+    e = torch.exp(-x.abs())
+    return torch.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _tanh(x):
+    # tanh|x| = (1 - e^{-2|x|}) / (1 + e^{-2|x|}); expm1 keeps full precision near 0.
+    m = torch.expm1(-2 * x.abs())
+    return x.sign() * (-m / (2 + m))
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        s = _sigmoid(x)
+        ctx.save_for_backward(s)
+        return s
+
+    @staticmethod
+    def backward(ctx, grad):
+        (s,) = ctx.saved_tensors
+        # d/dx sigmoid = s * (1 - s): the output, not sigma(output) (the notes' slip)
+        return grad * s * (1 - s)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        t = _tanh(x)
+        ctx.save_for_backward(t)
+        return t
+
+    @staticmethod
+    def backward(ctx, grad):
+        (t,) = ctx.saved_tensors
+        # d/dx tanh = 1 - t^2
+        return grad * (1 - t * t)
+
+
+class ReLU(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.where(x > 0, x, torch.zeros_like(x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        # d/dx max(x, 0) = 1 if x > 0 else 0 (0 at the kink, as torch)
+        return torch.where(x > 0, grad, torch.zeros_like(grad))
+
+
+class LeakyReLU(Function):
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.save_for_backward(x)
+        ctx.negative_slope = negative_slope
+        return torch.where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        # d/dx = 1 if x > 0 else negative_slope (the slope at the kink, as torch)
+        return torch.where(x > 0, grad, grad * ctx.negative_slope), None
+
+
+class ELU(Function):
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return torch.where(x > 0, x, alpha * torch.expm1(torch.clamp(x, max=0)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        # d/dx = 1 if x > 0 else alpha * e^x (alpha at the kink, as torch)
+        return torch.where(x > 0, grad, grad * ctx.alpha * torch.exp(torch.clamp(x, max=0))), None
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_SQRT_1_2 = math.sqrt(0.5)
+_GELU_CUBIC = 0.044715
+
+
+class GELU(Function):
+    @staticmethod
+    def forward(ctx, x, approximate):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            return 0.5 * x * (1 + _tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3)))
+        return 0.5 * x * (1 + torch.erf(x * _SQRT_1_2))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            # u = sqrt(2/pi)(x + c x^3);  d/dx = (1 + t)/2 + x/2 (1 - t^2) u'
+            t = _tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
+            du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
+            return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du), None
+        # d/dx x Phi(x) = Phi(x) + x phi(x)
+        cdf = 0.5 * (1 + torch.erf(x * _SQRT_1_2))
+        pdf = torch.exp(-0.5 * x * x) * (_SQRT_1_2 / math.sqrt(math.pi))
+        return grad * (cdf + x * pdf), None
+
+
+def sigmoid(input):
+    return Sigmoid.apply(input)
+
+
+def tanh(input):
+    return Tanh.apply(input)
+
+
+def relu(input):
+    return ReLU.apply(input)
+
+
+def leaky_relu(input, negative_slope=0.01):
+    return LeakyReLU.apply(input, negative_slope)
+
+
+def elu(input, alpha=1.0):
+    return ELU.apply(input, alpha)
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(input, approximate)

@@ -1,0 +1,67 @@
+"""The neuron's weighted sum plus bias, for a whole layer at once.
+
+Seed sections: 计算一个神经元的过程, 隐藏层计算公式, 输出层计算公式.
+
+The notes' h_j = f(sum_i w_ij x_i + b_j) for every neuron j of a layer is one matrix
+product: net = x W^T + b, with W of shape (out, in) as torch stores it (row j holds the
+weights of neuron j). Any number of leading batch dimensions is allowed.
+"""
+import math
+
+import torch
+from torch import nn
+from torch.autograd import Function
+
+__all__ = ["Linear", "linear"]
+
+
+class LinearFunction(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        out = x @ weight.T  # (..., in) @ (in, out) -> (..., out)
+        return out + bias if bias is not None else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        # net = x W^T + b:  dE/dx = g W,  dE/dW = g^T x (summed over the batch),  dE/db = sum g
+        g2 = grad.reshape(-1, weight.shape[0])  # (B, out), every leading dim folded into B
+        grad_x = grad @ weight
+        grad_w = g2.T @ x.reshape(-1, weight.shape[1])
+        grad_b = g2.sum(0) if ctx.has_bias else None
+        return grad_x, grad_w, grad_b
+
+
+def linear(input, weight, bias=None):
+    return LinearFunction.apply(input, weight, bias)
+
+
+class Linear(nn.Module):
+    """A layer of ``out_features`` neurons, each seeing all ``in_features`` inputs.
+
+    Initialization is torch's: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias (torch reaches
+    the same bound through kaiming_uniform with a = sqrt(5)).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        factory = {"device": device, "dtype": dtype}
+        self.weight = nn.Parameter(torch.empty(out_features, in_features, **factory))
+        self.bias = nn.Parameter(torch.empty(out_features, **factory)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+        with torch.no_grad():
+            self.weight.uniform_(-bound, bound)
+            if self.bias is not None:
+                self.bias.uniform_(-bound, bound)
+
+    def forward(self, input):
+        return linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}"

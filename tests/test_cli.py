@@ -1,0 +1,36 @@
+"""The command line as a user runs it."""
+import json
+import subprocess
+import sys
+
+from crosscheck.cli import main
+
+
+def test_check_prints_the_table_and_exits_0(capsys, tmp_path):
+    rc = main(["check", "--only", "relu", "--device", "cpu", "--json", str(tmp_path / "r.json")])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "relu" in out and "PASS" in out and "REJECTED" in out and "rows:" in out
+    rows = json.loads((tmp_path / "r.json").read_text())
+    assert {r["case"] for r in rows} >= {"relu", "leaky_relu"} and all(r["passed"] for r in rows)
+
+
+def test_check_exits_1_when_a_row_fails(capsys, monkeypatch):
+    from crosscheck import registry
+    from crosscheck.errata import seed_sigmoid
+    entry = next(e for e in registry.REGISTRY if e.name == "sigmoid")
+    monkeypatch.setattr(entry, "manual", seed_sigmoid)
+    assert main(["check", "--only", "sigmoid", "--dtype", "float64", "--device", "cpu"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_unknown_pattern_is_a_one_line_error(capsys):
+    assert main(["check", "--only", "no-such-case"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "matches no case" in err
+
+
+def test_python_dash_m_is_the_same_program():
+    out = subprocess.run([sys.executable, "-m", "crosscheck", "check", "--list"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "sigmoid" in out and "cross_entropy" in out
