@@ -1,6 +1,7 @@
 """``handgrad check``: run every registry entry and print the table of measured errors."""
 import fnmatch
 import json
+import warnings
 
 import torch
 from tqdm import tqdm
@@ -95,6 +96,8 @@ def main(args, registry):
     if "cuda" in devs and not torch.cuda.is_available():
         raise HandgradError("--device cuda: CUDA is not available on this machine; "
                             "use --device cpu")
+    # torch's own note that its 'same' padding for even kernels copies the input
+    warnings.filterwarnings("ignore", message="Using padding='same'")
     todo = list(plan(select(registry, args.only), dtypes, devs))
     rows = [run_row(*job) for job in tqdm(todo, desc="checking", unit="row", leave=False)]
     print_table(rows)

@@ -80,6 +80,18 @@ class Sample:
     gradcheck: bool = True
 
 
+def compare_grads(m, what, mine, theirs, v, tol):
+    """Backward of both sides under the same upstream gradient v, input by input."""
+    want = torch.autograd.grad(theirs[0], theirs[1], v, allow_unused=True)
+    try:
+        got = torch.autograd.grad(mine[0], mine[1], v, allow_unused=True)
+    except Exception as err:  # a wrong backward may return the wrong shape
+        m.fail(f"{what} backward: {type(err).__name__}: {str(err).splitlines()[0]}")
+        return
+    for i, (g, w) in enumerate(zip(got, want)):
+        compare(m, "grad", f"{what} grad of input {i}", g, w, tol)
+
+
 def _grad_inputs(args):
     return [a for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
 
@@ -94,7 +106,10 @@ def _gradcheck(impl, sample):
             args[i] = x
         return impl(*args, **sample.kwargs)
 
-    return torch.autograd.gradcheck(fn, inputs, raise_exception=False)
+    try:
+        return torch.autograd.gradcheck(fn, inputs, raise_exception=False)
+    except RuntimeError:  # a wrong backward may not even return the right shapes
+        return False
 
 
 def check_op(impl, dtype, device, *, reference, samples, tol=default_tol):
@@ -113,14 +128,7 @@ def check_op(impl, dtype, device, *, reference, samples, tol=default_tol):
         if not inputs or out.shape != ref.shape:
             continue
         v = torch.randn(ref.shape, generator=gen, dtype=torch.float64).to(device, dtype)
-        want = torch.autograd.grad(ref, inputs, v, allow_unused=True)
-        try:
-            got = torch.autograd.grad(out, inputs, v, allow_unused=True)
-        except Exception as err:
-            m.fail(f"sample {k} backward: {type(err).__name__}: {err}")
-            continue
-        for i, (g, w) in enumerate(zip(got, want)):
-            compare(m, "grad", f"sample {k} grad of input {i}", g, w, tol(dtype))
+        compare_grads(m, f"sample {k}", (out, inputs), (ref, inputs), v, tol(dtype))
         if dtype == torch.float64 and sample.gradcheck:
             ok = _gradcheck(impl, sample)
             m.gradcheck = ok and m.gradcheck is not False
@@ -146,3 +154,31 @@ class Entry:
 
     def run(self, dtype, device, impl=None):
         return self.check(self.manual if impl is None else impl, dtype, device)
+
+
+def check_module(impl, dtype, device, *, reference, configs, tol=default_tol):
+    """A layer built both ways from one seed: its initial parameters, then its forward and
+    the gradients of its input and parameters under a random upstream gradient."""
+    m = Measure()
+    gen = torch.Generator().manual_seed(0)
+    for k, (args, kwargs, input_shape) in enumerate(configs):
+        torch.manual_seed(k)
+        mine = impl(*args, **kwargs, device=device, dtype=dtype)
+        torch.manual_seed(k)
+        theirs = reference(*args, **kwargs, device=device, dtype=dtype)
+        params = dict(theirs.named_parameters())
+        for name, p in mine.named_parameters():
+            compare(m, "out", f"config {k} initial {name}", p, params.get(name), tol(dtype))
+        with torch.no_grad():  # the forward pass is checked on the same parameters
+            for name, p in mine.named_parameters():
+                p.copy_(params[name])
+        x = torch.randn(input_shape, generator=gen, dtype=torch.float64).to(device, dtype)
+        x.requires_grad_()
+        out, ref = mine(x), theirs(x)
+        compare(m, "out", f"config {k} forward", out, ref, tol(dtype))
+        if out.shape != ref.shape:
+            continue
+        v = torch.randn(ref.shape, generator=gen, dtype=torch.float64).to(device, dtype)
+        compare_grads(m, f"config {k}", (out, [x, *mine.parameters()]),
+                      (ref, [x, *theirs.parameters()]), v, tol(dtype))
+    return m

@@ -7,8 +7,10 @@ that the check can fail. The notes' own slips live in crosscheck/errata.py.
 import torch
 
 from manual import activations as A
+from manual import conv as C
 from manual import linear as L
 from manual import losses as Lo
+from manual import pooling as P
 
 
 def with_backward(function, backward):
@@ -112,3 +114,114 @@ def log_softmax_no_sum(input, dim):
 
 def cross_entropy_no_mean(input, target, reduction="mean"):
     return _CrossEntropy.apply(input, target, reduction)
+
+
+# -- convolution and pooling ------------------------------------------------------------
+
+
+def _fold_overwrite(cols, size, kernel, dilation, pads, stride):
+    """col2im that overwrites where patches overlap instead of summing."""
+    (kh, kw), (dh, dw), (sh, sw) = kernel, dilation, stride
+    top, bottom, left, right = pads
+    N, CKK, L = cols.shape
+    oh = C._out_size(size[0], kh, dh, top, bottom, sh)
+    ow = L // oh
+    patches = cols.reshape(N, CKK // (kh * kw), kh, kw, oh, ow)
+    xp = cols.new_zeros(N, CKK // (kh * kw), size[0] + top + bottom, size[1] + left + right)
+    for u in range(kh):
+        for v in range(kw):
+            r, c = u * dh, v * dw
+            xp[:, :, r:r + sh * (oh - 1) + 1:sh, c:c + sw * (ow - 1) + 1:sw] = patches[:, :, u, v]
+    return xp[:, :, top:top + size[0], left:left + size[1]]
+
+
+def _im2col_backward_overwrites(ctx, grad):
+    return _fold_overwrite(grad, *ctx.args), None, None, None, None
+
+
+def _conv_backward_unflipped(ctx, grad):
+    _, grad_w, grad_b, *_ = C.Conv2dFunction.backward(ctx, grad)
+    cols, weight = ctx.saved_tensors
+    size, _, dilation, pads, stride = ctx.args
+    # the input gradient as a convolution, but with the kernel not rotated by 180 degrees
+    # (flipping an already flipped kernel undoes conv2d_input's flip)
+    grad_x = C.conv2d_input((grad.shape[0], weight.shape[1], *size), weight.flip(2, 3), grad,
+                            stride, (pads[0], pads[2]), dilation)
+    return grad_x, grad_w, grad_b, None, None, None
+
+
+def _pool_backward_spread(ctx, grad):
+    (index,) = ctx.saved_tensors
+    N, Ch, H, W = ctx.shape
+    kernel, stride, padding = ctx.pool
+    K = kernel[0] * kernel[1]
+    # the gradient shared evenly over the window (average pooling's rule), not to its max
+    cols = (grad.reshape(N, Ch, 1, -1) / K).expand(N, Ch, K, grad[0, 0].numel())
+    pads = (padding[0], padding[0], padding[1], padding[1])
+    grad_x = C._fold(cols.reshape(N, Ch * K, -1), (H, W), kernel, (1, 1), pads, stride)
+    return grad_x, None, None, None
+
+
+def _pool_backward_no_accumulate(ctx, grad):
+    (index,) = ctx.saved_tensors
+    N, Ch, H, W = ctx.shape
+    grad_x = grad.new_zeros(N * Ch, H * W)  # scatter_ keeps one of two windows sharing a max
+    grad_x.scatter_(1, index.reshape(N * Ch, -1), grad.reshape(N * Ch, -1))
+    return grad_x.reshape(N, Ch, H, W), None, None, None
+
+
+def _flatten_backward_channels_last(ctx, grad):
+    N, Ch, H, W = ctx.shape  # unflattened as (H, W, C): the wrong order
+    return grad.reshape(N, H, W, Ch).permute(0, 3, 1, 2), None, None
+
+
+class _PoolKeepingConfig(P.MaxPool2d):
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding):
+        ctx.pool = (kernel, stride, padding)
+        return P.MaxPool2d.forward(ctx, x, kernel, stride, padding)
+
+
+_Im2col = with_backward(C.Im2col, _im2col_backward_overwrites)
+_Conv = with_backward(C.Conv2dFunction, _conv_backward_unflipped)
+_PoolSpread = with_backward(_PoolKeepingConfig, _pool_backward_spread)
+_PoolNoAcc = with_backward(P.MaxPool2d, _pool_backward_no_accumulate)
+_Flatten = with_backward(P.Flatten, _flatten_backward_channels_last)
+
+
+def im2col_backward_overwrites(input, kernel_size, dilation=1, padding=0, stride=1):
+    p = C._pair
+    return _Im2col.apply(input, p(kernel_size), p(dilation), C._symmetric(padding), p(stride))
+
+
+def col2im_overwrites(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    p = C._pair
+    return _fold_overwrite(input, p(output_size), p(kernel_size), p(dilation),
+                           C._symmetric(padding), p(stride))
+
+
+def conv2d_backward_unflipped(input, weight, bias=None, stride=1, padding=0, dilation=1):
+    stride, dilation = C._pair(stride), C._pair(dilation)
+    pads = C._conv_pads(padding, weight.shape[-2:], dilation, stride)
+    return _Conv.apply(input, weight, bias, stride, pads, dilation)
+
+
+def conv2d_input_unflipped(input_size, weight, grad_output, stride=1, padding=0, dilation=1):
+    return C.conv2d_input(input_size, weight.flip(2, 3), grad_output, stride, padding, dilation)
+
+
+def _pool_args(kernel_size, stride, padding):
+    kernel = P._pair(kernel_size)
+    return kernel, kernel if stride is None else P._pair(stride), P._pair(padding)
+
+
+def max_pool2d_spread(input, kernel_size, stride=None, padding=0):
+    return _PoolSpread.apply(input, *_pool_args(kernel_size, stride, padding))
+
+
+def max_pool2d_no_accumulate(input, kernel_size, stride=None, padding=0):
+    return _PoolNoAcc.apply(input, *_pool_args(kernel_size, stride, padding))
+
+
+def flatten_channels_last(input, start_dim=1, end_dim=-1):
+    return _Flatten.apply(input, start_dim, end_dim)

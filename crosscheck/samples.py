@@ -1,0 +1,134 @@
+"""Seeded sample inputs for the registry: shapes, keyword arguments and edge values."""
+import torch
+
+from crosscheck.harness import Sample
+
+
+def randn(gen, shape, dtype, device, scale=1.0, grad=True):
+    x = torch.randn(shape, generator=gen, dtype=torch.float64) * scale
+    return x.to(device, dtype).requires_grad_(grad)
+
+
+def const(values, dtype, device, grad=True):
+    return torch.tensor(values, dtype=dtype, device=device, requires_grad=grad)
+
+
+def pointwise(kwargs=(), extremes=False):
+    """Random shapes, a tensor with exact zeros (the kink), and optionally +-800."""
+
+    def samples(dtype, device, gen):
+        for kw in ({},) + tuple(kwargs):
+            yield Sample((randn(gen, (4, 7), dtype, device),), kw)
+            yield Sample((randn(gen, (2, 3, 5), dtype, device, scale=4),), kw)
+            # finite differences straddle a kink, so no gradcheck where x = 0 exactly
+            yield Sample((const([-1.5, 0.0, 0.0, 2.0], dtype, device),), kw, gradcheck=False)
+            if extremes:
+                big = [-800.0, -60.0, -1e-9, 1e-9, 60.0, 800.0]
+                yield Sample((const(big, dtype, device),), kw)
+
+    return samples
+
+
+def linear_samples(dtype, device, gen):
+    yield Sample((randn(gen, (5, 3), dtype, device), randn(gen, (4, 3), dtype, device),
+                  randn(gen, (4,), dtype, device)))
+    yield Sample((randn(gen, (2, 3, 6, 3), dtype, device), randn(gen, (4, 3), dtype, device),
+                  randn(gen, (4,), dtype, device)))
+    yield Sample((randn(gen, (7, 2), dtype, device), randn(gen, (1, 2), dtype, device)))
+
+
+def mse_samples(dtype, device, gen):
+    for reduction in ("mean", "sum", "none"):
+        x, t = randn(gen, (4, 5), dtype, device), randn(gen, (4, 5), dtype, device)
+        yield Sample((x, t), {"reduction": reduction})
+
+
+def softmax_samples(dtype, device, gen):
+    for dim in (0, 1, -1):
+        yield Sample((randn(gen, (3, 4, 5), dtype, device),), {"dim": dim})
+    huge = randn(gen, (4, 6), dtype, device, scale=1e4, grad=False)  # exp(1e4) overflows
+    yield Sample((huge.requires_grad_(),), {"dim": 1}, gradcheck=False)
+
+
+def cross_entropy_samples(dtype, device, gen):
+    labels = torch.tensor([0, 4, 2, 2, 1, 3], device=device)
+    for reduction in ("mean", "sum", "none"):
+        yield Sample((randn(gen, (6, 5), dtype, device), labels), {"reduction": reduction})
+    probs = torch.softmax(torch.randn(6, 5, generator=gen, dtype=torch.float64), 1)
+    yield Sample((randn(gen, (6, 5), dtype, device), probs.to(device, dtype).requires_grad_()))
+    one_hot = torch.nn.functional.one_hot(labels, 5).to(dtype)
+    yield Sample((randn(gen, (6, 5), dtype, device), one_hot))
+    huge = randn(gen, (6, 5), dtype, device, scale=1e4)
+    yield Sample((huge, labels), gradcheck=False)
+
+
+# (N, C, H, W, out channels, kernel, stride, padding, dilation): 1 and 3 input channels,
+# stride 1 and 2, padding 0, 1, 'same' (odd and even kernels), kernels 1, 3, 5, odd 13x11
+CONV = [
+    (2, 1, 13, 11, 4, 3, 1, 1, 1),
+    (1, 3, 13, 11, 2, 3, 2, 0, 1),
+    (2, 3, 7, 6, 3, 1, 1, 0, 1),
+    (1, 3, 9, 8, 2, 5, 2, 2, 1),
+    (2, 1, 8, 7, 2, 3, 1, "same", 1),
+    (1, 3, 8, 7, 2, 4, 1, "same", 1),
+    (1, 2, 9, 9, 2, 3, (2, 1), (1, 0), 2),
+]
+
+
+def conv2d_samples(dtype, device, gen):
+    for N, C, H, W, O, k, s, p, d in CONV:
+        x, w = randn(gen, (N, C, H, W), dtype, device), randn(gen, (O, C, k, k), dtype, device)
+        b = randn(gen, (O,), dtype, device) if O != 3 else None
+        yield Sample((x, w, b), {"stride": s, "padding": p, "dilation": d})
+
+
+def _unfold_configs():
+    return [c for c in CONV if c[7] != "same"]
+
+
+def im2col_samples(dtype, device, gen):
+    for N, C, H, W, _, k, s, p, d in _unfold_configs():
+        x = randn(gen, (N, C, H, W), dtype, device)
+        yield Sample((x, k), {"dilation": d, "padding": p, "stride": s})
+
+
+def _out(size, k, s, p, d):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else v
+
+
+def col2im_samples(dtype, device, gen):
+    for N, C, H, W, _, k, s, p, d in _unfold_configs():
+        (sh, sw), (ph, pw), (dh, dw) = _pair(s), _pair(p), _pair(d)
+        L = _out(H, k, sh, ph, dh) * _out(W, k, sw, pw, dw)
+        cols = randn(gen, (N, C * k * k, L), dtype, device)
+        yield Sample((cols, (H, W), k), {"dilation": d, "padding": p, "stride": s})
+
+
+def conv2d_input_samples(dtype, device, gen):
+    for N, C, H, W, O, k, s, p, d in _unfold_configs():
+        (sh, sw), (ph, pw), (dh, dw) = _pair(s), _pair(p), _pair(d)
+        oh, ow = _out(H, k, sh, ph, dh), _out(W, k, sw, pw, dw)
+        w, g = randn(gen, (O, C, k, k), dtype, device), randn(gen, (N, O, oh, ow), dtype, device)
+        yield Sample(((N, C, H, W), w, g), {"stride": s, "padding": p, "dilation": d})
+
+
+def max_pool2d_samples(dtype, device, gen):
+    # random values (no ties): plain, padded and overlapping windows, odd non-square sizes
+    for shape, k, s, p in [((2, 3, 13, 11), 2, None, 0), ((2, 1, 13, 11), 3, 2, 1),
+                           ((1, 3, 9, 8), (3, 2), 1, (1, 0))]:
+        yield Sample((randn(gen, shape, dtype, device), k), {"stride": s, "padding": p})
+    # ties: few distinct values, so most windows hold their maximum twice or more; finite
+    # differences cannot pick a side of a tie, so no gradcheck here
+    for shape, k, s, p in [((2, 2, 9, 8), 3, 2, 1), ((1, 3, 6, 6), 2, 1, 0)]:
+        ties = torch.randint(0, 3, shape, generator=gen).to(device, dtype).requires_grad_()
+        yield Sample((ties, k), {"stride": s, "padding": p}, gradcheck=False)
+
+
+def flatten_samples(dtype, device, gen):
+    yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),))
+    yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"start_dim": 2})
+    yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"start_dim": 0, "end_dim": 1})

@@ -1,0 +1,239 @@
+"""Convolution by hand: im2col (unfold), col2im (fold), and conv2d as one matrix product.
+
+Seed sections: 通道, 卷积核 (Convolutions), 卷积核的运算规则, 响应值 (response), 填充 (Padding).
+
+A 3x3 kernel slid over the image computes, at every position, the dot product of the kernel
+with the 3x3 patch under it (the response). im2col lays every patch out as a column, so
+all the responses of all kernels are one matrix product:
+
+    cols = im2col(x)                     # (N, C*kh*kw, L), L = out_h * out_w positions
+    out  = W.reshape(O, C*kh*kw) @ cols  # (N, O, L): row o is the response map of kernel o
+
+Why the gradient of a convolution is a convolution (stride 1, no padding, one channel):
+
+    y[i, j]      = sum_{u,v} w[u, v] x[i+u, j+v]
+    dE/dx[p, q]  = sum_{u,v} g[p-u, q-v] w[u, v]       (g = dE/dy, zero outside y)
+                 = (g padded by k-1) correlated with w flipped in u and v
+    dE/dw[u, v]  = sum_{i,j} g[i, j] x[i+u, j+v]       = x correlated with g
+
+So the input gradient is a "full" convolution of the upstream gradient with the flipped
+kernel (``conv2d_input``; with stride s, g first gets s-1 zeros between its entries), and
+the weight gradient correlates the input with the upstream gradient. In column form both
+are matrix products: dE/dW = g @ cols^T, and dE/dx = col2im(W^T @ g), because col2im is
+the adjoint of im2col (each patch entry adds its gradient back where it was copied from).
+
+Channels: a kernel spans all C input channels (a 1x28x28 MNIST image has C = 1); O kernels
+give O output channels, O response maps. Padding adds a border of zeros so the edge pixels
+are seen by as many kernel positions as the centre ones and the map keeps its size.
+"""
+import math
+
+import torch
+from torch import nn
+from torch.autograd import Function
+
+__all__ = ["Conv2d", "col2im", "conv2d", "conv2d_input", "im2col"]
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _out_size(size, k, d, pad_before, pad_after, s):
+    return (size + pad_before + pad_after - d * (k - 1) - 1) // s + 1
+
+
+def _pad(x, top, bottom, left, right, value=0.0):
+    """Zero (or ``value``) border; a negative amount crops instead."""
+    H, W = x.shape[-2:]
+    out = x.new_full((*x.shape[:-2], H + max(top, 0) + max(bottom, 0),
+                      W + max(left, 0) + max(right, 0)), value)
+    src = x[..., max(-top, 0):H - max(-bottom, 0), max(-left, 0):W - max(-right, 0)]
+    out[..., max(top, 0):max(top, 0) + src.shape[-2],
+        max(left, 0):max(left, 0) + src.shape[-1]] = src
+    return out
+
+
+def _unfold(x, kernel, dilation, pads, stride):
+    """(N, C, H, W) -> (N, C*kh*kw, L): every patch as a column, F.unfold's layout."""
+    (kh, kw), (dh, dw), (sh, sw) = kernel, dilation, stride
+    top, bottom, left, right = pads
+    N, C, H, W = x.shape
+    oh = _out_size(H, kh, dh, top, bottom, sh)
+    ow = _out_size(W, kw, dw, left, right, sw)
+    if oh < 1 or ow < 1:
+        raise ValueError(f"im2col: kernel {kernel} does not fit the padded input {H}x{W}")
+    xp = _pad(x, *pads) if any(pads) else x.contiguous()
+    sN, sC, sH, sW = xp.stride()
+    # (N, C, kh, kw, oh, ow): kernel offset (u, v) moves by the dilation, output position
+    # (i, j) by the stride; a view, no copy yet
+    patches = xp.as_strided((N, C, kh, kw, oh, ow), (sN, sC, dh * sH, dw * sW, sh * sH, sw * sW))
+    return patches.reshape(N, C * kh * kw, oh * ow)
+
+
+def _fold(cols, size, kernel, dilation, pads, stride):
+    """(N, C*kh*kw, L) -> (N, C, H, W): the adjoint of _unfold, overlaps summed."""
+    (kh, kw), (dh, dw), (sh, sw) = kernel, dilation, stride
+    top, bottom, left, right = pads
+    H, W = size
+    oh = _out_size(H, kh, dh, top, bottom, sh)
+    ow = _out_size(W, kw, dw, left, right, sw)
+    N, CKK, L = cols.shape
+    if CKK % (kh * kw) or L != oh * ow:
+        raise ValueError(f"col2im: input of shape {tuple(cols.shape)} does not fit output "
+                         f"{H}x{W} with kernel {kernel}: expected (N, C*{kh * kw}, {oh * ow})")
+    C = CKK // (kh * kw)
+    patches = cols.reshape(N, C, kh, kw, oh, ow)
+    xp = cols.new_zeros(N, C, H + top + bottom, W + left + right)
+    for u in range(kh):  # kh*kw strided adds: each kernel offset returns its entries
+        for v in range(kw):
+            r, c = u * dh, v * dw
+            xp[:, :, r:r + sh * (oh - 1) + 1:sh, c:c + sw * (ow - 1) + 1:sw] += patches[:, :, u, v]
+    return xp[:, :, top:top + H, left:left + W]
+
+
+def _symmetric(padding):
+    ph, pw = _pair(padding)
+    return ph, ph, pw, pw
+
+
+class Im2col(Function):
+    @staticmethod
+    def forward(ctx, x, kernel, dilation, pads, stride):
+        ctx.args = (x.shape[-2:], kernel, dilation, pads, stride)
+        return _unfold(x, kernel, dilation, pads, stride)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # im2col copies each pixel into several columns; its adjoint sums them back
+        return _fold(grad, *ctx.args), None, None, None, None
+
+
+class Col2im(Function):
+    @staticmethod
+    def forward(ctx, cols, size, kernel, dilation, pads, stride):
+        ctx.args = (kernel, dilation, pads, stride)
+        return _fold(cols, size, kernel, dilation, pads, stride)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # col2im sums columns into pixels; its adjoint copies each pixel back to every column
+        return _unfold(grad, *ctx.args), None, None, None, None, None
+
+
+def im2col(input, kernel_size, dilation=1, padding=0, stride=1):
+    """F.unfold by hand: (N, C, H, W) -> (N, C*kh*kw, L)."""
+    return Im2col.apply(input, _pair(kernel_size), _pair(dilation), _symmetric(padding),
+                        _pair(stride))
+
+
+def col2im(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """F.fold by hand: (N, C*kh*kw, L) -> (N, C, H, W), overlapping entries summed."""
+    return Col2im.apply(input, _pair(output_size), _pair(kernel_size), _pair(dilation),
+                        _symmetric(padding), _pair(stride))
+
+
+class Conv2dFunction(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, pads, dilation):
+        N, _, H, W = x.shape
+        O, _, kh, kw = weight.shape
+        cols = _unfold(x, (kh, kw), dilation, pads, stride)  # (N, C*kh*kw, L)
+        out = weight.reshape(O, -1) @ cols  # (N, O, L)
+        if bias is not None:
+            out = out + bias.reshape(1, O, 1)
+        ctx.save_for_backward(cols, weight)
+        ctx.args = ((H, W), (kh, kw), dilation, pads, stride)
+        ctx.has_bias = bias is not None
+        oh = _out_size(H, kh, dilation[0], pads[0], pads[1], stride[0])
+        return out.reshape(N, O, oh, -1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        cols, weight = ctx.saved_tensors
+        N, O = grad.shape[:2]
+        g = grad.reshape(N, O, -1)  # (N, O, L)
+        # out = W cols + b:  dE/dW = sum_n g_n cols_n^T,  dE/db = sum g,  dE/dcols = W^T g
+        grad_w = torch.einsum("nol,nkl->ok", g, cols).reshape(weight.shape)
+        grad_b = g.sum((0, 2)) if ctx.has_bias else None
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad_x = _fold(weight.reshape(O, -1).T @ g, *ctx.args)
+        return grad_x, grad_w, grad_b, None, None, None
+
+
+def _conv_pads(padding, kernel, dilation, stride):
+    if padding == "valid":
+        return 0, 0, 0, 0
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError("conv2d: padding='same' needs stride 1, as in torch")
+        # total d(k-1) per axis; an odd total puts the extra row/column at the bottom/right
+        (th, tw) = (dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1))
+        return th // 2, th - th // 2, tw // 2, tw - tw // 2
+    if isinstance(padding, str):
+        raise ValueError(f"conv2d: padding must be an int, a pair, 'same' or 'valid', "
+                         f"got {padding!r}")
+    return _symmetric(padding)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
+    """Cross-correlation of (N, C, H, W) with kernels (O, C, kh, kw), as torch's conv2d."""
+    if input.dim() != 4 or weight.dim() != 4 or input.shape[1] != weight.shape[1]:
+        raise ValueError(f"conv2d: input {tuple(input.shape)} and weight "
+                         f"{tuple(weight.shape)} do not fit (N, C, H, W) and (O, C, kh, kw)")
+    stride, dilation = _pair(stride), _pair(dilation)
+    pads = _conv_pads(padding, weight.shape[-2:], dilation, stride)
+    return Conv2dFunction.apply(input, weight, bias, stride, pads, dilation)
+
+
+def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1):
+    """dE/dx of conv2d written as a convolution: the upstream gradient, dilated by the
+    stride and padded by d(k-1) - p, correlated with the flipped, transposed kernel."""
+    (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
+    H, W = input_size[-2:]
+    kh, kw = weight.shape[-2:]
+    N, O, oh, ow = grad_output.shape
+    g = grad_output.new_zeros(N, O, (oh - 1) * sh + 1, (ow - 1) * sw + 1)
+    g[:, :, ::sh, ::sw] = grad_output  # s - 1 zeros between entries
+    # rows the stride skipped at the end of the input still need a gradient (of zero)
+    extra_h = (H + 2 * ph - dh * (kh - 1) - 1) % sh
+    extra_w = (W + 2 * pw - dw * (kw - 1) - 1) % sw
+    fh, fw = dh * (kh - 1) - ph, dw * (kw - 1) - pw
+    g = _pad(g, fh, fh + extra_h, fw, fw + extra_w)
+    flipped = weight.flip(2, 3).transpose(0, 1)  # (C, O, kh, kw), kernel rotated 180 degrees
+    return conv2d(g, flipped, dilation=(dh, dw))
+
+
+class Conv2d(nn.Module):
+    """``out_channels`` kernels of size kh x kw over ``in_channels`` channels.
+
+    Initialization is torch's: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C*kh*kw.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
+        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        self.dilation = _pair(dilation)
+        factory = {"device": device, "dtype": dtype}
+        shape = (out_channels, in_channels, *self.kernel_size)
+        self.weight = nn.Parameter(torch.empty(shape, **factory))
+        self.bias = nn.Parameter(torch.empty(out_channels, **factory)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1 / math.sqrt(self.in_channels * self.kernel_size[0] * self.kernel_size[1])
+        with torch.no_grad():
+            self.weight.uniform_(-bound, bound)
+            if self.bias is not None:
+                self.bias.uniform_(-bound, bound)
+
+    def forward(self, input):
+        return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}")
