@@ -7,16 +7,20 @@ zeros at kinks, +-800 for the saturating functions, logits of 1e4 for the softma
 from functools import partial
 from types import SimpleNamespace
 
+import torch
+
 from crosscheck import errata, wrong
 from crosscheck import samples as S
 from crosscheck.backends import MANUAL
 from crosscheck.harness import Entry, check_module, check_op
+from crosscheck.optim_checks import check_differs, check_optimizer
 from crosscheck.twins import check_twin_cnn
-from manual import activations, conv, linear, losses, pooling
+from manual import activations, conv, linear, losses, optim, pooling
 from torch_ref import activations as ref_activations
 from torch_ref import conv as ref_conv
 from torch_ref import linear as ref_linear
 from torch_ref import losses as ref_losses
+from torch_ref import optim as ref_optim
 from torch_ref import pooling as ref_pooling
 
 
@@ -46,6 +50,21 @@ CONV2D_CONFIGS = [((1, 4, 3), {"padding": 1}, (2, 1, 13, 11)),
                   ((3, 2, 4), {"padding": "same"}, (1, 3, 8, 7))]
 CNN_SPREAD_POOL = SimpleNamespace(**{**vars(MANUAL), "max_pool2d": wrong.max_pool2d_spread})
 
+def optimizer(name, section, manual, reference, kwargs, wrong=None, **kw):
+    check = partial(check_optimizer, reference=reference, kwargs=kwargs,
+                    ref_kwargs=kw.pop("ref_kwargs", None), state=kw.pop("state", True),
+                    schedule=kw.pop("schedule", "exponential"))
+    return Entry(name, section, "optim", manual, check, wrong or {}, **kw)
+
+
+def differs(name, section, manual, reference, kwargs, ref_kwargs, schedule, scale=1.0):
+    check = partial(check_differs, reference=reference, kwargs=kwargs, ref_kwargs=ref_kwargs,
+                    schedule=schedule, scale=scale)
+    why = "the row shows a measured difference; the control is its equal-path twin"
+    return Entry(name, section, "convention", manual, check, {}, (torch.float64,),
+                 why_no_wrong=why)
+
+
 SIGMOID = "激活函数: Sigmod 函数"
 TANH = "激活函数: tanh 函数"
 RELU = "ReLU 的好处 / ReLU 的新问题"
@@ -56,6 +75,12 @@ CONV = "卷积核 / 卷积核的运算规则 / 填充"
 POOL = "最大池化 (Max Pooling)"
 FLAT = "扁平化处理 (flatten)"
 CNN = "卷积神经网络 / 神经网络的接入"
+GD = "梯度下降 / 随机梯度下降 (Mini Batch GD)"
+MOMENTUM = "动量梯度下降算法 (Momentum GD)"
+ADAGRAD = "学习率的优化: AdaGrad"
+RMSPROP = "学习率的优化: RMSProp"
+ADAM = "Adam 算法"
+WD = 1e-2
 
 REGISTRY = [
     op("sigmoid", SIGMOID, activations.sigmoid, ref_activations.sigmoid,
@@ -101,4 +126,40 @@ REGISTRY = [
        {"unflattened channels-last": wrong.flatten_channels_last}),
     Entry("cnn_twin_sgd", CNN, "cnn", MANUAL, check_twin_cnn,
           {"pool gradient spread": CNN_SPREAD_POOL}),
+    optimizer("SGD", GD, optim.SGD, ref_optim.SGD, {"lr": 0.1, "weight_decay": WD},
+              {"momentum with the wrong sign": wrong.SGDMomentumWrongSign}),
+    optimizer("SGD_momentum", MOMENTUM, optim.SGD, ref_optim.SGD,
+              {"lr": 0.05, "momentum": 0.9, "weight_decay": WD},
+              {"momentum with the wrong sign": wrong.SGDMomentumWrongSign}),
+    optimizer("SGD_nesterov", MOMENTUM, optim.SGD, ref_optim.SGD,
+              {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": WD},
+              {"momentum with the wrong sign": wrong.SGDMomentumWrongSign}),
+    optimizer("SGD_dampening_maximize", MOMENTUM, optim.SGD, ref_optim.SGD,
+              {"lr": 0.01, "momentum": 0.5, "dampening": 0.3, "maximize": True},
+              {"momentum with the wrong sign": wrong.SGDMomentumWrongSign}),
+    optimizer("Adagrad", ADAGRAD, optim.Adagrad, ref_optim.Adagrad,
+              {"lr": 0.1, "lr_decay": 0.01, "weight_decay": WD,
+               "initial_accumulator_value": 0.1},
+              {"eps inside the root": wrong.AdagradEpsInsideRoot}),
+    optimizer("Adagrad_eps", ADAGRAD, optim.Adagrad, ref_optim.Adagrad,
+              {"lr": 0.1, "eps": 1e-3}, {"eps inside the root": wrong.AdagradEpsInsideRoot}),
+    optimizer("RMSprop", RMSPROP, optim.RMSprop, ref_optim.RMSprop,
+              {"lr": 0.01, "weight_decay": WD}, {"no (1 - alpha)": wrong.RMSpropWithoutLeak}),
+    optimizer("RMSprop_centered_momentum", RMSPROP, optim.RMSprop, ref_optim.RMSprop,
+              {"lr": 0.01, "alpha": 0.9, "momentum": 0.9, "centered": True, "weight_decay": WD},
+              {"no (1 - alpha)": wrong.RMSpropWithoutLeak}),
+    optimizer("Adam", ADAM, optim.Adam, ref_optim.Adam, {"lr": 0.01, "weight_decay": WD},
+              {"no bias correction": wrong.AdamWithoutBiasCorrection}),
+    optimizer("Adam_amsgrad", ADAM, optim.Adam, ref_optim.Adam,
+              {"lr": 0.01, "betas": (0.8, 0.99), "amsgrad": True, "weight_decay": WD},
+              {"no bias correction": wrong.AdamWithoutBiasCorrection}),
+    optimizer("SGD_momentum_seed_form", MOMENTUM, optim.SGD, ref_optim.SGD,
+              {"lr": 0.05, "momentum": 0.9, "lr_in_velocity": True},
+              {"momentum with the wrong sign": wrong.SGDMomentumWrongSign},
+              ref_kwargs={"lr": 0.05, "momentum": 0.9}, schedule=None, state=False),
+    differs("SGD_momentum_seed_form_warmup", MOMENTUM, optim.SGD, ref_optim.SGD,
+            {"lr": 0.05, "momentum": 0.9, "lr_in_velocity": True},
+            {"lr": 0.05, "momentum": 0.9}, schedule="warmup"),
+    differs("RMSprop_seed_eps_small_grads", RMSPROP, optim.RMSprop, ref_optim.RMSprop,
+            {"lr": 0.01, "eps_inside_sqrt": True}, {"lr": 0.01}, schedule=None, scale=1e-4),
 ]

@@ -10,6 +10,7 @@ from manual import activations as A
 from manual import conv as C
 from manual import linear as L
 from manual import losses as Lo
+from manual import optim as O
 from manual import pooling as P
 
 
@@ -225,3 +226,42 @@ def max_pool2d_no_accumulate(input, kernel_size, stride=None, padding=0):
 
 def flatten_channels_last(input, start_dim=1, end_dim=-1):
     return _Flatten.apply(input, start_dim, end_dim)
+
+
+# -- optimizers ---------------------------------------------------------------------------
+
+
+class AdamWithoutBiasCorrection(O.Adam):
+    def update(self, p, g, state, group):
+        (beta1, beta2), eps = group["betas"], group["eps"]
+        if "exp_avg" not in state:
+            state["exp_avg"], state["exp_avg_sq"] = torch.zeros_like(p), torch.zeros_like(p)
+        self._step_count(state)
+        m = state["exp_avg"].mul_(beta1).add_((1 - beta1) * g)
+        v = state["exp_avg_sq"].mul_(beta2).add_((1 - beta2) * g * g)
+        p.sub_(group["lr"] * m / (v.sqrt() + eps))  # m and v used raw: too small early on
+
+
+class AdagradEpsInsideRoot(O.Adagrad):
+    def update(self, p, g, state, group):
+        step = self._step_count(state)
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        state["sum"].add_(g * g)
+        p.sub_(clr * g / (state["sum"] + group["eps"]).sqrt())  # eps under the root
+
+
+class SGDMomentumWrongSign(O.SGD):
+    def update(self, p, g, state, group):
+        b = state.get("momentum_buffer")
+        b = g.clone() if b is None else group["momentum"] * b + g
+        state["momentum_buffer"] = b
+        p.add_(b, alpha=group["lr"])  # theta + eta b: climbs the hill
+
+
+class RMSpropWithoutLeak(O.RMSprop):
+    def update(self, p, g, state, group):
+        if "square_avg" not in state:
+            state["square_avg"] = torch.zeros_like(p)
+        self._step_count(state)
+        r = state["square_avg"].mul_(group["alpha"]).add_(g * g)  # (1 - alpha) forgotten
+        p.sub_(group["lr"] * g / (r.sqrt() + group["eps"]))

@@ -61,13 +61,13 @@ class ReLU(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return torch.where(x > 0, x, torch.zeros_like(x))
+        return x.clamp(min=0)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         # d/dx max(x, 0) = 1 if x > 0 else 0 (0 at the kink, as torch)
-        return torch.where(x > 0, grad, torch.zeros_like(grad))
+        return grad.masked_fill(x <= 0, 0)
 
 
 class LeakyReLU(Function):

@@ -154,7 +154,7 @@ class Conv2dFunction(Function):
         N, O = grad.shape[:2]
         g = grad.reshape(N, O, -1)  # (N, O, L)
         # out = W cols + b:  dE/dW = sum_n g_n cols_n^T,  dE/db = sum g,  dE/dcols = W^T g
-        grad_w = torch.einsum("nol,nkl->ok", g, cols).reshape(weight.shape)
+        grad_w = (g @ cols.transpose(1, 2)).sum(0).reshape(weight.shape)
         grad_b = g.sum((0, 2)) if ctx.has_bias else None
         grad_x = None
         if ctx.needs_input_grad[0]:

@@ -24,52 +24,39 @@ def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-def _windows(x, kernel, stride, padding):
-    """(N, C, H, W) -> (N, C, oh, ow, kh*kw) view of every window, -inf in the padding."""
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    N, C, H, W = x.shape
-    oh, ow = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-    if ph or pw:
-        xp = x.new_full((N, C, H + 2 * ph, W + 2 * pw), float("-inf"))
-        xp[:, :, ph:ph + H, pw:pw + W] = x
-    else:
-        xp = x.contiguous()
-    sN, sC, sH, sW = xp.stride()
-    win = xp.as_strided((N, C, oh, ow, kh, kw), (sN, sC, sh * sH, sw * sW, sH, sW))
-    return win.reshape(N, C, oh, ow, kh * kw)
-
-
-def _argmax(win, kernel, stride, padding, size):
-    """Each window's winner as a position k in the window, torch's tie rule."""
-    K = win.shape[-1]
-    first_max = win.argmax(-1)  # argmax returns the first of equal maxima
-    isnan = torch.isnan(win)
-    last_nan = K - 1 - isnan.flip(-1).to(torch.uint8).argmax(-1)
-    k = torch.where(isnan.any(-1), last_nan, first_max)
-    if any(padding):
-        # a window of only -inf ties with its padding: torch keeps the first real entry
-        valid = _windows(torch.ones(1, 1, *size, device=win.device), kernel, stride,
-                         padding) > 0  # (1, 1, oh, ow, K)
-        in_pad = ~valid.expand_as(win).gather(-1, k.unsqueeze(-1)).squeeze(-1)
-        k = torch.where(in_pad, valid.to(torch.uint8).argmax(-1).expand_as(k), k)
-    return k
-
-
 class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding):
         N, C, H, W = x.shape
-        kw, (sh, sw), (ph, pw) = kernel[1], stride, padding
-        win = _windows(x, kernel, stride, padding)  # (N, C, oh, ow, kh*kw)
-        k = _argmax(win, kernel, stride, padding, (H, W))
-        out = win.gather(-1, k.unsqueeze(-1)).squeeze(-1)  # (N, C, oh, ow)
-        oh, ow = out.shape[-2:]
-        # where the winner sits in the unpadded input, as a flat index row * W + col
-        rows = torch.arange(oh, device=x.device).view(oh, 1) * sh - ph + k // kw
-        cols = torch.arange(ow, device=x.device).view(1, ow) * sw - pw + k % kw
-        ctx.save_for_backward(rows * W + cols)
+        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+        oh, ow = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+        xp = x
+        if ph or pw:
+            xp = x.new_full((N, C, H + 2 * ph, W + 2 * pw), float("-inf"))
+            xp[:, :, ph:ph + H, pw:pw + W] = x
+        # torch's scan: visit the window's entries in row order and take a new maximum
+        # when val > best or val is NaN; the first real entry is taken in any case
+        best, where = None, None
+        rows = torch.arange(oh, device=x.device).view(oh, 1) * sh - ph  # window's top row
+        cols = torch.arange(ow, device=x.device).view(1, ow) * sw - pw  # and left column
+        for u in range(kh):
+            for v in range(kw):
+                val = xp[:, :, u:u + sh * (oh - 1) + 1:sh, v:v + sw * (ow - 1) + 1:sw]
+                flat = (rows + u) * W + (cols + v)  # (oh, ow) index into the unpadded input
+                if best is None:
+                    best, where = val, flat.expand_as(val)
+                    first_real = ((rows + u >= 0) & (cols + v >= 0)).expand_as(val)
+                    continue
+                take = (val > best) | torch.isnan(val)
+                if ph or pw:  # a window that has seen only padding takes its first real entry
+                    real = ((rows + u >= 0) & (rows + u < H) & (cols + v >= 0) & (cols + v < W))
+                    take = (take | ~first_real) & real
+                    first_real = first_real | real
+                best = torch.where(take, val, best)
+                where = torch.where(take, flat, where)
+        ctx.save_for_backward(where)
         ctx.shape = x.shape
-        return out
+        return best.contiguous() if best.data_ptr() == xp.data_ptr() else best
 
     @staticmethod
     def backward(ctx, grad):
