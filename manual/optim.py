@@ -6,7 +6,9 @@ Seed sections: 梯度下降 (Gradient Descent), 批量梯度下降 (Batch GD), �
 Each class is a ``torch.optim.Optimizer`` (for param_groups, state_dict and schedulers) with
 torch's argument names, defaults and state keys, and an update written out by hand below its
 pseudocode, in the same elementary tensor operations (lerp_, addcmul_, addcdiv_) and order
-as torch, so that even float32 trajectories agree to the last bit or two. Where the notes write a formula differently from torch, the notes' form is an
+as torch, so that even float32 trajectories agree to the last bit or two.
+
+Where the notes write a formula differently from torch, the notes' form is an
 option and torch's the default:
 
 * momentum: notes v <- gamma v + eta g, theta <- theta - v;  torch b <- mu b + g,
