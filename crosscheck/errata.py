@@ -7,6 +7,7 @@ import torch
 
 from crosscheck.wrong import with_backward
 from manual import activations as A
+from manual.stopping import GradNormBelow, MaxEpochs, NonFiniteLoss, Progress, StopRules
 
 
 def seed_sigmoid(y):
@@ -22,3 +23,18 @@ def _sigmoid_of_output(ctx, grad):
 
 
 seed_sigmoid_backward = with_backward(A.Sigmoid, _sigmoid_of_output).apply
+
+
+def seed_fit_line_gd(x, y, lr=0.1, tol=1e-10, max_steps=100_000):
+    """批量梯度下降 as written: g = grad / (n + 1), n the number of *parameters* (here one
+    weight, so n + 1 = 2), and theta_new = theta_old + eta g: a step up the bowl."""
+    w, b = torch.zeros((), dtype=x.dtype), torch.zeros((), dtype=x.dtype)
+    rules = StopRules(NonFiniteLoss(), GradNormBelow(tol), MaxEpochs(max_steps))
+    for step in range(max_steps + 1):
+        r = y - w * x - b
+        gw, gb = -2 * (x * r).sum() / 2, -2 * r.sum() / 2  # averaged over n + 1 = 2 parameters
+        stop = rules(Progress(step, loss=float((r * r).sum()),
+                              grad_norm=float(torch.sqrt(gw * gw + gb * gb))))
+        if stop:
+            return w, b, step, stop
+        w, b = w + lr * gw, b + lr * gb

@@ -81,7 +81,7 @@ class Sample:
 
 
 def compare_grads(m, what, mine, theirs, v, tol):
-    """Backward of both sides under the same upstream gradient v, input by input."""
+    """Backward of both sides under the same upstream gradient(s) v, input by input."""
     want = torch.autograd.grad(theirs[0], theirs[1], v, allow_unused=True)
     try:
         got = torch.autograd.grad(mine[0], mine[1], v, allow_unused=True)
@@ -104,12 +104,19 @@ def _gradcheck(impl, sample):
         args = list(sample.args)
         for i, x in zip(slots, xs):
             args[i] = x
-        return impl(*args, **sample.kwargs)
+        return tuple(tensors(impl(*args, **sample.kwargs)))
 
     try:
         return torch.autograd.gradcheck(fn, inputs, raise_exception=False)
     except RuntimeError:  # a wrong backward may not even return the right shapes
         return False
+
+
+def tensors(out):
+    """The tensors of an output, nested tuples and lists flattened; other values dropped."""
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in tensors(o)]
+    return [out] if isinstance(out, torch.Tensor) else []
 
 
 def check_op(impl, dtype, device, *, reference, samples, tol=default_tol):
@@ -118,17 +125,22 @@ def check_op(impl, dtype, device, *, reference, samples, tol=default_tol):
     gen = torch.Generator().manual_seed(0)
     for k, sample in enumerate(samples(dtype, device, gen)):
         try:
-            out = impl(*sample.args, **sample.kwargs)
+            outs = tensors(impl(*sample.args, **sample.kwargs))
         except Exception as err:  # a wrong implementation may not even run
             m.fail(f"sample {k}: {type(err).__name__}: {err}")
             continue
-        ref = reference(*sample.args, **sample.kwargs)
-        compare(m, "out", f"sample {k} forward", out, ref, tol(dtype))
-        inputs = _grad_inputs(sample.args)
-        if not inputs or out.shape != ref.shape:
+        refs = tensors(reference(*sample.args, **sample.kwargs))
+        if len(outs) != len(refs):
+            m.fail(f"sample {k}: {len(outs)} outputs, torch gives {len(refs)}")
             continue
-        v = torch.randn(ref.shape, generator=gen, dtype=torch.float64).to(device, dtype)
-        compare_grads(m, f"sample {k}", (out, inputs), (ref, inputs), v, tol(dtype))
+        for i, (out, ref) in enumerate(zip(outs, refs)):
+            compare(m, "out", f"sample {k} output {i}", out, ref, tol(dtype))
+        inputs = _grad_inputs(sample.args)
+        if not inputs or any(o.shape != r.shape for o, r in zip(outs, refs)):
+            continue
+        vs = [torch.randn(r.shape, generator=gen, dtype=torch.float64).to(device, dtype)
+              for r in refs]
+        compare_grads(m, f"sample {k}", (outs, inputs), (refs, inputs), vs, tol(dtype))
         if dtype == torch.float64 and sample.gradcheck:
             ok = _gradcheck(impl, sample)
             m.gradcheck = ok and m.gradcheck is not False
@@ -179,6 +191,6 @@ def check_module(impl, dtype, device, *, reference, configs, tol=default_tol):
         if out.shape != ref.shape:
             continue
         v = torch.randn(ref.shape, generator=gen, dtype=torch.float64).to(device, dtype)
-        compare_grads(m, f"config {k}", (out, [x, *mine.parameters()]),
-                      (ref, [x, *theirs.parameters()]), v, tol(dtype))
+        compare_grads(m, f"config {k}", ([out], [x, *mine.parameters()]),
+                      ([ref], [x, *theirs.parameters()]), [v], tol(dtype))
     return m

@@ -6,6 +6,7 @@ schedule. After every step the parameters and every state tensor must agree; at 
 state_dict round trip must continue exactly where the original goes.
 """
 import copy
+import warnings
 
 import torch
 
@@ -130,4 +131,28 @@ def check_differs(impl, dtype, device, *, reference, kwargs, ref_kwargs, schedul
         m.record("out", a.detach(), b.detach())
     if m.errors["out"][1] < 1e-6:
         m.fail(f"the two forms agree to {m.errors['out'][1]:.1e}: no difference shown")
+    return m
+
+
+def check_schedule(impl, dtype, device, *, reference, kwargs, steps=60):
+    """The learning rate of two param groups, step by step, against torch's composition.
+    torch's CosineAnnealingLR is periodic past T_max where WarmupLR holds the floor, so a
+    cosine schedule is compared up to its total_steps (tests check the floor after it)."""
+    m = Measure()
+    steps = min(steps, kwargs.get("total_steps") or steps)
+    tol = default_tol(dtype)
+    p = torch.nn.Parameter(torch.zeros(1, dtype=dtype, device=device))
+    q = torch.nn.Parameter(torch.zeros(1, dtype=dtype, device=device))
+    opts = [torch.optim.SGD([{"params": [p]}, {"params": [q], "lr": 0.03}], lr=0.1)
+            for _ in range(2)]
+    with warnings.catch_warnings():  # SequentialLR's own deprecation notes
+        warnings.simplefilter("ignore")
+        mine, theirs = impl(opts[0], **kwargs), reference(opts[1], **kwargs)
+        for step in range(steps):
+            a = torch.tensor(mine.get_last_lr(), dtype=torch.float64)
+            b = torch.tensor(theirs.get_last_lr(), dtype=torch.float64)
+            compare(m, "out", f"step {step} lr", a, b, tol)
+            for opt, sched in zip(opts, (mine, theirs)):
+                opt.step()
+                sched.step()
     return m

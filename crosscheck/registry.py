@@ -12,16 +12,32 @@ import torch
 from crosscheck import errata, wrong
 from crosscheck import samples as S
 from crosscheck.backends import MANUAL
+from crosscheck.fit_checks import check_gd_line
 from crosscheck.harness import Entry, check_module, check_op
-from crosscheck.optim_checks import check_differs, check_optimizer
+from crosscheck.optim_checks import check_differs, check_optimizer, check_schedule
 from crosscheck.twins import check_twin_cnn
-from manual import activations, conv, linear, losses, optim, pooling
+from manual import (
+    activations,
+    backprop,
+    conv,
+    least_squares,
+    linear,
+    losses,
+    neuron,
+    optim,
+    pooling,
+    schedules,
+)
 from torch_ref import activations as ref_activations
+from torch_ref import backprop as ref_backprop
 from torch_ref import conv as ref_conv
+from torch_ref import least_squares as ref_least_squares
 from torch_ref import linear as ref_linear
 from torch_ref import losses as ref_losses
+from torch_ref import neuron as ref_neuron
 from torch_ref import optim as ref_optim
 from torch_ref import pooling as ref_pooling
+from torch_ref import schedules as ref_schedules
 
 
 def op(name, section, manual, reference, samples, wrong=None, **kw):
@@ -65,6 +81,11 @@ def differs(name, section, manual, reference, kwargs, ref_kwargs, schedule, scal
                  why_no_wrong=why)
 
 
+def schedule(name, kwargs, wrong):
+    check = partial(check_schedule, reference=ref_schedules.WarmupLR, kwargs=kwargs)
+    return Entry(name, WARMUP, "schedule", schedules.WarmupLR, check, wrong, (torch.float64,))
+
+
 SIGMOID = "激活函数: Sigmod 函数"
 TANH = "激活函数: tanh 函数"
 RELU = "ReLU 的好处 / ReLU 的新问题"
@@ -80,7 +101,14 @@ MOMENTUM = "动量梯度下降算法 (Momentum GD)"
 ADAGRAD = "学习率的优化: AdaGrad"
 RMSPROP = "学习率的优化: RMSProp"
 ADAM = "Adam 算法"
+WARMUP = "学习率的优化 (Warm Up)"
+LSQ = "最小二乘法拟合直线 (求解过程)"
+BGD = "梯度下降 / 批量梯度下降 (Batch GD) / 停止条件"
+BACKPROP = "正向传播 / 反向传播 (数学建模, 代码实现思路)"
+BIAS = "偏差的作用 (Bias)"
 WD = 1e-2
+WARMUP_WRONG = {"full rate one step late": wrong.WarmupOneStepLate,
+                "cosine not shifted by the warm-up": wrong.CosineFromStepZero}
 
 REGISTRY = [
     op("sigmoid", SIGMOID, activations.sigmoid, ref_activations.sigmoid,
@@ -162,4 +190,23 @@ REGISTRY = [
             {"lr": 0.05, "momentum": 0.9}, schedule="warmup"),
     differs("RMSprop_seed_eps_small_grads", RMSPROP, optim.RMSprop, ref_optim.RMSprop,
             {"lr": 0.01, "eps_inside_sqrt": True}, {"lr": 0.01}, schedule=None, scale=1e-4),
+    schedule("warmup_constant", {"warmup_steps": 10, "start_factor": 0.1},
+             {"full rate one step late": wrong.WarmupOneStepLate}),
+    schedule("warmup_cosine", {"warmup_steps": 10, "start_factor": 0.25, "decay": "cosine",
+                               "total_steps": 50, "min_lr": 1e-3}, WARMUP_WRONG),
+    schedule("cosine_no_warmup", {"warmup_steps": 0, "decay": "cosine", "total_steps": 40},
+             {"full rate one step late": wrong.WarmupOneStepLate}),
+    op("fit_line", LSQ, least_squares.fit_line, ref_least_squares.fit_line, S.line_samples,
+       {"b = y_mean + w x_mean": wrong.fit_line_bias_sign}, group="fit"),
+    op("fit_normal_equations", LSQ, least_squares.fit, ref_least_squares.fit,
+       S.normal_equation_samples, {"no column of ones": wrong.fit_without_bias_column},
+       group="fit"),
+    Entry("fit_line_gradient_descent", BGD, "fit", least_squares.fit_line_gd, check_gd_line,
+          {"seed: theta + eta g / (n + 1)": errata.seed_fit_line_gd}, (torch.float64,),
+          why_tol="stops at |grad| < 1e-10, so it is compared at rtol 1e-8, atol 1e-10; "
+                  "float64 only: float32 cannot reach a gradient norm of 1e-10"),
+    op("backprop", BACKPROP, backprop.gradients, ref_backprop.gradients, S.backprop_samples,
+       {"seed: sigma(out)(1 - sigma(out))": wrong.backprop_sigma_of_output}, group="fit"),
+    op("neuron", BIAS, neuron.neuron, ref_neuron.neuron, S.neuron_samples,
+       {"bias subtracted": wrong.neuron_bias_subtracted}),
 ]

@@ -132,3 +132,48 @@ def flatten_samples(dtype, device, gen):
     yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),))
     yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"start_dim": 2})
     yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"start_dim": 0, "end_dim": 1})
+
+
+def line_samples(dtype, device, gen):
+    x = torch.rand(30, generator=gen, dtype=torch.float64) * 6 - 3
+    y = 1.5 * x + 0.25 + 0.1 * torch.randn(30, generator=gen, dtype=torch.float64)
+    yield Sample((x.to(device, dtype).requires_grad_(), y.to(device, dtype).requires_grad_()))
+
+
+def normal_equation_samples(dtype, device, gen):
+    X = torch.randn(25, 3, generator=gen, dtype=torch.float64)
+    y = X @ torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64) + 0.3
+    y = y + 0.05 * torch.randn(25, generator=gen, dtype=torch.float64)
+    yield Sample((X.to(device, dtype), y.to(device, dtype)))
+
+
+# the worked 2-2-2 example that the notes' figure follows: inputs 0.05 and 0.10, sigmoid
+# everywhere, targets 0.01 and 0.99
+WORKED = {"x": [[0.05, 0.10]], "target": [[0.01, 0.99]],
+          "weights": [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]],
+          "biases": [[0.35, 0.35], [0.60, 0.60]]}
+
+
+def backprop_samples(dtype, device, gen):
+    def t(v):
+        return torch.tensor(v, dtype=dtype, device=device)
+
+    yield Sample((t(WORKED["x"]), t(WORKED["target"]), [t(w) for w in WORKED["weights"]],
+                  [t(b) for b in WORKED["biases"]], ["sigmoid", "sigmoid"]))
+    sizes = [5, 7, 6, 3]
+    for acts, loss in ((["tanh", "relu", "sigmoid"], "mse"),
+                       (["sigmoid", "tanh", "identity"], "mse"),
+                       (["relu", "sigmoid", "identity"], "cross_entropy")):
+        x = randn(gen, (8, sizes[0]), dtype, device, grad=False)
+        ws = [randn(gen, (o, i), dtype, device, grad=False) for i, o in zip(sizes, sizes[1:])]
+        bs = [randn(gen, (o,), dtype, device, grad=False) for o in sizes[1:]]
+        target = (torch.randint(0, 3, (8,), generator=gen).to(device) if loss != "mse"
+                  else randn(gen, (8, 3), dtype, device, grad=False))
+        yield Sample((x, target, ws, bs, acts), {"loss": loss})
+
+
+def neuron_samples(dtype, device, gen):
+    x1 = torch.tensor([0.0, 0.0, 1.0, 1.0], dtype=dtype, device=device, requires_grad=True)
+    x2 = torch.tensor([0.0, 1.0, 0.0, 1.0], dtype=dtype, device=device, requires_grad=True)
+    yield Sample((x1, x2))
+    yield Sample((x1, x2), {"bias": 1.0})

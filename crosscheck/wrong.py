@@ -4,14 +4,19 @@ Each keeps the right forward and breaks one step of the backward, the way a hand
 goes wrong. The check that passes the right op must reject every one of them, which proves
 that the check can fail. The notes' own slips live in crosscheck/errata.py.
 """
+import math
+
 import torch
 
 from manual import activations as A
+from manual import backprop as BP
 from manual import conv as C
+from manual import least_squares as LS
 from manual import linear as L
 from manual import losses as Lo
 from manual import optim as O
 from manual import pooling as P
+from manual import schedules as S
 
 
 def with_backward(function, backward):
@@ -265,3 +270,43 @@ class RMSpropWithoutLeak(O.RMSprop):
         self._step_count(state)
         r = state["square_avg"].mul_(group["alpha"]).add_(g * g)  # (1 - alpha) forgotten
         p.sub_(group["lr"] * g / (r.sqrt() + group["eps"]))
+
+
+# -- schedules, least squares, backprop, the neuron -----------------------------------------
+
+
+class WarmupOneStepLate(S.WarmupLR):
+    def lr_at(self, base, t):
+        W = self.warmup_steps  # divides by W + 1: full rate one step after the warm-up ends
+        if t < W + 1:
+            return base * (self.start_factor + (1 - self.start_factor) * t / (W + 1))
+        return super().lr_at(base, t)
+
+
+class CosineFromStepZero(S.WarmupLR):
+    def lr_at(self, base, t):
+        if t < self.warmup_steps or self.decay == "constant":
+            return super().lr_at(base, t)
+        progress = min(t, self.total_steps) / self.total_steps  # forgot to start after warm-up
+        return self.min_lr + (base - self.min_lr) * (1 + math.cos(math.pi * progress)) / 2
+
+
+def fit_line_bias_sign(x, y):
+    w, b = LS.fit_line(x, y)
+    return w, y.mean() + w * x.mean()  # b = y_mean + w x_mean: the sign of the shift
+
+
+def fit_without_bias_column(X, y):
+    w = torch.linalg.solve(X.T @ X, X.T @ y)  # forgot the column of ones
+    return w, torch.zeros((), dtype=X.dtype, device=X.device)
+
+
+def backprop_sigma_of_output(x, target, weights, biases, activations, loss="mse"):
+    seed = BP.Activation("sigmoid", A._sigmoid,
+                         lambda net, out: A._sigmoid(out) * (1 - A._sigmoid(out)))
+    acts = [seed if a == "sigmoid" else a for a in activations]
+    return BP.gradients(x, target, weights, biases, acts, loss)
+
+
+def neuron_bias_subtracted(x1, x2, bias=-1.0):
+    return x1 + x2 - bias
