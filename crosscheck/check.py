@@ -72,12 +72,8 @@ def print_table(rows):
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     print(line.format(*COLUMNS))
     for r, c in zip(rows, cells):
-        extra = r["detail"] if not r["passed"] else ("" if wrong_row(r) else r["note"])
+        extra = r["detail"] if not r["passed"] else ("" if r["negative_control"] else r["note"])
         print(line.format(*c) + (f"   {extra}" if extra else ""))
-
-
-def wrong_row(r):
-    return r["negative_control"]
 
 
 def summary(rows):

@@ -125,30 +125,19 @@ def cross_entropy_no_mean(input, target, reduction="mean"):
 # -- convolution and pooling ------------------------------------------------------------
 
 
-def _fold_overwrite(cols, size, kernel, dilation, pads, stride):
-    """col2im that overwrites where patches overlap instead of summing."""
-    (kh, kw), (dh, dw), (sh, sw) = kernel, dilation, stride
-    top, bottom, left, right = pads
-    N, CKK, L = cols.shape
-    oh = C._out_size(size[0], kh, dh, top, bottom, sh)
-    ow = L // oh
-    patches = cols.reshape(N, CKK // (kh * kw), kh, kw, oh, ow)
-    xp = cols.new_zeros(N, CKK // (kh * kw), size[0] + top + bottom, size[1] + left + right)
-    for u in range(kh):
-        for v in range(kw):
-            r, c = u * dh, v * dw
-            xp[:, :, r:r + sh * (oh - 1) + 1:sh, c:c + sw * (ow - 1) + 1:sw] = patches[:, :, u, v]
-    return xp[:, :, top:top + size[0], left:left + size[1]]
+def _fold_averaged(cols, *args):
+    """col2im that averages where patches overlap instead of summing."""
+    return C._fold(cols, *args) / C._fold(torch.ones_like(cols), *args).clamp(min=1)
 
 
-def _im2col_backward_overwrites(ctx, grad):
-    return _fold_overwrite(grad, *ctx.args), None, None, None, None
+def _im2col_backward_averages(ctx, grad):
+    return _fold_averaged(grad, *ctx.args), None, None, None, None
 
 
 def _conv_backward_unflipped(ctx, grad):
     _, grad_w, grad_b, *_ = C.Conv2dFunction.backward(ctx, grad)
     cols, weight = ctx.saved_tensors
-    size, _, dilation, pads, stride = ctx.args
+    size, dilation, pads, stride = ctx.args
     # the input gradient as a convolution, but with the kernel not rotated by 180 degrees
     # (flipping an already flipped kernel undoes conv2d_input's flip)
     grad_x = C.conv2d_input((grad.shape[0], weight.shape[1], *size), weight.flip(2, 3), grad,
@@ -188,21 +177,21 @@ class _PoolKeepingConfig(P.MaxPool2d):
         return P.MaxPool2d.forward(ctx, x, kernel, stride, padding)
 
 
-_Im2col = with_backward(C.Im2col, _im2col_backward_overwrites)
+_Im2col = with_backward(C.Im2col, _im2col_backward_averages)
 _Conv = with_backward(C.Conv2dFunction, _conv_backward_unflipped)
 _PoolSpread = with_backward(_PoolKeepingConfig, _pool_backward_spread)
 _PoolNoAcc = with_backward(P.MaxPool2d, _pool_backward_no_accumulate)
 _Flatten = with_backward(P.Flatten, _flatten_backward_channels_last)
 
 
-def im2col_backward_overwrites(input, kernel_size, dilation=1, padding=0, stride=1):
+def im2col_backward_averages(input, kernel_size, dilation=1, padding=0, stride=1):
     p = C._pair
     return _Im2col.apply(input, p(kernel_size), p(dilation), C._symmetric(padding), p(stride))
 
 
-def col2im_overwrites(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+def col2im_averages(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     p = C._pair
-    return _fold_overwrite(input, p(output_size), p(kernel_size), p(dilation),
+    return _fold_averaged(input, p(output_size), p(kernel_size), p(dilation),
                            C._symmetric(padding), p(stride))
 
 

@@ -6,8 +6,8 @@ A 3x3 kernel slid over the image computes, at every position, the dot product of
 with the 3x3 patch under it (the response). im2col lays every patch out as a column, so
 all the responses of all kernels are one matrix product:
 
-    cols = im2col(x)                     # (N, C*kh*kw, L), L = out_h * out_w positions
-    out  = W.reshape(O, C*kh*kw) @ cols  # (N, O, L): row o is the response map of kernel o
+    cols = im2col(x)                     # (C*kh*kw, L), L = out_h * out_w positions
+    out  = W.reshape(O, C*kh*kw) @ cols  # (O, L): row o is the response map of kernel o
 
 Why the gradient of a convolution is a convolution (stride 1, no padding, one channel):
 
@@ -54,8 +54,9 @@ def _pad(x, top, bottom, left, right, value=0.0):
     return out
 
 
-def _unfold(x, kernel, dilation, pads, stride):
-    """(N, C, H, W) -> (N, C*kh*kw, L): every patch as a column, F.unfold's layout."""
+def _patches(x, kernel, dilation, pads, stride):
+    """(N, C, H, W) -> (N, C, kh, kw, oh, ow): every patch, as a strided view (no copy but
+    the padding). Entry [n, c, u, v, i, j] is x_padded[n, c, i*s + u*d, j*s + v*d]."""
     (kh, kw), (dh, dw), (sh, sw) = kernel, dilation, stride
     top, bottom, left, right = pads
     N, C, H, W = x.shape
@@ -65,31 +66,43 @@ def _unfold(x, kernel, dilation, pads, stride):
         raise ValueError(f"im2col: kernel {kernel} does not fit the padded input {H}x{W}")
     xp = _pad(x, *pads) if any(pads) else x.contiguous()
     sN, sC, sH, sW = xp.stride()
-    # (N, C, kh, kw, oh, ow): kernel offset (u, v) moves by the dilation, output position
-    # (i, j) by the stride; a view, no copy yet
-    patches = xp.as_strided((N, C, kh, kw, oh, ow), (sN, sC, dh * sH, dw * sW, sh * sH, sw * sW))
-    return patches.reshape(N, C * kh * kw, oh * ow)
+    # kernel offset (u, v) moves by the dilation, output position (i, j) by the stride
+    return xp.as_strided((N, C, kh, kw, oh, ow), (sN, sC, dh * sH, dw * sW, sh * sH, sw * sW))
 
 
-def _fold(cols, size, kernel, dilation, pads, stride):
-    """(N, C*kh*kw, L) -> (N, C, H, W): the adjoint of _unfold, overlaps summed."""
-    (kh, kw), (dh, dw), (sh, sw) = kernel, dilation, stride
+def _fold_patches(patches, size, dilation, pads, stride):
+    """(N, C, kh, kw, oh, ow), any strides -> (N, C, H, W): the adjoint of _patches, every
+    entry added back to the pixel it was copied from, overlaps summed."""
+    N, C, kh, kw, oh, ow = patches.shape
+    (dh, dw), (sh, sw) = dilation, stride
     top, bottom, left, right = pads
     H, W = size
-    oh = _out_size(H, kh, dh, top, bottom, sh)
-    ow = _out_size(W, kw, dw, left, right, sw)
-    N, CKK, L = cols.shape
-    if CKK % (kh * kw) or L != oh * ow:
-        raise ValueError(f"col2im: input of shape {tuple(cols.shape)} does not fit output "
-                         f"{H}x{W} with kernel {kernel}: expected (N, C*{kh * kw}, {oh * ow})")
-    C = CKK // (kh * kw)
-    patches = cols.reshape(N, C, kh, kw, oh, ow)
-    xp = cols.new_zeros(N, C, H + top + bottom, W + left + right)
+    xp = patches.new_zeros(N, C, H + top + bottom, W + left + right)
     for u in range(kh):  # kh*kw strided adds: each kernel offset returns its entries
         for v in range(kw):
             r, c = u * dh, v * dw
             xp[:, :, r:r + sh * (oh - 1) + 1:sh, c:c + sw * (ow - 1) + 1:sw] += patches[:, :, u, v]
     return xp[:, :, top:top + H, left:left + W]
+
+
+def _unfold(x, kernel, dilation, pads, stride):
+    """(N, C, H, W) -> (N, C*kh*kw, L): every patch as a column, F.unfold's layout."""
+    p = _patches(x, kernel, dilation, pads, stride)
+    return p.reshape(p.shape[0], -1, p.shape[-2] * p.shape[-1])
+
+
+def _fold(cols, size, kernel, dilation, pads, stride):
+    """(N, C*kh*kw, L) -> (N, C, H, W): F.fold's layout, the adjoint of _unfold."""
+    (kh, kw), (dh, dw), (sh, sw) = kernel, dilation, stride
+    oh = _out_size(size[0], kh, dh, pads[0], pads[1], sh)
+    ow = _out_size(size[1], kw, dw, pads[2], pads[3], sw)
+    N, CKK, L = cols.shape
+    if CKK % (kh * kw) or L != oh * ow:
+        raise ValueError(f"col2im: input of shape {tuple(cols.shape)} does not fit output "
+                         f"{size[0]}x{size[1]} with kernel {kernel}: expected "
+                         f"(N, C*{kh * kw}, {oh * ow})")
+    patches = cols.reshape(N, CKK // (kh * kw), kh, kw, oh, ow)
+    return _fold_patches(patches, size, dilation, pads, stride)
 
 
 def _symmetric(padding):
@@ -134,31 +147,38 @@ def col2im(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 
 
 class Conv2dFunction(Function):
+    """The columns are laid out (C*kh*kw, N*L): F.unfold's layout with the batch folded
+    into the columns, so that the whole batch is one matrix product instead of N small ones
+    (and the output comes back (O, N, L), viewed as (N, O, oh, ow) without a copy)."""
+
     @staticmethod
     def forward(ctx, x, weight, bias, stride, pads, dilation):
-        N, _, H, W = x.shape
+        N, C, H, W = x.shape
         O, _, kh, kw = weight.shape
-        cols = _unfold(x, (kh, kw), dilation, pads, stride)  # (N, C*kh*kw, L)
-        out = weight.reshape(O, -1) @ cols  # (N, O, L)
+        p = _patches(x, (kh, kw), dilation, pads, stride)  # (N, C, kh, kw, oh, ow)
+        oh, ow = p.shape[-2:]
+        cols = p.permute(1, 2, 3, 0, 4, 5).reshape(C * kh * kw, N * oh * ow)  # (K, N*L)
+        out = weight.reshape(O, -1) @ cols  # (O, N*L): row o is kernel o's response map
         if bias is not None:
-            out = out + bias.reshape(1, O, 1)
+            out += bias.reshape(O, 1)
         ctx.save_for_backward(cols, weight)
-        ctx.args = ((H, W), (kh, kw), dilation, pads, stride)
+        ctx.args = ((H, W), dilation, pads, stride)
         ctx.has_bias = bias is not None
-        oh = _out_size(H, kh, dilation[0], pads[0], pads[1], stride[0])
-        return out.reshape(N, O, oh, -1)
+        return out.reshape(O, N, oh, ow).permute(1, 0, 2, 3)  # (N, O, oh, ow) view
 
     @staticmethod
     def backward(ctx, grad):
         cols, weight = ctx.saved_tensors
-        N, O = grad.shape[:2]
-        g = grad.reshape(N, O, -1)  # (N, O, L)
-        # out = W cols + b:  dE/dW = sum_n g_n cols_n^T,  dE/db = sum g,  dE/dcols = W^T g
-        grad_w = (g @ cols.transpose(1, 2)).sum(0).reshape(weight.shape)
-        grad_b = g.sum((0, 2)) if ctx.has_bias else None
+        N, O, oh, ow = grad.shape
+        C, kh, kw = weight.shape[1:]
+        g = grad.permute(1, 0, 2, 3).reshape(O, N * oh * ow)  # (O, N*L)
+        # out = W cols + b:  dE/dW = g cols^T,  dE/db = sum g,  dE/dcols = W^T g
+        grad_w = (g @ cols.T).reshape(weight.shape)
+        grad_b = g.sum(1) if ctx.has_bias else None
         grad_x = None
         if ctx.needs_input_grad[0]:
-            grad_x = _fold(weight.reshape(O, -1).T @ g, *ctx.args)
+            grad_cols = (weight.reshape(O, -1).T @ g).reshape(C, kh, kw, N, oh, ow)
+            grad_x = _fold_patches(grad_cols.permute(3, 0, 1, 2, 4, 5), *ctx.args)
         return grad_x, grad_w, grad_b, None, None, None
 
 

@@ -1,0 +1,106 @@
+"""``handgrad bench``: the speed of the manual ops against the built-ins, as ratios.
+
+Each pair is timed in the same run, alternating manual and built-in round by round so that
+a machine that speeds up or slows down affects both; the figure is the median round.
+"""
+import json
+import statistics
+import time
+
+import torch
+from tqdm import tqdm
+
+from crosscheck.backends import MANUAL, TORCH
+from manual import optim
+from torch_ref import optim as ref_optim
+from torch_ref.model import CNN
+
+
+def _sync(device):
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def _time(fn, device):
+    _sync(device)
+    start = time.perf_counter()
+    fn()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def conv_case(shape, out_channels, device):
+    x = torch.randn(shape, device=device, requires_grad=True)
+    w = torch.randn(out_channels, shape[1], 3, 3, device=device, requires_grad=True)
+    b = torch.randn(out_channels, device=device, requires_grad=True)
+    return lambda ops: lambda: ops.conv2d(x, w, b, padding=1).sum().backward()
+
+
+def pool_case(shape, device):
+    x = torch.randn(shape, device=device, requires_grad=True)
+    return lambda ops: lambda: ops.max_pool2d(x, 2).sum().backward()
+
+
+def train_step_case(batch, device):
+    x = torch.randn(batch, 1, 28, 28, device=device)
+    y = torch.randint(0, 10, (batch,), device=device)
+
+    def make(ops):
+        torch.manual_seed(0)
+        model = CNN(ops).to(device)
+        opt = (optim.Adam if ops is MANUAL else ref_optim.Adam)(model.parameters())
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            model.loss(x, y).backward()
+            opt.step()
+        return step
+    return make
+
+
+def cases(batch, device):
+    """(label, factory): a factory turns an ops backend into a function to time."""
+    return [
+        (f"conv2d fwd+bwd {batch}x1x28x28 -> 16", conv_case((batch, 1, 28, 28), 16, device)),
+        (f"conv2d fwd+bwd {batch}x16x14x14 -> 32", conv_case((batch, 16, 14, 14), 32, device)),
+        (f"max_pool2d fwd+bwd {batch}x16x28x28", pool_case((batch, 16, 28, 28), device)),
+        (f"CNN train step (batch {batch}, Adam)", train_step_case(batch, device)),
+    ]
+
+
+def measure(factory, device, rounds, warmup=3):
+    fns = {"manual": factory(MANUAL), "torch": factory(TORCH)}
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            times[name].append(_time(fn, device))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def main(args):
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    if args.device != "all":
+        devices = [args.device]
+    rows = []
+    for device in devices:
+        if device == "cuda":
+            torch.backends.cudnn.benchmark = True
+        for label, factory in tqdm(cases(args.batch_size, device), desc=f"bench {device}",
+                                   leave=False):
+            t = measure(factory, device, args.rounds)
+            rows.append({"case": label, "device": device, "manual_ms": t["manual"] * 1e3,
+                         "torch_ms": t["torch"] * 1e3, "ratio": t["manual"] / t["torch"]})
+    width = max(len(r["case"]) for r in rows)
+    print(f"{'case':<{width}}  device  manual ms  torch ms  manual/torch")
+    for r in rows:
+        print(f"{r['case']:<{width}}  {r['device']:<6}  {r['manual_ms']:9.2f}  "
+              f"{r['torch_ms']:8.2f}  {r['ratio']:.2f}x")
+    print(f"threads: {torch.get_num_threads()}, torch {torch.__version__}"
+          + (f", {torch.cuda.get_device_name()}" if "cuda" in devices else ""))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    return 0
