@@ -4,8 +4,16 @@ import math
 import pytest
 import torch
 
-from manual.stopping import (EarlyStopping, GradNormBelow, LossChangeBelow, MaxEpochs,
-                             NonFiniteLoss, ParamChangeBelow, Progress, StopRules)
+from manual.stopping import (
+    EarlyStopping,
+    GradNormBelow,
+    LossChangeBelow,
+    MaxEpochs,
+    NonFiniteLoss,
+    ParamChangeBelow,
+    Progress,
+    StopRules,
+)
 
 
 def first_stop(rules, progresses):
