@@ -29,9 +29,16 @@ def _tanh_one_minus_t(ctx, grad):
     return grad * (1 - t)  # forgot the square: 1 - t instead of 1 - t^2
 
 
-def _relu_one_at_zero(ctx, grad):
-    (x,) = ctx.saved_tensors
-    return torch.where(x >= 0, grad, torch.zeros_like(grad))  # relu'(0) = 1: not torch's choice
+class _ReLUOneAtZero(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return torch.where(x >= 0, grad, torch.zeros_like(grad))  # relu'(0) = 1: not torch's
 
 
 def _leaky_one_at_zero(ctx, grad):
@@ -76,7 +83,6 @@ def _cross_entropy_no_mean(ctx, grad):
 
 
 _Tanh = with_backward(A.Tanh, _tanh_one_minus_t)
-_ReLU = with_backward(A.ReLU, _relu_one_at_zero)
 _Leaky = with_backward(A.LeakyReLU, _leaky_one_at_zero)
 _ELU = with_backward(A.ELU, _elu_without_alpha)
 _GELU = with_backward(A.GELU, _gelu_cdf_only)
@@ -87,7 +93,7 @@ _LogSoftmax = with_backward(Lo.LogSoftmax, _log_softmax_no_sum)
 _CrossEntropy = with_backward(Lo.CrossEntropy, _cross_entropy_no_mean)
 
 tanh_one_minus_t = _Tanh.apply
-relu_one_at_zero = _ReLU.apply
+relu_one_at_zero = _ReLUOneAtZero.apply
 
 
 def leaky_relu_one_at_zero(input, negative_slope=0.01):

@@ -60,14 +60,17 @@ class Tanh(Function):
 class ReLU(Function):
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x.clamp(min=0)
+        out = x.clamp(min=0)
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        # d/dx max(x, 0) = 1 if x > 0 else 0 (0 at the kink, as torch)
-        return grad.masked_fill(x <= 0, 0)
+        (out,) = ctx.saved_tensors
+        # d/dx max(x, 0) = 1 if x > 0 else 0 (0 at the kink, as torch). out = max(x, 0) is
+        # positive exactly where x is, so sign(out) is that step function: arithmetic,
+        # several times faster here than a boolean mask
+        return grad * out.sign()
 
 
 class LeakyReLU(Function):

@@ -158,9 +158,9 @@ class Conv2dFunction(Function):
         p = _patches(x, (kh, kw), dilation, pads, stride)  # (N, C, kh, kw, oh, ow)
         oh, ow = p.shape[-2:]
         cols = p.permute(1, 2, 3, 0, 4, 5).reshape(C * kh * kw, N * oh * ow)  # (K, N*L)
-        out = weight.reshape(O, -1) @ cols  # (O, N*L): row o is kernel o's response map
-        if bias is not None:
-            out += bias.reshape(O, 1)
+        w2d = weight.reshape(O, -1)
+        # (O, N*L): row o is kernel o's response map; addmm adds the bias in the same pass
+        out = w2d @ cols if bias is None else torch.addmm(bias.reshape(O, 1), w2d, cols)
         ctx.save_for_backward(cols, weight)
         ctx.args = ((H, W), dilation, pads, stride)
         ctx.has_bias = bias is not None

@@ -52,7 +52,7 @@ class MaxPool2d(Function):
                     real = ((rows + u >= 0) & (rows + u < H) & (cols + v >= 0) & (cols + v < W))
                     take = (take | ~first_real) & real
                     first_real = first_real | real
-                best = torch.where(take, val, best)
+                best = torch.maximum(best, val)  # NaN wins here too
                 where = torch.where(take, flat, where)
         ctx.save_for_backward(where)
         ctx.shape = x.shape
