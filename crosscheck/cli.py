@@ -30,6 +30,87 @@ def add_bench(sub):
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
 
 
+OPTIMIZER_NAMES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+
+
+def optimizer_spec(text):
+    """'adam', 'adam:manual' or 'adam:torch' -> ('adam', side or None)."""
+    name, _, side = text.partition(":")
+    if name not in OPTIMIZER_NAMES:
+        raise argparse.ArgumentTypeError(f"unknown optimizer {name!r}; choose from "
+                                         f"{', '.join(OPTIMIZER_NAMES)}")
+    if side not in ("", "manual", "torch"):
+        raise argparse.ArgumentTypeError(f"optimizer side must be manual or torch, got {side!r}")
+    return name, side or None
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def channels(text):
+    try:
+        c1, c2 = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected two widths like 16,32, got {text!r}") from None
+    return c1, c2
+
+
+def add_data_flags(p):
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
+    p.add_argument("--data-dir", default="data", help="where the IDX files are or go")
+    p.add_argument("--batch-size", type=positive_int, default=128)
+    p.add_argument("--val-size", type=int, default=5000, help="images held out for validation")
+    p.add_argument("--train-size", type=positive_int, default=None,
+                   help="train on this many images only (default: all the rest)")
+    p.add_argument("--epochs", type=positive_int, default=3)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--channels", type=channels, default=(32, 64), metavar="C1,C2",
+                   help="output channels of the two convs")
+    p.add_argument("--hidden", type=int, default=128, help="hidden units (0: none)")
+    p.add_argument("--dry-run", action="store_true", help="a few batches, for a smoke test")
+
+
+def add_train(sub):
+    p = sub.add_parser("train", formatter_class=_formatter,
+                       help="train the CNN, logging to TensorBoard")
+    add_data_flags(p)
+    p.add_argument("--impl", choices=["torch", "manual"], default="torch",
+                   help="which ops the CNN runs on")
+    p.add_argument("--optimizer", type=optimizer_spec, default=("adam", None),
+                   metavar="NAME[:manual|:torch]",
+                   help=f"one of {', '.join(OPTIMIZER_NAMES)}; the side defaults to --impl's")
+    p.add_argument("--lr", type=float, default=None, help="(default: per optimizer)")
+    p.add_argument("--warmup-steps", type=int, default=0)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--early-stop-patience", type=int, default=None,
+                   help="stop after this many epochs without a better validation loss")
+    p.add_argument("--logdir", default=None,
+                   help="(default: runs/<dataset>-<impl>-<optimizer>-<time>)")
+    p.add_argument("--resume", metavar="CHECKPOINT", default=None)
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+
+
+def train_config(args):
+    from torch_ref.train import Config
+    name, side = args.optimizer
+    return Config(dataset=args.dataset, data_dir=args.data_dir, impl=args.impl, optimizer=name,
+                  optimizer_impl=side or args.impl, lr=args.lr, epochs=args.epochs,
+                  batch_size=args.batch_size, val_size=args.val_size,
+                  train_size=args.train_size, warmup_steps=args.warmup_steps,
+                  weight_decay=args.weight_decay, device=args.device, seed=args.seed,
+                  logdir=args.logdir, resume=args.resume,
+                  early_stop_patience=args.early_stop_patience, dry_run=args.dry_run,
+                  channels=args.channels, hidden=args.hidden, dtype=args.dtype)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="handgrad", description="Deep-learning notes derived by hand and proved against "
@@ -37,6 +118,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_check(sub)
     add_bench(sub)
+    add_train(sub)
     return parser
 
 
@@ -45,6 +127,12 @@ def dispatch(args):
         from crosscheck import check
         from crosscheck.registry import REGISTRY
         return check.main(args, REGISTRY)
+    if args.command == "train":
+        from crosscheck.backends import training_parts
+        from torch_ref.train import fit
+        cfg = train_config(args)
+        fit(cfg, training_parts(cfg.impl, cfg.optimizer_impl))
+        return 0
     if args.command == "bench":
         from crosscheck import bench
         require_device(args.device)

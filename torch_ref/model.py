@@ -25,7 +25,7 @@ def _uniform(shape, fan_in):
 
 
 class CNN(nn.Module):
-    def __init__(self, ops, channels=(16, 32), hidden=128, num_classes=10):
+    def __init__(self, ops, channels=(32, 64), hidden=128, num_classes=10):
         super().__init__()
         missing = [name for name in OPS if not hasattr(ops, name)]
         if missing:
