@@ -68,23 +68,25 @@ def _check_idx(path, data):
 
 
 def _lay_out(source, raw):
-    """Check the four files in ``source`` and place them, un-gzipped, in ``raw``."""
-    counts = {}
-    raw.mkdir(parents=True, exist_ok=True)
+    """Check all four files in ``source``, then place them, un-gzipped, in ``raw``
+    (checking first, so a bad file leaves ``raw`` as it was)."""
+    contents, counts = {}, {}
     for name in FILES:
         path = _find(source, name)
-        data = _read(path)
-        counts[name] = _check_idx(path, data)
-        target = raw / name
-        if path != target:
-            tmp = target.with_suffix(".part")
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
+        contents[name] = (path, _read(path))
+        counts[name] = _check_idx(path, contents[name][1])
     for split in ("train", "t10k"):
         images, labels = counts[f"{split}-images-idx3-ubyte"], counts[f"{split}-labels-idx1-ubyte"]
         if images != labels:
             raise HandgradError(f"{source}: {split} has {images} images but {labels} labels; "
                                 "the files belong to different data sets")
+    raw.mkdir(parents=True, exist_ok=True)
+    for name, (path, payload) in contents.items():
+        target = raw / name
+        if path != target:
+            tmp = target.with_suffix(".part")
+            tmp.write_bytes(payload)
+            os.replace(tmp, target)
 
 
 def _complete(folder):
