@@ -98,6 +98,30 @@ def add_train(sub):
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
 
 
+def add_compare(sub):
+    p = sub.add_parser("compare", formatter_class=_formatter,
+                       help="optimizer curves: one run per optimizer and implementation")
+    add_data_flags(p)
+    p.add_argument("--optimizers", default=",".join(OPTIMIZER_NAMES),
+                   help="comma-separated")
+    p.add_argument("--impl", choices=["manual", "torch", "both"], default="both")
+    p.add_argument("--lr", default=None, metavar="NAME=LR,...",
+                   help="learning rates, e.g. adam=1e-3,sgd=0.05 (default: per optimizer)")
+    p.add_argument("--logdir", default=None, help="(default: runs/compare-<time>)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--landscape", action="store_true",
+                   help="instead: every optimizer on 2-D test functions, drawn as paths")
+
+
+def add_gradients(sub):
+    p = sub.add_parser("gradients", formatter_class=_formatter,
+                       help="vanishing gradients and dead ReLUs in a deep MLP")
+    p.add_argument("--depth", type=positive_int, default=10, help="layers")
+    p.add_argument("--steps", type=int, default=300, help="gradient-descent steps")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--logdir", default=None, help="(default: runs/gradients-<time>)")
+
+
 def train_config(args):
     from torch_ref.train import Config
     name, side = args.optimizer
@@ -119,6 +143,8 @@ def build_parser():
     add_check(sub)
     add_bench(sub)
     add_train(sub)
+    add_compare(sub)
+    add_gradients(sub)
     return parser
 
 
@@ -133,6 +159,16 @@ def dispatch(args):
         cfg = train_config(args)
         fit(cfg, training_parts(cfg.impl, cfg.optimizer_impl))
         return 0
+    if args.command == "compare":
+        require_device(args.device)
+        if args.landscape:
+            from crosscheck import landscape
+            return landscape.main(args)
+        from crosscheck import compare
+        return compare.main(args)
+    if args.command == "gradients":
+        from crosscheck import vanishing
+        return vanishing.main(args)
     if args.command == "bench":
         from crosscheck import bench
         require_device(args.device)

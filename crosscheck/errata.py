@@ -7,6 +7,7 @@ import torch
 
 from crosscheck.wrong import with_backward
 from manual import activations as A
+from manual import backprop as BP
 from manual.stopping import GradNormBelow, MaxEpochs, NonFiniteLoss, Progress, StopRules
 
 
@@ -38,3 +39,9 @@ def seed_fit_line_gd(x, y, lr=0.1, tol=1e-10, max_steps=100_000):
         if stop:
             return w, b, step, stop
         w, b = w + lr * gw, b + lr * gb
+
+
+def seed_forward(x, weights, biases, activations):
+    """The forward pass with the notes' sigma(y) = 1 / (1 - e^{-y}) in place of sigmoid."""
+    seed = BP.Activation("sigmoid", seed_sigmoid, lambda net, out: None)
+    return BP.forward(x, weights, biases, [seed if a == "sigmoid" else a for a in activations])

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import torch
 
-from crosscheck import errata, wrong
+from crosscheck import errata, landscape, wrong
 from crosscheck import samples as S
 from crosscheck.backends import MANUAL
 from crosscheck.fit_checks import check_gd_line
@@ -207,6 +207,10 @@ REGISTRY = [
                   "float64 only: float32 cannot reach a gradient norm of 1e-10"),
     op("backprop", BACKPROP, backprop.gradients, ref_backprop.gradients, S.backprop_samples,
        {"seed: sigma(out)(1 - sigma(out))": wrong.backprop_sigma_of_output}, group="fit"),
+    op("backprop_forward", BACKPROP, backprop.forward, ref_backprop.forward,
+       S.backprop_forward_samples, {"seed: 1/(1-e^-y)": errata.seed_forward}, group="fit"),
+    Entry("landscape_paths", GD, "optim", landscape.MANUAL_OPTIM, landscape.check_paths,
+          {"Adam without bias correction": landscape.with_adam(wrong.AdamWithoutBiasCorrection)}),
     op("neuron", BIAS, neuron.neuron, ref_neuron.neuron, S.neuron_samples,
        {"bias subtracted": wrong.neuron_bias_subtracted}),
 ]

@@ -161,7 +161,7 @@ def backprop_samples(dtype, device, gen):
     yield Sample((t(WORKED["x"]), t(WORKED["target"]), [t(w) for w in WORKED["weights"]],
                   [t(b) for b in WORKED["biases"]], ["sigmoid", "sigmoid"]))
     sizes = [5, 7, 6, 3]
-    for acts, loss in ((["tanh", "relu", "sigmoid"], "mse"),
+    for acts, loss in ((["tanh", "relu", "sigmoid"], "mse"), (["leaky_relu"] * 3, "mse"),
                        (["sigmoid", "tanh", "identity"], "mse"),
                        (["relu", "sigmoid", "identity"], "cross_entropy")):
         x = randn(gen, (8, sizes[0]), dtype, device, grad=False)
@@ -177,3 +177,8 @@ def neuron_samples(dtype, device, gen):
     x2 = torch.tensor([0.0, 1.0, 0.0, 1.0], dtype=dtype, device=device, requires_grad=True)
     yield Sample((x1, x2))
     yield Sample((x1, x2), {"bias": 1.0})
+
+
+def backprop_forward_samples(dtype, device, gen):
+    for sample in backprop_samples(dtype, device, gen):
+        yield Sample(sample.args[:1] + sample.args[2:])  # (x, weights, biases, activations)

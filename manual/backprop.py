@@ -26,7 +26,7 @@ import torch
 
 from manual.activations import _sigmoid, _tanh
 
-__all__ = ["Activation", "gradients"]
+__all__ = ["Activation", "forward", "gradients"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ ACTIVATIONS = {
     "tanh": Activation("tanh", _tanh, lambda net, out: 1 - out * out),
     "relu": Activation("relu", lambda net: net.clamp(min=0),
                        lambda net, out: (net > 0).to(net.dtype)),
+    "leaky_relu": Activation("leaky_relu", lambda net: torch.where(net > 0, net, 0.01 * net),
+                             lambda net, out: torch.where(net > 0, torch.ones_like(net),
+                                                          torch.full_like(net, 0.01))),
     "identity": Activation("identity", lambda net: net, lambda net, out: torch.ones_like(net)),
 }
 
@@ -62,6 +65,12 @@ def _forward(x, weights, biases, activations):
         layers.append((x, net, out))
         x = out
     return layers
+
+
+def forward(x, weights, biases, activations):
+    """Every layer's (net, out): what the layer sums, and what it passes on."""
+    acts = [_activation(a) for a in activations]
+    return [(net, out) for _, net, out in _forward(x, weights, biases, acts)]
 
 
 def _loss_and_grad(net, out, target, loss):

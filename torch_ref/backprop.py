@@ -5,7 +5,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-__all__ = ["Activation", "gradients"]
+__all__ = ["Activation", "forward", "gradients"]
 
 
 @dataclass(frozen=True)
@@ -17,16 +17,22 @@ class Activation:
 
 
 ACTIVATIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu,
-               "identity": lambda net: net}
+               "leaky_relu": F.leaky_relu, "identity": lambda net: net}
+
+
+def forward(x, weights, biases, activations):
+    layers = []
+    for W, b, a in zip(weights, biases, activations):
+        net = F.linear(x, W, b)
+        x = (a.f if isinstance(a, Activation) else ACTIVATIONS[a])(net)
+        layers.append((net, x))
+    return layers
 
 
 def gradients(x, target, weights, biases, activations, loss="mse"):
     weights = [W.detach().requires_grad_() for W in weights]
     biases = [b.detach().requires_grad_() for b in biases]
-    out = x
-    for W, b, a in zip(weights, biases, activations):
-        f = a.f if isinstance(a, Activation) else ACTIVATIONS[a]
-        out = f(F.linear(out, W, b))
+    out = forward(x, weights, biases, activations)[-1][1]
     if loss == "mse":
         E = 0.5 * F.mse_loss(out, target, reduction="sum")
     else:

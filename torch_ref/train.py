@@ -89,7 +89,8 @@ class Run:
     batch: int = 0  # batches done in the current epoch
     step: int = 0
     buffer: list = field(default_factory=list)  # (loss, grad norm, lr) tensors not yet logged
-    history: list = field(default_factory=list)
+    history: list = field(default_factory=list)  # one record per epoch
+    losses: list = field(default_factory=list)  # the training loss of every step, this process
 
 
 def resolve_device(name):
@@ -189,6 +190,7 @@ def flush(run):
                 f"checkpoint in {run.dir} is intact. Try a lower learning rate than "
                 f"{run.cfg.learning_rate:g}, e.g. --lr {run.cfg.learning_rate / 10:g}")
         run.writer.add_scalar("loss/train", loss, first + i)
+        run.losses.append((first + i, loss))
         run.writer.add_scalar("grad_norm", grad_norm, first + i)
         run.writer.add_scalar("lr", lr, first + i)
     run.buffer.clear()
@@ -316,5 +318,6 @@ def finish(run, stop):
     w.close()
     print(f"test accuracy {test_acc:.2%} (test loss {test_loss:.4f}) after {run.epoch} epochs")
     return {"test_accuracy": test_acc, "test_loss": test_loss, "history": run.history,
+            "train_losses": run.losses,
             "stop": stop.reason if stop else None, "dir": str(run.dir),
             "parameters": {k: v.detach().cpu() for k, v in run.model.state_dict().items()}}

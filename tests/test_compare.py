@@ -1,0 +1,54 @@
+"""Optimizer comparison, the landscape paths, and the vanishing-gradient report."""
+import pytest
+import torch
+
+from crosscheck import landscape, vanishing
+from crosscheck.cli import main
+from torch_ref import optim as ref_optim
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_writes_runs_curves_and_summary(idx_dir, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    rc = main(["compare", "--data-dir", str(idx_dir), "--optimizers", "sgd,adam",
+               "--dry-run", "--epochs", "2", "--channels", "4,8", "--hidden", "16",
+               "--batch-size", "32", "--val-size", "40", "--dtype", "float64",
+               "--device", "cpu", "--logdir", str(out), "--lr", "sgd=0.1"])
+    assert rc == 0
+    for run in ("sgd-manual", "sgd-torch", "adam-manual", "adam-torch"):
+        assert list((out / run).glob("events.out.tfevents.*")), run
+    assert (out / "curves.png").read_bytes()[:8] == PNG
+    summary = (out / "summary.md").read_text()
+    assert summary in capsys.readouterr().out
+    gaps = [line for line in summary.splitlines() if line.startswith(("| sgd |", "| adam |"))]
+    assert len(gaps) == 2
+    for line in gaps:  # manual and torch curves agree (float64)
+        assert float(line.split("|")[2]) < 1e-10, line
+
+
+def test_bad_lr_spec_is_a_one_line_error(idx_dir, capsys):
+    assert main(["compare", "--data-dir", str(idx_dir), "--lr", "adamw=1"]) == 2
+    assert "unknown optimizer 'adamw'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adagrad", "rmsprop", "adam"])
+def test_landscape_quadratic_each_optimizer_descends_like_its_twin(name):
+    fn = landscape.FUNCTIONS["quadratic"]
+    mine = landscape.path(landscape.MANUAL_OPTIM, name, fn)
+    theirs = landscape.path(ref_optim, name, fn)
+    assert fn.f(mine[-1]) < 1e-3 * fn.f(mine[0])
+    assert torch.equal(mine, theirs)
+
+
+def test_landscape_command_draws_the_picture(tmp_path):
+    assert main(["compare", "--landscape", "--logdir", str(tmp_path)]) == 0
+    assert (tmp_path / "landscape.png").read_bytes()[:8] == PNG
+
+
+def test_sigmoid_gradients_vanish_where_relus_do_not():
+    sigmoid = vanishing.study("sigmoid", steps=0)
+    relu = vanishing.study("relu", steps=0)
+    assert sigmoid["init"][0] / relu["init"][0] < 1e-3  # the first layer, at init
+    # each sigmoid layer shrinks the gradient: the first layer's is the smallest
+    assert sigmoid["init"][0] < sigmoid["init"][4] < sigmoid["init"][-1]
