@@ -6,7 +6,7 @@ import warnings
 import torch
 from tqdm import tqdm
 
-from crosscheck.harness import devices
+from crosscheck.harness import devices, exact_float32
 from torch_ref.errors import HandgradError
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -101,6 +101,7 @@ def main(args, registry):
     if "cuda" in devs and not torch.cuda.is_available():
         raise HandgradError("--device cuda: CUDA is not available on this machine; "
                             "use --device cpu")
+    exact_float32()
     # torch's own note that its 'same' padding for even kernels copies the input
     warnings.filterwarnings("ignore", message="Using padding='same'")
     todo = list(plan(select(registry, args.only), dtypes, devs))

@@ -18,6 +18,13 @@ def default_tol(dtype):
     return F64_TOL if dtype == torch.float64 else {}
 
 
+def exact_float32():
+    """Compare float32 at float32's tolerances: no TF32 shortcuts in GPU matrix products
+    and convolutions (cuDNN allows them by default, at about 1e-3 relative error)."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+
 def devices():
     return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 

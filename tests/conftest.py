@@ -5,6 +5,10 @@ import struct
 import pytest
 import torch
 
+from crosscheck.harness import exact_float32
+
+exact_float32()  # the cross-checks hold float32 to float32's tolerances, on GPUs too
+
 NAMES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 

@@ -88,7 +88,7 @@ class Run:
     epoch: int = 0
     batch: int = 0  # batches done in the current epoch
     step: int = 0
-    buffer: list = field(default_factory=list)  # (loss, grad norm, lr) tensors not yet logged
+    buffer: list = field(default_factory=list)  # (loss, grad norm, lr) not yet logged
     history: list = field(default_factory=list)  # one record per epoch
     losses: list = field(default_factory=list)  # the training loss of every step, this process
 
@@ -181,9 +181,9 @@ def flush(run):
     Returns the losses read."""
     if not run.buffer:
         return []
-    values = torch.stack([torch.stack(b) for b in run.buffer]).tolist()
+    values = torch.stack([torch.stack(b[:2]) for b in run.buffer]).tolist()  # one sync
     first = run.step - len(values) + 1
-    for i, (loss, grad_norm, lr) in enumerate(values):
+    for i, ((loss, grad_norm), (_, _, lr)) in enumerate(zip(values, run.buffer)):
         if not math.isfinite(loss):
             raise HandgradError(
                 f"the loss became {loss} at step {first + i} (epoch {run.epoch + 1}); the last "
@@ -203,12 +203,12 @@ def train_step(run, x, y):
     loss.backward()
     grads = [p.grad for p in run.model.parameters() if p.grad is not None]
     grad_norm = torch.stack([g.norm() for g in grads]).norm()
-    lr = torch.tensor(run.optimizer.param_groups[0]["lr"], device=loss.device)
+    lr = run.optimizer.param_groups[0]["lr"]
     run.optimizer.step()
     if run.scheduler:
         run.scheduler.step()
     run.step += 1
-    run.buffer.append((loss.detach().to(lr.dtype), grad_norm.to(lr.dtype), lr))
+    run.buffer.append((loss.detach(), grad_norm.to(loss.dtype), lr))  # read in flush()
 
 
 def train_epoch(run):
