@@ -29,7 +29,7 @@ seed_sigmoid_backward = with_backward(A.Sigmoid, _sigmoid_of_output).apply
 def seed_fit_line_gd(x, y, lr=0.1, tol=1e-10, max_steps=100_000):
     """批量梯度下降 as written: g = grad / (n + 1), n the number of *parameters* (here one
     weight, so n + 1 = 2), and theta_new = theta_old + eta g: a step up the bowl."""
-    w, b = torch.zeros((), dtype=x.dtype), torch.zeros((), dtype=x.dtype)
+    w = b = torch.zeros((), dtype=x.dtype, device=x.device)
     rules = StopRules(NonFiniteLoss(), GradNormBelow(tol), MaxEpochs(max_steps))
     for step in range(max_steps + 1):
         r = y - w * x - b

@@ -58,7 +58,7 @@ def fit_line_gd(x, y, lr=0.1, tol=1e-10, max_steps=100_000):
     """Batch gradient descent on the mean squared error; stops when the gradient norm
     falls under ``tol`` or after ``max_steps``. Returns (w, b, steps, stop)."""
     _check_points(x, y)
-    w, b = torch.zeros((), dtype=x.dtype), torch.zeros((), dtype=x.dtype)
+    w = b = torch.zeros((), dtype=x.dtype, device=x.device)
     rules = StopRules(NonFiniteLoss(), GradNormBelow(tol), MaxEpochs(max_steps))
     n, step = x.numel(), 0
     while True:

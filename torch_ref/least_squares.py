@@ -18,8 +18,8 @@ def fit_line(x, y):
 
 def fit_line_gd(x, y, lr=0.1, tol=1e-10, max_steps=100_000):
     """The same descent with autograd's gradient and torch's SGD; returns (w, b, steps)."""
-    w = torch.zeros((), dtype=x.dtype, requires_grad=True)
-    b = torch.zeros((), dtype=x.dtype, requires_grad=True)
+    w = torch.zeros((), dtype=x.dtype, device=x.device, requires_grad=True)
+    b = torch.zeros((), dtype=x.dtype, device=x.device, requires_grad=True)
     opt = torch.optim.SGD([w, b], lr=lr)
     for step in range(max_steps + 1):
         opt.zero_grad()
