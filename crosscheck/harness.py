@@ -6,6 +6,7 @@ A check never raises on a mismatch: it records the measured errors and the failu
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -46,13 +47,14 @@ class Measure:
     def record(self, kind, actual, expected):
         a, e = actual.detach().double(), expected.detach().double()
         diff = (a - e).abs()
-        diff = torch.where(torch.isnan(a) & torch.isnan(e), torch.zeros_like(diff), diff)
+        same = (a == e) | (torch.isnan(a) & torch.isnan(e))  # equal infinities included
+        diff = torch.where(same, torch.zeros_like(diff), diff)
         if not diff.numel():
             return
         # relative to the tensor's largest entry: an element near 0 that both sides round
         # differently (1 - t^2 for a saturated tanh) must not read as a large relative error
         scale = e[torch.isfinite(e)].abs().max().item() if torch.isfinite(e).any() else 0.0
-        err = diff[torch.isfinite(diff)].max().item() if torch.isfinite(diff).any() else 0.0
+        err = torch.nan_to_num(diff, nan=math.inf).max().item()  # inf where one side is
         worst = self.errors.setdefault(kind, [0.0, 0.0])
         worst[0] = max(worst[0], err)
         worst[1] = max(worst[1], err / scale if scale else 0.0)

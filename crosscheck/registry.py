@@ -12,7 +12,7 @@ import torch
 from crosscheck import errata, landscape, wrong
 from crosscheck import samples as S
 from crosscheck.backends import MANUAL
-from crosscheck.fit_checks import check_gd_line
+from crosscheck.fit_checks import GD_WHY, check_gd_line
 from crosscheck.harness import Entry, check_module, check_op
 from crosscheck.optim_checks import check_differs, check_optimizer, check_schedule
 from crosscheck.twins import check_twin_cnn
@@ -203,14 +203,13 @@ REGISTRY = [
        group="fit"),
     Entry("fit_line_gradient_descent", BGD, "fit", least_squares.fit_line_gd, check_gd_line,
           {"seed: theta + eta g / (n + 1)": errata.seed_fit_line_gd}, (torch.float64,),
-          why_tol="stops at |grad| < 1e-10, so it is compared at rtol 1e-8, atol 1e-10; "
-                  "float64 only: float32 cannot reach a gradient norm of 1e-10"),
+          why_tol=GD_WHY),
     op("backprop", BACKPROP, backprop.gradients, ref_backprop.gradients, S.backprop_samples,
-       {"seed: sigma(out)(1 - sigma(out))": wrong.backprop_sigma_of_output}, group="fit"),
+       {"seed: sigma(out)(1 - sigma(out))": errata.backprop_sigma_of_output}, group="fit"),
     op("backprop_forward", BACKPROP, backprop.forward, ref_backprop.forward,
        S.backprop_forward_samples, {"seed: 1/(1-e^-y)": errata.seed_forward}, group="fit"),
     Entry("landscape_paths", GD, "optim", landscape.MANUAL_OPTIM, landscape.check_paths,
           {"Adam without bias correction": landscape.with_adam(wrong.AdamWithoutBiasCorrection)}),
     op("neuron", BIAS, neuron.neuron, ref_neuron.neuron, S.neuron_samples,
        {"bias subtracted": wrong.neuron_bias_subtracted}),
-]
+] + [erratum.entry for erratum in errata.ERRATA]

@@ -9,7 +9,6 @@ import math
 import torch
 
 from manual import activations as A
-from manual import backprop as BP
 from manual import conv as C
 from manual import least_squares as LS
 from manual import linear as L
@@ -294,13 +293,6 @@ def fit_line_bias_sign(x, y):
 def fit_without_bias_column(X, y):
     w = torch.linalg.solve(X.T @ X, X.T @ y)  # forgot the column of ones
     return w, torch.zeros((), dtype=X.dtype, device=X.device)
-
-
-def backprop_sigma_of_output(x, target, weights, biases, activations, loss="mse"):
-    seed = BP.Activation("sigmoid", A._sigmoid,
-                         lambda net, out: A._sigmoid(out) * (1 - A._sigmoid(out)))
-    acts = [seed if a == "sigmoid" else a for a in activations]
-    return BP.gradients(x, target, weights, biases, acts, loss)
 
 
 def neuron_bias_subtracted(x1, x2, bias=-1.0):
