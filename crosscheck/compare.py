@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -92,7 +93,8 @@ def plot(results, path):
     ax_loss.set(xlabel="step", ylabel="training loss (moving average of 20)", yscale="log",
                 title="training loss")
     ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")
-    ax_acc.legend(fontsize=8, ncol=2)
+    ax_acc.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax_loss.legend(fontsize=8, ncol=2, loc="upper right")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
     fig.suptitle("one CNN, one initialization, one batch order: manual dashed over torch solid")
