@@ -89,8 +89,9 @@ def main(args):
     for device in devices:
         if device == "cuda":
             torch.backends.cudnn.benchmark = True
-        for label, factory in tqdm(cases(args.batch_size, device), desc=f"bench {device}",
-                                   leave=False):
+        bar = tqdm(cases(args.batch_size, device), desc=f"bench {device}", leave=False,
+                   disable=None)  # no bar where stderr is not a terminal
+        for label, factory in bar:
             t = measure(factory, device, args.rounds)
             rows.append({"case": label, "device": device, "manual_ms": t["manual"] * 1e3,
                          "torch_ms": t["torch"] * 1e3, "ratio": t["manual"] / t["torch"]})

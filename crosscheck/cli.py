@@ -150,6 +150,7 @@ def build_parser():
 
 def dispatch(args):
     if args.command == "check":
+        require_device(args.device)
         from crosscheck import check
         from crosscheck.registry import REGISTRY
         return check.main(args, REGISTRY)
@@ -177,10 +178,10 @@ def dispatch(args):
 
 
 def require_device(device):
-    import torch
-    if device == "cuda" and not torch.cuda.is_available():
-        raise HandgradError("--device cuda: CUDA is not available on this machine "
-                            "(torch.cuda.is_available() is False); use --device cpu")
+    """A clear error for --device cuda without CUDA (the trainer's own check)."""
+    if device == "cuda":
+        from torch_ref.train import resolve_device
+        resolve_device(device)
 
 
 def main(argv=None):

@@ -63,7 +63,7 @@ def summary(results):
     lines = ["| run | final train loss | val accuracy | test accuracy | seconds | images/s |",
              "|---|---|---|---|---|---|"]
     for (name, impl), r in results.items():
-        last = r["history"][-1]
+        last = {"val_accuracy": float("nan"), **r["history"][-1]}
         seconds = sum(h["seconds"] for h in r["history"])
         rate = sum(h["images_per_s"] for h in r["history"]) / len(r["history"])
         lines.append(f"| {name}-{impl} | {r['train_losses'][-1][1]:.4f} | "
@@ -89,7 +89,8 @@ def plot(results, path):
         steps, losses = zip(*r["train_losses"])
         ax_loss.plot(steps, _smooth(losses), **style)
         epochs = [h["epoch"] for h in r["history"]]
-        ax_acc.plot(epochs, [h["val_accuracy"] for h in r["history"]], marker="o", **style)
+        ax_acc.plot(epochs, [h.get("val_accuracy", float("nan")) for h in r["history"]],
+                    marker="o", **style)
     ax_loss.set(xlabel="step", ylabel="training loss (moving average of 20)", yscale="log",
                 title="training loss")
     ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")

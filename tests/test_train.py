@@ -145,3 +145,13 @@ def test_real_fashion_mnist_subset_reaches_80_percent(tmp_path):
                        train_size=10_000, logdir=str(tmp_path / "run"), device="cpu")
     result = train.fit(cfg, training_parts("torch", "torch"))
     assert result["test_accuracy"] >= 0.80 and not math.isnan(result["test_loss"])
+
+
+def test_no_validation_set_trains_and_early_stopping_says_why(idx_dir, tmp_path, capsys):
+    args = ["train", "--data-dir", str(idx_dir), "--dry-run", "--channels", "4,8", "--hidden",
+            "16", "--batch-size", "32", "--val-size", "0", "--device", "cpu", "--logdir",
+            str(tmp_path / "nv")]
+    assert main(args) == 0
+    assert "val loss" not in capsys.readouterr().out
+    assert main(args + ["--early-stop-patience", "1"]) == 2
+    assert "needs --val-size > 0" in capsys.readouterr().err

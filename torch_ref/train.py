@@ -98,7 +98,7 @@ def resolve_device(name):
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise HandgradError("--device cuda: CUDA is not available on this machine "
-                            "(torch.cuda.is_available() is False); use --device cpu or auto")
+                            "(torch.cuda.is_available() is False); use --device cpu")
     if name not in ("cpu", "cuda"):
         raise HandgradError(f"--device must be auto, cpu or cuda, got {name!r}")
     return name
@@ -134,6 +134,9 @@ def setup(cfg, parts):
                  if cfg.warmup_steps else None)
     early = (parts.stopping.EarlyStopping(cfg.early_stop_patience)
              if cfg.early_stop_patience is not None else None)
+    if early and cfg.val_size == 0:
+        raise HandgradError("--early-stop-patience watches the validation loss: it needs "
+                            "--val-size > 0")
     train_size = 3 * cfg.batch_size if cfg.dry_run else cfg.train_size
     d = data.load(cfg.dataset, cfg.data_dir, device, cfg.val_size, cfg.seed, train_size, dtype)
     if cfg.dry_run:  # a few batches of each split
@@ -148,22 +151,23 @@ def setup(cfg, parts):
 
 
 def state(run):
-    r = run
     rng = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["cuda"] = torch.cuda.get_rng_state_all()
-    return {"impl": r.cfg.impl, "optimizer": f"{r.cfg.optimizer}:{r.cfg.optimizer_impl}",
-            "model_config": r.model.config, "model": r.model.state_dict(),
-            "optimizer_state": r.optimizer.state_dict(),
-            "scheduler": r.scheduler.state_dict() if r.scheduler else None,
-            "early_stopping": r.early.state_dict() if r.early else None, "rng": rng,
-            "epoch": r.epoch, "batch": r.batch, "step": r.step, "history": r.history,
-            "config": {k: v for k, v in asdict(r.cfg).items() if k not in ("resume",)}}
+    cfg = run.cfg
+    return {"impl": cfg.impl, "optimizer": f"{cfg.optimizer}:{cfg.optimizer_impl}",
+            "dataset": cfg.dataset, "model_config": run.model.config,
+            "model": run.model.state_dict(), "optimizer_state": run.optimizer.state_dict(),
+            "scheduler": run.scheduler.state_dict() if run.scheduler else None,
+            "early_stopping": run.early.state_dict() if run.early else None, "rng": rng,
+            "epoch": run.epoch, "batch": run.batch, "step": run.step, "history": run.history,
+            "config": {k: v for k, v in asdict(cfg).items() if k != "resume"}}
 
 
 def resume(run, path):
     expect = {"impl": run.cfg.impl, "model_config": run.model.config,
-              "optimizer": f"{run.cfg.optimizer}:{run.cfg.optimizer_impl}"}
+              "optimizer": f"{run.cfg.optimizer}:{run.cfg.optimizer_impl}",
+              "dataset": run.cfg.dataset}
     s = checkpoint.load(path, expect)
     run.model.load_state_dict(s["model"])
     run.optimizer.load_state_dict(s["optimizer_state"])
@@ -217,7 +221,7 @@ def train_epoch(run):
     order = torch.Generator().manual_seed(cfg.seed * 100_003 + run.epoch)
     total = math.ceil(n / cfg.batch_size)
     bar = tqdm(total=total, initial=run.batch, desc=f"epoch {run.epoch + 1}/{cfg.epochs}",
-               unit="batch", leave=False, dynamic_ncols=True)
+               unit="batch", leave=False, dynamic_ncols=True, disable=None)
     start, seen, losses = time.perf_counter(), 0, []
     for x, y in run.data.batches("train", cfg.batch_size, order, skip=run.batch):
         train_step(run, x, y)
@@ -256,18 +260,20 @@ def save(run):
 
 def end_epoch(run, rules, record):
     """Validate, log, apply the stop rules, checkpoint. Returns a Stop or None."""
-    val_loss, val_acc = evaluate(run, "val")
     run.epoch, run.batch = run.epoch + 1, 0
-    record = {"epoch": run.epoch, **record, "val_loss": val_loss, "val_accuracy": val_acc}
-    run.history.append(record)
-    w = run.writer
-    w.add_scalar("loss/val", val_loss, run.epoch)
-    w.add_scalar("accuracy/val", val_acc, run.epoch)
+    w, line = run.writer, f"train loss {record['train_loss']:.4f}"
+    val_loss = None
+    if len(run.data.val_y):  # --val-size 0: nothing to validate on
+        val_loss, val_acc = evaluate(run, "val")
+        record.update(val_loss=val_loss, val_accuracy=val_acc)
+        w.add_scalar("loss/val", val_loss, run.epoch)
+        w.add_scalar("accuracy/val", val_acc, run.epoch)
+        line += f", val loss {val_loss:.4f}, val accuracy {val_acc:.2%}"
+    run.history.append({"epoch": run.epoch, **record})
     w.add_scalar("images_per_second", record["images_per_s"], run.epoch)
     pictures.log_epoch(w, run.model, run.data.test_x[:1], run.epoch)
-    tqdm.write(f"epoch {run.epoch}/{run.cfg.epochs}: train loss {record['train_loss']:.4f}, "
-               f"val loss {val_loss:.4f}, val accuracy {val_acc:.2%}, "
-               f"{record['seconds']:.1f} s, {record['images_per_s']:,.0f} images/s")
+    tqdm.write(f"epoch {run.epoch}/{run.cfg.epochs}: {line}, {record['seconds']:.1f} s, "
+               f"{record['images_per_s']:,.0f} images/s")
     stop = rules(run.parts.stopping.Progress(run.epoch, val_loss=val_loss, model=run.model))
     save(run)
     return stop
