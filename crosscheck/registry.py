@@ -5,7 +5,6 @@ Sample generators are seeded and cover shapes, keyword arguments, and edge value
 zeros at kinks, +-800 for the saturating functions, logits of 1e4 for the softmax family.
 """
 from functools import partial
-from types import SimpleNamespace
 
 import torch
 
@@ -50,21 +49,11 @@ def module(name, section, manual, reference, configs, wrong=None, **kw):
     return Entry(name, section, kw.pop("group", "ops"), manual, check, wrong or {}, **kw)
 
 
-def _with(module_cls, **fns):
-    """A module class whose forward calls a wrong functional op: a layer-level control."""
-    return type(f"Wrong{module_cls.__name__}", (module_cls,),
-                {"forward": lambda self, x: fns["forward"](self, x)})
-
-
-WrongLinear = _with(linear.Linear, forward=lambda self, x: wrong.linear_bias_mean(
-    x, self.weight, self.bias))
-WrongConv2d = _with(conv.Conv2d, forward=lambda self, x: wrong.conv2d_backward_unflipped(
-    x, self.weight, self.bias, self.stride, self.padding, self.dilation))
 LINEAR_CONFIGS = [((3, 4), {}, (5, 3)), ((6, 2), {"bias": False}, (2, 3, 6))]
 CONV2D_CONFIGS = [((1, 4, 3), {"padding": 1}, (2, 1, 13, 11)),
                   ((3, 2, 5), {"stride": 2, "padding": "valid"}, (1, 3, 13, 11)),
                   ((3, 2, 4), {"padding": "same"}, (1, 3, 8, 7))]
-CNN_SPREAD_POOL = SimpleNamespace(**{**vars(MANUAL), "max_pool2d": wrong.max_pool2d_spread})
+
 
 def optimizer(name, section, manual, reference, kwargs, wrong=None, **kw):
     check = partial(check_optimizer, reference=reference, kwargs=kwargs,
@@ -136,7 +125,7 @@ REGISTRY = [
     op("cross_entropy", XENT, losses.cross_entropy, ref_losses.cross_entropy,
        S.cross_entropy_samples, {"no 1/N": wrong.cross_entropy_no_mean}),
     module("Linear", NEURON, linear.Linear, ref_linear.Linear, LINEAR_CONFIGS,
-           {"bias grad averaged": WrongLinear}),
+           {"bias grad averaged": wrong.LinearBiasMean}),
     op("im2col", CONV, conv.im2col, ref_conv.im2col, S.im2col_samples,
        {"backward averages overlaps": wrong.im2col_backward_averages}),
     op("col2im", CONV, conv.col2im, ref_conv.col2im, S.col2im_samples,
@@ -146,14 +135,14 @@ REGISTRY = [
     op("conv2d_input", CONV, conv.conv2d_input, ref_conv.conv2d_input,
        S.conv2d_input_samples, {"kernel not flipped": wrong.conv2d_input_unflipped}),
     module("Conv2d", CONV, conv.Conv2d, ref_conv.Conv2d, CONV2D_CONFIGS,
-           {"backward without the kernel flip": WrongConv2d}),
+           {"backward without the kernel flip": wrong.Conv2dUnflipped}),
     op("max_pool2d", POOL, pooling.max_pool2d, ref_pooling.max_pool2d, S.max_pool2d_samples,
        {"gradient spread over the window": wrong.max_pool2d_spread,
         "overlaps not accumulated": wrong.max_pool2d_no_accumulate}),
     op("flatten", FLAT, pooling.flatten, ref_pooling.flatten, S.flatten_samples,
        {"unflattened channels-last": wrong.flatten_channels_last}),
     Entry("cnn_twin_sgd", CNN, "cnn", MANUAL, check_twin_cnn,
-          {"pool gradient spread": CNN_SPREAD_POOL}),
+          {"pool gradient spread": wrong.CNN_OPS_SPREAD_POOL}),
     optimizer("SGD", GD, optim.SGD, ref_optim.SGD, {"lr": 0.1, "weight_decay": WD},
               {"momentum with the wrong sign": wrong.SGDMomentumWrongSign}),
     optimizer("SGD_momentum", MOMENTUM, optim.SGD, ref_optim.SGD,

@@ -5,9 +5,11 @@ goes wrong. The check that passes the right op must reject every one of them, wh
 that the check can fail. The notes' own slips live in crosscheck/errata.py.
 """
 import math
+from types import SimpleNamespace
 
 import torch
 
+from crosscheck.backends import MANUAL
 from manual import activations as A
 from manual import conv as C
 from manual import least_squares as LS
@@ -225,6 +227,21 @@ def max_pool2d_no_accumulate(input, kernel_size, stride=None, padding=0):
 
 def flatten_channels_last(input, start_dim=1, end_dim=-1):
     return _Flatten.apply(input, start_dim, end_dim)
+
+
+class LinearBiasMean(L.Linear):
+    def forward(self, input):
+        return linear_bias_mean(input, self.weight, self.bias)
+
+
+class Conv2dUnflipped(C.Conv2d):
+    def forward(self, input):
+        return conv2d_backward_unflipped(input, self.weight, self.bias, self.stride,
+                                         self.padding, self.dilation)
+
+
+# the manual ops backend with a max-pool that spreads its gradient over the window
+CNN_OPS_SPREAD_POOL = SimpleNamespace(**{**vars(MANUAL), "max_pool2d": max_pool2d_spread})
 
 
 # -- optimizers ---------------------------------------------------------------------------
