@@ -43,11 +43,11 @@ def _out_size(size, k, d, pad_before, pad_after, s):
     return (size + pad_before + pad_after - d * (k - 1) - 1) // s + 1
 
 
-def _pad(x, top, bottom, left, right, value=0.0):
-    """Zero (or ``value``) border; a negative amount crops instead."""
+def _pad(x, top, bottom, left, right):
+    """A border of zeros; a negative amount crops instead."""
     H, W = x.shape[-2:]
-    out = x.new_full((*x.shape[:-2], H + max(top, 0) + max(bottom, 0),
-                      W + max(left, 0) + max(right, 0)), value)
+    out = x.new_zeros((*x.shape[:-2], H + max(top, 0) + max(bottom, 0),
+                       W + max(left, 0) + max(right, 0)))
     src = x[..., max(-top, 0):H - max(-bottom, 0), max(-left, 0):W - max(-right, 0)]
     out[..., max(top, 0):max(top, 0) + src.shape[-2],
         max(left, 0):max(left, 0) + src.shape[-1]] = src

@@ -3,6 +3,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from crosscheck.cli import main
 
 
@@ -34,3 +36,24 @@ def test_python_dash_m_is_the_same_program():
     out = subprocess.run([sys.executable, "-m", "crosscheck", "check", "--list"],
                          capture_output=True, text=True, check=True).stdout
     assert "sigmoid" in out and "cross_entropy" in out
+
+
+def test_bench_prints_ratios_for_every_pair(capsys):
+    assert main(["bench", "--device", "cpu", "--batch-size", "4", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "CNN train step" in out and "conv2d" in out and "max_pool2d" in out
+    rows = [line for line in out.splitlines() if line.endswith("x") and "cpu" in line]
+    assert len(rows) == 4 and all(float(r.split()[-1][:-1]) > 0 for r in rows)
+
+
+def test_gradients_command_writes_its_picture(tmp_path, capsys):
+    assert main(["gradients", "--depth", "4", "--steps", "2", "--logdir", str(tmp_path)]) == 0
+    assert (tmp_path / "gradients.png").read_bytes()[:4] == b"\x89PNG"
+    assert "sigmoid / relu" in capsys.readouterr().out
+
+
+def test_a_bad_flag_is_argparse_s_one_line_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--optimizer", "adamw"])
+    assert exit_.value.code == 2
+    assert "unknown optimizer 'adamw'" in capsys.readouterr().err
