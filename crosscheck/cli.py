@@ -5,8 +5,22 @@ import sys
 from torch_ref.errors import HandgradError
 
 
-def _formatter(prog):
-    return argparse.ArgumentDefaultsHelpFormatter(prog, max_help_position=32)
+class _Formatter(argparse.HelpFormatter):
+    """Every flag's help ends with its default, as in pytorch/examples."""
+
+    def __init__(self, prog):
+        super().__init__(prog, max_help_position=32)
+
+    def _get_help_string(self, action):
+        text, default = action.help or "", action.default
+        if "(default" in text or any(default is v for v in (None, False, argparse.SUPPRESS)):
+            return text
+        if isinstance(default, tuple):
+            default = ",".join(map(str, default))
+        return f"{text} (default: {default})"
+
+
+_formatter = _Formatter
 
 
 def add_check(sub):
@@ -15,7 +29,8 @@ def add_check(sub):
     p.add_argument("--only", metavar="PATTERN", help="cases or groups matching a glob/substring")
     p.add_argument("--device", choices=["all", "cpu", "cuda"], default="all",
                    help="'all' is the CPU plus CUDA when available")
-    p.add_argument("--dtype", choices=["all", "float64", "float32"], default="all")
+    p.add_argument("--dtype", choices=["all", "float64", "float32"], default="all",
+                   help="which precisions")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
 
@@ -25,7 +40,7 @@ def add_bench(sub):
                        help="time manual against built-in ops, as ratios from one run")
     p.add_argument("--device", choices=["all", "cpu", "cuda"], default="all",
                    help="'all' is the CPU plus CUDA when available")
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--batch-size", type=int, default=128, help="images per step")
     p.add_argument("--rounds", type=int, default=20, help="timed rounds per case")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
 
@@ -63,19 +78,22 @@ def channels(text):
 
 
 def add_data_flags(p):
-    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist",
+                   help="which data set")
     p.add_argument("--data-dir", default="data", help="where the IDX files are or go")
-    p.add_argument("--batch-size", type=positive_int, default=128)
+    p.add_argument("--batch-size", type=positive_int, default=128, help="images per step")
     p.add_argument("--val-size", type=int, default=5000, help="images held out for validation")
     p.add_argument("--train-size", type=positive_int, default=None,
                    help="train on this many images only (default: all the rest)")
-    p.add_argument("--epochs", type=positive_int, default=3)
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=positive_int, default=3, help="passes over the data")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                   help="auto: CUDA when available")
+    p.add_argument("--seed", type=int, default=0, help="initialization, split and order")
     p.add_argument("--channels", type=channels, default=(32, 64), metavar="C1,C2",
                    help="output channels of the two convs")
     p.add_argument("--hidden", type=int, default=128, help="hidden units (0: none)")
-    p.add_argument("--dry-run", action="store_true", help="a few batches, for a smoke test")
+    p.add_argument("--dry-run", action="store_true", help="three batches per split, for a "
+                   "smoke test")
 
 
 def add_train(sub):
@@ -86,16 +104,23 @@ def add_train(sub):
                    help="which ops the CNN runs on")
     p.add_argument("--optimizer", type=optimizer_spec, default=("adam", None),
                    metavar="NAME[:manual|:torch]",
-                   help=f"one of {', '.join(OPTIMIZER_NAMES)}; the side defaults to --impl's")
-    p.add_argument("--lr", type=float, default=None, help="(default: per optimizer)")
-    p.add_argument("--warmup-steps", type=int, default=0)
-    p.add_argument("--weight-decay", type=float, default=0.0)
+                   help=f"one of {', '.join(OPTIMIZER_NAMES)}; the side defaults to "
+                   "--impl's (default: adam)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default: per optimizer: sgd 0.05, momentum 0.01, "
+                   "adagrad 0.01, rmsprop 0.001, adam 0.002)")
+    p.add_argument("--warmup-steps", type=int, default=0,
+                   help="linear warm-up from 0.1 x lr over this many steps")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty")
     p.add_argument("--early-stop-patience", type=int, default=None,
-                   help="stop after this many epochs without a better validation loss")
+                   help="stop after this many epochs without a better validation loss, "
+                   "and restore the best parameters (default: off)")
     p.add_argument("--logdir", default=None,
                    help="(default: runs/<dataset>-<impl>-<optimizer>-<time>)")
-    p.add_argument("--resume", metavar="CHECKPOINT", default=None)
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--resume", metavar="CHECKPOINT", default=None,
+                   help="continue a run from its checkpoint.pt")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                   help="parameter and data precision")
 
 
 def add_compare(sub):
@@ -103,12 +128,14 @@ def add_compare(sub):
                        help="optimizer curves: one run per optimizer and implementation")
     add_data_flags(p)
     p.add_argument("--optimizers", default=",".join(OPTIMIZER_NAMES),
-                   help="comma-separated")
-    p.add_argument("--impl", choices=["manual", "torch", "both"], default="both")
+                   help="comma-separated names")
+    p.add_argument("--impl", choices=["manual", "torch", "both"], default="both",
+                   help="which ops and optimizers")
     p.add_argument("--lr", default=None, metavar="NAME=LR,...",
                    help="learning rates, e.g. adam=1e-3,sgd=0.05 (default: per optimizer)")
     p.add_argument("--logdir", default=None, help="(default: runs/compare-<time>)")
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                   help="parameter and data precision")
     p.add_argument("--landscape", action="store_true",
                    help="instead: every optimizer on 2-D test functions, drawn as paths")
 
@@ -118,7 +145,7 @@ def add_gradients(sub):
                        help="vanishing gradients and dead ReLUs in a deep MLP")
     p.add_argument("--depth", type=positive_int, default=10, help="layers")
     p.add_argument("--steps", type=int, default=300, help="gradient-descent steps")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="data and initialization")
     p.add_argument("--logdir", default=None, help="(default: runs/gradients-<time>)")
 
 
