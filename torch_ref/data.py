@@ -80,13 +80,17 @@ def _lay_out(source, raw):
         if images != labels:
             raise HandgradError(f"{source}: {split} has {images} images but {labels} labels; "
                                 "the files belong to different data sets")
-    raw.mkdir(parents=True, exist_ok=True)
-    for name, (path, payload) in contents.items():
-        target = raw / name
-        if path != target:
-            tmp = target.with_suffix(".part")
-            tmp.write_bytes(payload)
-            os.replace(tmp, target)
+    try:
+        raw.mkdir(parents=True, exist_ok=True)
+        for name, (path, payload) in contents.items():
+            target = raw / name
+            if path != target:
+                tmp = target.with_suffix(".part")
+                tmp.write_bytes(payload)
+                os.replace(tmp, target)
+    except OSError as err:
+        raise HandgradError(f"cannot lay the data out in {raw} ({err.strerror}); choose a "
+                            "writable --data-dir") from None
 
 
 def _complete(folder):

@@ -124,6 +124,8 @@ def run_dir(cfg):
 
 def setup(cfg, parts):
     device = resolve_device(cfg.device)
+    if cfg.resume and not Path(cfg.resume).is_file():  # before minutes of data loading
+        raise HandgradError(f"--resume {cfg.resume}: no such file")
     if device == "cuda":
         torch.backends.cudnn.benchmark = True  # the built-in convs pick their fastest kernel
     dtype = {"float32": torch.float32, "float64": torch.float64}[cfg.dtype]
