@@ -1,7 +1,9 @@
 """The ``handgrad`` command line (also ``python -m crosscheck``)."""
 import argparse
+import importlib
 import sys
 
+from torch_ref.cnn.optimizers import OPTIMIZERS, default_lrs
 from torch_ref.errors import HandgradError
 
 
@@ -23,6 +25,12 @@ class _Formatter(argparse.HelpFormatter):
 _formatter = _Formatter
 
 
+def command(name):
+    """The run(args) of crosscheck/commands/<name>.py, imported only when that command runs
+    (so that `handgrad check` never loads the trainer, nor `train` the proof)."""
+    return lambda args: importlib.import_module(f"crosscheck.commands.{name}").run(args)
+
+
 def add_check(sub):
     p = sub.add_parser("check", formatter_class=_formatter,
                        help="prove every manual piece equal to its torch twin")
@@ -33,6 +41,7 @@ def add_check(sub):
                    help="which precisions")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
+    p.set_defaults(run=command("check"))
 
 
 def add_bench(sub):
@@ -43,9 +52,10 @@ def add_bench(sub):
     p.add_argument("--batch-size", type=int, default=128, help="images per step")
     p.add_argument("--rounds", type=int, default=20, help="timed rounds per case")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    p.set_defaults(run=command("bench"))
 
 
-OPTIMIZER_NAMES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+OPTIMIZER_NAMES = tuple(OPTIMIZERS)
 
 
 def optimizer_spec(text):
@@ -92,6 +102,8 @@ def add_data_flags(p):
     p.add_argument("--channels", type=channels, default=(32, 64), metavar="C1,C2",
                    help="output channels of the two convs")
     p.add_argument("--hidden", type=int, default=128, help="hidden units (0: none)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                   help="parameter and data precision")
     p.add_argument("--dry-run", action="store_true", help="three batches per split, for a "
                    "smoke test")
 
@@ -107,8 +119,7 @@ def add_train(sub):
                    help=f"one of {', '.join(OPTIMIZER_NAMES)}; the side defaults to "
                    "--impl's (default: adam)")
     p.add_argument("--lr", type=float, default=None,
-                   help="learning rate (default: per optimizer: sgd 0.05, momentum 0.01, "
-                   "adagrad 0.01, rmsprop 0.001, adam 0.002)")
+                   help=f"learning rate (default: per optimizer: {default_lrs()})")
     p.add_argument("--warmup-steps", type=int, default=0,
                    help="linear warm-up from 0.1 x lr over this many steps")
     p.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty")
@@ -119,8 +130,7 @@ def add_train(sub):
                    help="(default: runs/<dataset>-<impl>-<optimizer>-<time>)")
     p.add_argument("--resume", metavar="CHECKPOINT", default=None,
                    help="continue a run from its checkpoint.pt")
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
-                   help="parameter and data precision")
+    p.set_defaults(run=command("train"))
 
 
 def add_compare(sub):
@@ -134,10 +144,14 @@ def add_compare(sub):
     p.add_argument("--lr", default=None, metavar="NAME=LR,...",
                    help="learning rates, e.g. adam=1e-3,sgd=0.05 (default: per optimizer)")
     p.add_argument("--logdir", default=None, help="(default: runs/compare-<time>)")
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
-                   help="parameter and data precision")
-    p.add_argument("--landscape", action="store_true",
-                   help="instead: every optimizer on 2-D test functions, drawn as paths")
+    p.set_defaults(run=command("compare"))
+
+
+def add_landscape(sub):
+    p = sub.add_parser("landscape", formatter_class=_formatter,
+                       help="every optimizer's path down 2-D test functions, drawn")
+    p.add_argument("--logdir", default=None, help="(default: runs/landscape-<time>)")
+    p.set_defaults(run=command("landscape"))
 
 
 def add_gradients(sub):
@@ -147,19 +161,7 @@ def add_gradients(sub):
     p.add_argument("--steps", type=int, default=300, help="gradient-descent steps")
     p.add_argument("--seed", type=int, default=0, help="data and initialization")
     p.add_argument("--logdir", default=None, help="(default: runs/gradients-<time>)")
-
-
-def train_config(args):
-    from torch_ref.train import Config
-    name, side = args.optimizer
-    return Config(dataset=args.dataset, data_dir=args.data_dir, impl=args.impl, optimizer=name,
-                  optimizer_impl=side or args.impl, lr=args.lr, epochs=args.epochs,
-                  batch_size=args.batch_size, val_size=args.val_size,
-                  train_size=args.train_size, warmup_steps=args.warmup_steps,
-                  weight_decay=args.weight_decay, device=args.device, seed=args.seed,
-                  logdir=args.logdir, resume=args.resume,
-                  early_stop_patience=args.early_stop_patience, dry_run=args.dry_run,
-                  channels=args.channels, hidden=args.hidden, dtype=args.dtype)
+    p.set_defaults(run=command("gradients"))
 
 
 def build_parser():
@@ -171,50 +173,18 @@ def build_parser():
     add_bench(sub)
     add_train(sub)
     add_compare(sub)
+    add_landscape(sub)
     add_gradients(sub)
     return parser
-
-
-def dispatch(args):
-    if args.command == "check":
-        require_device(args.device)
-        from crosscheck import check
-        from crosscheck.registry import REGISTRY
-        return check.main(args, REGISTRY)
-    if args.command == "train":
-        from crosscheck.backends import training_parts
-        from torch_ref.train import fit
-        cfg = train_config(args)
-        fit(cfg, training_parts(cfg.impl, cfg.optimizer_impl))
-        return 0
-    if args.command == "compare":
-        require_device(args.device)
-        if args.landscape:
-            from crosscheck import landscape
-            return landscape.main(args)
-        from crosscheck import compare
-        return compare.main(args)
-    if args.command == "gradients":
-        from crosscheck import vanishing
-        return vanishing.main(args)
-    if args.command == "bench":
-        from crosscheck import bench
-        require_device(args.device)
-        return bench.main(args)
-    raise AssertionError(args.command)
-
-
-def require_device(device):
-    """A clear error for --device cuda without CUDA (the trainer's own check)."""
-    if device == "cuda":
-        from torch_ref.train import resolve_device
-        resolve_device(device)
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        return dispatch(args)
+        if getattr(args, "device", None) == "cuda":  # before any work
+            from torch_ref.cnn.device import resolve_device
+            resolve_device("cuda")
+        return args.run(args)
     except HandgradError as err:
         print(f"handgrad {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -1,8 +1,11 @@
 """Activation functions and their derivatives, written by hand.
 
-Seed sections: 激活函数 (Sigmod 函数, tanh 函数), ReLU 的好处, ReLU 的新问题.
+Notes sections: 激活函数 (Sigmod 函数, tanh 函数), ReLU 的好处, ReLU 的新问题.
 
-Each op is a ``torch.autograd.Function`` whose backward sits right under its forward.
+Each op is a ``torch.autograd.Function`` whose backward sits right under its forward. The
+derivative itself is a public helper named after torch's own backward op
+(``sigmoid_backward(grad, output)``, as aten's), so that the hand-written back propagation
+(manual/backprop.py) uses the very same line of math as autograd does.
 At a kink the derivative follows torch's convention exactly:
 relu'(0) = 0, leaky_relu'(0) = negative_slope, elu'(0) = alpha.
 
@@ -17,44 +20,58 @@ from torch.autograd import Function
 __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"]
 
 
-def _sigmoid(x):
+def _logistic(x):
     # exp of a non-positive number never overflows, so this is stable for any |x|.
     e = torch.exp(-x.abs())
     return torch.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def _tanh(x):
-    # tanh|x| = (1 - e^{-2|x|}) / (1 + e^{-2|x|}); expm1 keeps full precision near 0.
-    m = torch.expm1(-2 * x.abs())
-    return x.sign() * (-m / (2 + m))
+def sigmoid_backward(grad, output):
+    # d/dx sigmoid = s (1 - s): of the output s, not sigma(s) (the notes' slip)
+    return grad * output * (1 - output)
 
 
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
-        s = _sigmoid(x)
+        s = _logistic(x)
         ctx.save_for_backward(s)
         return s
 
     @staticmethod
     def backward(ctx, grad):
-        (s,) = ctx.saved_tensors
-        # d/dx sigmoid = s * (1 - s): the output, not sigma(output) (the notes' slip)
-        return grad * s * (1 - s)
+        return sigmoid_backward(grad, *ctx.saved_tensors)
+
+
+def _hyperbolic_tangent(x):
+    # tanh|x| = (1 - e^{-2|x|}) / (1 + e^{-2|x|}); expm1 keeps full precision near 0.
+    m = torch.expm1(-2 * x.abs())
+    return x.sign() * (-m / (2 + m))
+
+
+def tanh_backward(grad, output):
+    # d/dx tanh = 1 - t^2
+    return grad * (1 - output * output)
 
 
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
-        t = _tanh(x)
+        t = _hyperbolic_tangent(x)
         ctx.save_for_backward(t)
         return t
 
     @staticmethod
     def backward(ctx, grad):
-        (t,) = ctx.saved_tensors
-        # d/dx tanh = 1 - t^2
-        return grad * (1 - t * t)
+        return tanh_backward(grad, *ctx.saved_tensors)
+
+
+def relu_backward(grad, output):
+    # d/dx max(x, 0) = 1 if x > 0 else 0 (0 at the kink, as torch). out = max(x, 0) is
+    # positive exactly where x is, so sign(out) is that step function: arithmetic, several
+    # times faster on a CPU than a boolean mask. fmax(., 0) turns the sign of a NaN into 0,
+    # so a NaN input passes no gradient, as torch's threshold_backward (NaN > 0 is false)
+    return grad * output.sign().fmax(torch.zeros((), dtype=output.dtype, device=output.device))
 
 
 class ReLU(Function):
@@ -66,11 +83,12 @@ class ReLU(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        # d/dx max(x, 0) = 1 if x > 0 else 0 (0 at the kink, as torch). out = max(x, 0) is
-        # positive exactly where x is, so sign(out) is that step function: arithmetic,
-        # several times faster here than a boolean mask
-        return grad * out.sign()
+        return relu_backward(grad, *ctx.saved_tensors)
+
+
+def leaky_relu_backward(grad, input, negative_slope=0.01):
+    # d/dx = 1 if x > 0 else negative_slope (the slope at the kink, as torch)
+    return torch.where(input > 0, grad, grad * negative_slope)
 
 
 class LeakyReLU(Function):
@@ -82,9 +100,12 @@ class LeakyReLU(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        # d/dx = 1 if x > 0 else negative_slope (the slope at the kink, as torch)
-        return torch.where(x > 0, grad, grad * ctx.negative_slope), None
+        return leaky_relu_backward(grad, *ctx.saved_tensors, ctx.negative_slope), None
+
+
+def elu_backward(grad, input, alpha=1.0):
+    # d/dx = 1 if x > 0 else alpha e^x (alpha at the kink, as torch)
+    return torch.where(input > 0, grad, grad * alpha * torch.exp(torch.clamp(input, max=0)))
 
 
 class ELU(Function):
@@ -96,14 +117,29 @@ class ELU(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        # d/dx = 1 if x > 0 else alpha * e^x (alpha at the kink, as torch)
-        return torch.where(x > 0, grad, grad * ctx.alpha * torch.exp(torch.clamp(x, max=0))), None
+        return elu_backward(grad, *ctx.saved_tensors, ctx.alpha), None
 
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _SQRT_1_2 = math.sqrt(0.5)
 _GELU_CUBIC = 0.044715
+
+
+def _gelu_tanh_inner(x):
+    return _hyperbolic_tangent(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
+
+
+def gelu_backward(grad, input, approximate="none"):
+    x = input
+    if approximate == "tanh":
+        # u = sqrt(2/pi)(x + c x^3), t = tanh u:  d/dx x (1 + t)/2 = (1 + t)/2 + x/2 (1 - t^2) u'
+        t = _gelu_tanh_inner(x)
+        du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
+        return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
+    # d/dx x Phi(x) = Phi(x) + x phi(x)
+    cdf = 0.5 * (1 + torch.erf(x * _SQRT_1_2))
+    pdf = torch.exp(-0.5 * x * x) * (_SQRT_1_2 / math.sqrt(math.pi))
+    return grad * (cdf + x * pdf)
 
 
 class GELU(Function):
@@ -112,21 +148,17 @@ class GELU(Function):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            return 0.5 * x * (1 + _tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3)))
+            return 0.5 * x * (1 + _gelu_tanh_inner(x))
         return 0.5 * x * (1 + torch.erf(x * _SQRT_1_2))
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        if ctx.approximate == "tanh":
-            # u = sqrt(2/pi)(x + c x^3);  d/dx = (1 + t)/2 + x/2 (1 - t^2) u'
-            t = _tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
-            du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
-            return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du), None
-        # d/dx x Phi(x) = Phi(x) + x phi(x)
-        cdf = 0.5 * (1 + torch.erf(x * _SQRT_1_2))
-        pdf = torch.exp(-0.5 * x * x) * (_SQRT_1_2 / math.sqrt(math.pi))
-        return grad * (cdf + x * pdf), None
+        return gelu_backward(grad, *ctx.saved_tensors, ctx.approximate), None
+
+
+def _refuse_inplace(name, inplace):
+    if inplace:  # an autograd Function returns a new tensor; torch's inplace overwrites input
+        raise ValueError(f"{name}: inplace=True is not supported by the manual op")
 
 
 def sigmoid(input):
@@ -137,15 +169,18 @@ def tanh(input):
     return Tanh.apply(input)
 
 
-def relu(input):
+def relu(input, inplace=False):
+    _refuse_inplace("relu", inplace)
     return ReLU.apply(input)
 
 
-def leaky_relu(input, negative_slope=0.01):
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    _refuse_inplace("leaky_relu", inplace)
     return LeakyReLU.apply(input, negative_slope)
 
 
-def elu(input, alpha=1.0):
+def elu(input, alpha=1.0, inplace=False):
+    _refuse_inplace("elu", inplace)
     return ELU.apply(input, alpha)
 
 

@@ -1,6 +1,6 @@
 """Forward and back propagation of a fully connected network by the chain rule, no autograd.
 
-Seed sections: 正向传播 (Forward Propagation), 反向传播 (数学建模, 代码实现思路),
+Notes sections: 正向传播 (Forward Propagation), 反向传播 (数学建模, 代码实现思路),
 激活函数和反向传播的关系.
 
 The notes' recipe, for a batch in matrix form (rows are examples, W has torch's (out, in)):
@@ -24,7 +24,8 @@ from typing import Callable
 
 import torch
 
-from manual.activations import _sigmoid, _tanh
+from manual import activations as A
+from manual.losses import cross_entropy_backward, log_softmax, mse_loss, mse_loss_backward
 
 __all__ = ["Activation", "forward", "gradients"]
 
@@ -33,18 +34,17 @@ __all__ = ["Activation", "forward", "gradients"]
 class Activation:
     name: str
     f: Callable  # net -> out
-    derivative: Callable  # (net, out) -> dout/dnet
+    chain: Callable  # (dE/dout, net, out) -> dE/dnet: the chain rule through f
 
 
-ACTIVATIONS = {
-    "sigmoid": Activation("sigmoid", _sigmoid, lambda net, out: out * (1 - out)),
-    "tanh": Activation("tanh", _tanh, lambda net, out: 1 - out * out),
-    "relu": Activation("relu", lambda net: net.clamp(min=0),
-                       lambda net, out: (net > 0).to(net.dtype)),
-    "leaky_relu": Activation("leaky_relu", lambda net: torch.where(net > 0, net, 0.01 * net),
-                             lambda net, out: torch.where(net > 0, torch.ones_like(net),
-                                                          torch.full_like(net, 0.01))),
-    "identity": Activation("identity", lambda net: net, lambda net, out: torch.ones_like(net)),
+ACTIVATIONS = {  # each derivative is activations.py's, the one autograd's backward uses too
+    "sigmoid": Activation("sigmoid", A.sigmoid,
+                          lambda grad, net, out: A.sigmoid_backward(grad, out)),
+    "tanh": Activation("tanh", A.tanh, lambda grad, net, out: A.tanh_backward(grad, out)),
+    "relu": Activation("relu", A.relu, lambda grad, net, out: A.relu_backward(grad, out)),
+    "leaky_relu": Activation("leaky_relu", A.leaky_relu,
+                             lambda grad, net, out: A.leaky_relu_backward(grad, net)),
+    "identity": Activation("identity", lambda net: net, lambda grad, net, out: grad),
 }
 
 
@@ -74,15 +74,13 @@ def forward(x, weights, biases, activations):
 
 
 def _loss_and_grad(net, out, target, loss):
-    """E and dE/dnet of the last layer."""
-    if loss == "mse":
-        return 0.5 * ((target - out) ** 2).sum(), None  # dE/dout = out - target
-    # softmax cross-entropy: dE/dnet = (softmax - onehot) / N, the softmax's Jacobian folded in
-    logp = net - net.amax(1, keepdim=True)
-    logp = logp - torch.log(torch.exp(logp).sum(1, keepdim=True))
+    """E, and dE/dout of the last layer (mse) or dE/dnet (cross-entropy, softmax folded in)."""
+    if loss == "mse":  # E = 1/2 sum (out - target)^2:  dE/dout = out - target
+        return 0.5 * mse_loss(out, target, reduction="sum"), mse_loss_backward(0.5, out, target)
+    logp = log_softmax(net, 1)  # E = -1/N sum log softmax(net)_target:  dE/dnet = (s - onehot)/N
     onehot = torch.zeros_like(net).scatter_(1, target.unsqueeze(1), 1)
     N = net.shape[0]
-    return -(onehot * logp).sum() / N, (torch.exp(logp) - onehot) / N
+    return -(onehot * logp).sum() / N, cross_entropy_backward(1 / N, logp, onehot)
 
 
 def gradients(x, target, weights, biases, activations, loss="mse"):
@@ -96,12 +94,12 @@ def gradients(x, target, weights, biases, activations, loss="mse"):
         raise ValueError("cross_entropy applies its own softmax: make the last layer 'identity'")
     layers = _forward(x, weights, biases, acts)
     x_last, net, out = layers[-1]
-    E, grad_net = _loss_and_grad(net, out, target, loss)
-    grad_out = out - target if grad_net is None else None  # dE/dout of the last layer
+    E, grad = _loss_and_grad(net, out, target, loss)
+    grad_out, grad_net = (grad, None) if loss == "mse" else (None, grad)
     grads_w, grads_b = [], []
     for (x_in, net, out), W, act in zip(reversed(layers), reversed(weights), reversed(acts)):
         if grad_net is None:
-            grad_net = grad_out * act.derivative(net, out)  # dE/dout -> dE/dnet
+            grad_net = act.chain(grad_out, net, out)  # dE/dout -> dE/dnet
         grads_w.append(grad_net.T @ x_in)  # dE/dW = (dE/dnet)^T x
         grads_b.append(grad_net.sum(0))  # dE/db = sum dE/dnet
         grad_out = grad_net @ W  # dE/dout of the layer below

@@ -1,6 +1,6 @@
 """Convolution by hand: im2col (unfold), col2im (fold), and conv2d as one matrix product.
 
-Seed sections: 通道, 卷积核 (Convolutions), 卷积核的运算规则, 响应值 (response), 填充 (Padding).
+Notes sections: 通道, 卷积核 (Convolutions), 卷积核的运算规则, 响应值 (response), 填充 (Padding).
 
 A 3x3 kernel slid over the image computes, at every position, the dot product of the kernel
 with the 3x3 patch under it (the response). im2col lays every patch out as a column, so
@@ -35,7 +35,8 @@ from torch.autograd import Function
 __all__ = ["Conv2d", "col2im", "conv2d", "conv2d_input", "im2col"]
 
 
-def _pair(v):
+def pair(v):
+    """An int or a pair as a pair, as torch reads kernel_size, stride, padding, dilation."""
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
@@ -106,7 +107,7 @@ def _fold(cols, size, kernel, dilation, pads, stride):
 
 
 def _symmetric(padding):
-    ph, pw = _pair(padding)
+    ph, pw = pair(padding)
     return ph, ph, pw, pw
 
 
@@ -136,14 +137,14 @@ class Col2im(Function):
 
 def im2col(input, kernel_size, dilation=1, padding=0, stride=1):
     """F.unfold by hand: (N, C, H, W) -> (N, C*kh*kw, L)."""
-    return Im2col.apply(input, _pair(kernel_size), _pair(dilation), _symmetric(padding),
-                        _pair(stride))
+    return Im2col.apply(input, pair(kernel_size), pair(dilation), _symmetric(padding),
+                        pair(stride))
 
 
 def col2im(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """F.fold by hand: (N, C*kh*kw, L) -> (N, C, H, W), overlapping entries summed."""
-    return Col2im.apply(input, _pair(output_size), _pair(kernel_size), _pair(dilation),
-                        _symmetric(padding), _pair(stride))
+    return Col2im.apply(input, pair(output_size), pair(kernel_size), pair(dilation),
+                        _symmetric(padding), pair(stride))
 
 
 class Conv2dFunction(Function):
@@ -202,7 +203,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
     if input.dim() != 4 or weight.dim() != 4 or input.shape[1] != weight.shape[1]:
         raise ValueError(f"conv2d: input {tuple(input.shape)} and weight "
                          f"{tuple(weight.shape)} do not fit (N, C, H, W) and (O, C, kh, kw)")
-    stride, dilation = _pair(stride), _pair(dilation)
+    stride, dilation = pair(stride), pair(dilation)
     pads = _conv_pads(padding, weight.shape[-2:], dilation, stride)
     return Conv2dFunction.apply(input, weight, bias, stride, pads, dilation)
 
@@ -210,7 +211,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
 def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1):
     """dE/dx of conv2d written as a convolution: the upstream gradient, dilated by the
     stride and padded by d(k-1) - p, correlated with the flipped, transposed kernel."""
-    (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
+    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
     H, W = input_size[-2:]
     kh, kw = weight.shape[-2:]
     N, O, oh, ow = grad_output.shape
@@ -235,9 +236,9 @@ class Conv2d(nn.Module):
                  dilation=1, bias=True, device=None, dtype=None):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
-        self.dilation = _pair(dilation)
+        self.kernel_size, self.stride = pair(kernel_size), pair(stride)
+        self.padding = padding if isinstance(padding, str) else pair(padding)
+        self.dilation = pair(dilation)
         factory = {"device": device, "dtype": dtype}
         shape = (out_channels, in_channels, *self.kernel_size)
         self.weight = nn.Parameter(torch.empty(shape, **factory))

@@ -1,7 +1,7 @@
 """Fitting a line by least squares: in closed form, by the normal equations, and by
 plain batch gradient descent with a stop rule.
 
-Seed sections: 最小二乘法拟合直线 (the notes call it 逻辑回归, logistic regression; it is
+Notes sections: 最小二乘法拟合直线 (the notes call it 逻辑回归, logistic regression; it is
 linear regression), 数学建模, 求解过程, 梯度下降 (背景, 过程), 批量梯度下降.
 
 E(w, b) = sum_i (y_i - w x_i - b)^2 is a bowl in (w, b); setting both partial derivatives

@@ -1,6 +1,6 @@
 """The neuron's weighted sum plus bias, for a whole layer at once.
 
-Seed sections: 计算一个神经元的过程, 隐藏层计算公式, 输出层计算公式.
+Notes sections: 计算一个神经元的过程, 隐藏层计算公式, 输出层计算公式.
 
 The notes' h_j = f(sum_i w_ij x_i + b_j) for every neuron j of a layer is one matrix
 product: net = x W^T + b, with W of shape (out, in) as torch stores it (row j holds the

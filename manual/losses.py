@@ -1,6 +1,6 @@
 """Loss functions: squared error, softmax and cross-entropy, derived by hand.
 
-Seed sections: 反向传播 (the MSE error E), 交叉熵 (Cross-Entropy).
+Notes sections: 反向传播 (the MSE error E), 交叉熵 (Cross-Entropy).
 
 The notes' error E = 1/2 sum_i (target_i - out_i)^2 is ``0.5 * mse_loss(out, target,
 reduction='sum')``; the 1/2 is there so that dE/dout = out - target carries no factor 2.
@@ -31,19 +31,23 @@ def _unreduce(grad, shape, reduction, count):
     return grad.expand(shape) / (count if reduction == "mean" else 1)
 
 
+def mse_loss_backward(grad, input, target):
+    # d/dinput (input - target)^2 = 2 (input - target);  d/dtarget = -2 (input - target)
+    return 2 * (input - target) * grad
+
+
 class MSELoss(Function):
     @staticmethod
     def forward(ctx, input, target, reduction):
-        diff = input - target
-        ctx.save_for_backward(diff)
+        ctx.save_for_backward(input, target)
         ctx.reduction = reduction
-        return _reduce(diff * diff, reduction)
+        return _reduce((input - target) ** 2, reduction)
 
     @staticmethod
     def backward(ctx, grad):
-        (diff,) = ctx.saved_tensors
-        # d/dinput (input - target)^2 = 2 (input - target);  d/dtarget = -2 (input - target)
-        g = 2 * diff * _unreduce(grad, diff.shape, ctx.reduction, diff.numel())
+        input, target = ctx.saved_tensors
+        g = mse_loss_backward(_unreduce(grad, input.shape, ctx.reduction, input.numel()),
+                              input, target)
         return g, -g, None
 
 
@@ -85,6 +89,12 @@ class LogSoftmax(Function):
         return grad - torch.exp(y) * grad.sum(ctx.dim, keepdim=True), None
 
 
+def cross_entropy_backward(grad, log_probs, target_probs):
+    # d/dx_j -sum_c p_c log s_c = s_j sum_c p_c - p_j  (= s_j - p_j for a one-hot p)
+    p = target_probs
+    return grad * (torch.exp(log_probs) * p.sum(1, keepdim=True) - p)
+
+
 class CrossEntropy(Function):
     """-sum_c p_c log softmax(x)_c per sample, for class indices or probabilities p."""
 
@@ -103,8 +113,7 @@ class CrossEntropy(Function):
     def backward(ctx, grad):
         logp, p = ctx.saved_tensors
         g = _unreduce(grad, logp.shape[:1], ctx.reduction, logp.shape[0]).unsqueeze(1)
-        # d/dx_j -sum_c p_c log s_c = s_j sum_c p_c - p_j  (= s_j - p_j for a one-hot p)
-        grad_x = g * (torch.exp(logp) * p.sum(1, keepdim=True) - p)
+        grad_x = cross_entropy_backward(g, logp, p)
         grad_p = -g * logp if ctx.soft and ctx.needs_input_grad[1] else None
         return grad_x, grad_p, None
 

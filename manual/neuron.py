@@ -1,6 +1,6 @@
 """One neuron and its bias, as in the notes' example.
 
-Seed section: 偏差的作用 (Bias): 场景, 数学模型, 输入对应输出, 总结.
+Notes section: 偏差的作用 (Bias): 场景, 数学模型, 输入对应输出, 总结.
 
 Two yes/no inputs (saw a fall, heard a cry), weights 1 and a bias b: y = x1 + x2 + b. With
 b = -1 (the notes' "neural-dull" person) y is 1 only when both happen, so the neuron should

@@ -1,24 +1,17 @@
-"""Gradient-descent optimizers written out by hand, in the seed's order of complexity.
+"""Gradient-descent optimizers written out by hand, in the notes' order of complexity.
 
-Seed sections: 梯度下降 (Gradient Descent), 批量梯度下降 (Batch GD), 随机梯度下降 (Mini Batch GD),
+Notes sections: 梯度下降 (Gradient Descent), 批量梯度下降 (Batch GD), 随机梯度下降 (Mini Batch GD),
 动量梯度下降 (Momentum GD), AdaGrad, RMSProp, Adam.
 
 Each class is a ``torch.optim.Optimizer`` (for param_groups, state_dict and schedulers) with
-torch's argument names, defaults and state keys, and an update written out by hand below its
-pseudocode, in the same elementary tensor operations (lerp_, addcmul_, addcdiv_) and order
-as torch, so that even float32 trajectories agree to the last bit or two.
-
-Where the notes write a formula differently from torch, the notes' form is an
-option and torch's the default:
-
-* momentum: notes v <- gamma v + eta g, theta <- theta - v;  torch b <- mu b + g,
-  theta <- theta - eta b. The same path while eta is constant (v = eta b), a different one
-  when eta changes (under warm-up, v keeps the old eta inside it). ``lr_in_velocity=True``.
-* RMSProp: notes theta <- theta - eta g / sqrt(r + eps); torch divides by sqrt(r) + eps.
-  ``eps_inside_sqrt=True``.
+torch's argument names, defaults and state keys. As in torch, creating the state
+(``init_state``, torch's ``_init_group``) is apart from the math (``update``), which is
+written out below its pseudocode in the same elementary tensor operations (lerp_, addcmul_,
+addcdiv_) and order as torch, so that even float32 trajectories agree to the last bit or two.
+A complex parameter is updated as torch does it: Adagrad, RMSprop and Adam see its real and
+imaginary parts as two real numbers each (``torch.view_as_real``); SGD is linear, so complex
+arithmetic gives the same steps.
 """
-import math
-
 import torch
 from torch.optim import Optimizer
 
@@ -31,14 +24,42 @@ def _zero_step():
     return torch.tensor(0.0, dtype=dtype)
 
 
+def _scalar(x):
+    """A hyperparameter as torch's functional optimizers take it: a 1-element tensor as a
+    0-dimensional one, anything else as it is."""
+    return x.reshape(()) if isinstance(x, torch.Tensor) else x
+
+
 class _HandOptimizer(Optimizer):
-    """Loops over the parameters that have a gradient and calls ``update`` on each."""
+    """Loops over the parameters that have a gradient: the state is created on first use
+    (``init_state``), then ``update`` does the math on the gradient with maximize and weight
+    decay applied."""
+
+    real_view = True  # update complex parameters as pairs of real numbers (torch's rule)
+    options = {}  # this class's keyword-only options and their defaults (kept on load)
 
     def __init__(self, params, defaults):
         for name in ("lr", "eps", "weight_decay"):
             if name in defaults and not defaults[name] >= 0:
                 raise ValueError(f"Invalid {name} value: {defaults[name]}")
+        if isinstance(defaults["lr"], torch.Tensor) and defaults["lr"].numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
         super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        """A state_dict saved by torch's own optimizer lacks this class's options: give
+        them their defaults (torch's __setstate__ does the same for its own keys)."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, value in {"maximize": False, **self.options}.items():
+                group.setdefault(key, value)
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        self.__setstate__({"state": self.state, "param_groups": self.param_groups})
+
+    def init_state(self, p, state, group):
+        """Create the per-parameter state; called once, before the first update."""
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -50,19 +71,23 @@ class _HandOptimizer(Optimizer):
             for p in group["params"]:
                 if p.grad is None:  # a parameter this step did not reach keeps its state
                     continue
-                g = -p.grad if group.get("maximize") else p.grad
+                state = self.state[p]
+                if not state:
+                    self.init_state(p, state, group)
+                g = -p.grad if group["maximize"] else p.grad
                 if group["weight_decay"]:
                     g = g.add(p, alpha=group["weight_decay"])  # L2 penalty wd/2 |theta|^2
-                self.update(p, g, self.state[p], group)
+                if "step" in state:
+                    state["step"] += 1
+                if p.is_complex() and self.real_view:
+                    p, g = torch.view_as_real(p), torch.view_as_real(g)
+                    state = {k: torch.view_as_real(v) if torch.is_tensor(v) and v.is_complex()
+                             else v for k, v in state.items()}  # views: updates land in place
+                self.update(p, g, state, group)
         return loss
 
-    @staticmethod
-    def _step_count(state):
-        """torch keeps the step count as a scalar tensor in the state (key 'step')."""
-        if "step" not in state:
-            state["step"] = _zero_step()
-        state["step"] += 1
-        return state["step"].item()
+    def update(self, p, g, state, group):
+        raise NotImplementedError
 
 
 class SGD(_HandOptimizer):
@@ -73,8 +98,25 @@ class SGD(_HandOptimizer):
                       g <- g + momentum * b if nesterov else b
         theta <- theta - lr * g
 
-    lr_in_velocity (the notes' form): v <- momentum * v + lr * g;  theta <- theta - v.
+    Args:
+        params: parameters or param groups.
+        lr: the learning rate eta (default: 1e-3).
+        momentum: the factor mu of the velocity (default: 0).
+        dampening: scales the gradient into the velocity by 1 - dampening (default: 0).
+        weight_decay: L2 penalty (default: 0).
+        nesterov: look ahead along the velocity (default: False).
+        maximize: climb instead of descend (default: False).
+        lr_in_velocity: the notes' form of momentum (default: False, torch's form).
+
+    The notes write momentum with eta inside the velocity: v <- gamma v + eta g,
+    theta <- theta - v. torch keeps eta outside: b <- mu b + g, theta <- theta - eta b. While
+    eta is constant, v = eta b and the paths are the same; when eta changes (a warm-up), v
+    still carries the old rates, and the paths part. ``lr_in_velocity=True`` is the notes'
+    form; its state is 'velocity' instead of 'momentum_buffer'.
     """
+
+    real_view = False  # linear in g: complex arithmetic is already torch's update
+    options = {"nesterov": False, "lr_in_velocity": False}
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, lr_in_velocity=False):
@@ -87,21 +129,28 @@ class SGD(_HandOptimizer):
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize, lr_in_velocity=lr_in_velocity))
 
-    def update(self, p, g, state, group):
-        lr, mu = group["lr"], group["momentum"]
+    def velocity(self, g, state, group):
+        """torch's b <- mu b + (1 - dampening) g (b = g at first), or the notes' v <- gamma v +
+        eta g (v = eta g at first); returns g itself without momentum."""
+        mu, lr = group["momentum"], _scalar(group["lr"])
         if mu == 0:
-            p.add_(g, alpha=-lr)
-            return
+            return g
         if group["lr_in_velocity"]:
-            v = state.get("velocity")  # seed: v_t = gamma v_{t-1} + eta g  (= eta b_t)
-            v = g * lr if v is None else v.mul_(mu).add_(g, alpha=lr)
-            state["velocity"] = v
-            p.sub_(v)
-            return
+            v = state.get("velocity")
+            state["velocity"] = g * lr if v is None else v.mul_(mu).add_(g, alpha=lr)
+            return state["velocity"]
         b = state.get("momentum_buffer")
         b = g.clone() if b is None else b.mul_(mu).add_(g, alpha=1 - group["dampening"])
         state["momentum_buffer"] = b
-        p.add_(g.add(b, alpha=mu) if group["nesterov"] else b, alpha=-lr)
+        return b
+
+    def update(self, p, g, state, group):
+        v = self.velocity(g, state, group)
+        if group["lr_in_velocity"] and group["momentum"]:
+            p.sub_(v)  # theta <- theta - v: eta is inside v already
+        else:
+            p.add_(g.add(v, alpha=group["momentum"]) if group["nesterov"] else v,
+                   alpha=-_scalar(group["lr"]))
 
 
 class Adagrad(_HandOptimizer):
@@ -111,6 +160,15 @@ class Adagrad(_HandOptimizer):
         clr <- lr / (1 + (step - 1) * lr_decay)
         sum <- sum + g^2                       (starts at initial_accumulator_value)
         theta <- theta - clr * g / (sqrt(sum) + eps)
+
+    Args:
+        params: parameters or param groups.
+        lr: the base learning rate eta (default: 1e-2).
+        lr_decay: how fast eta itself decays with the step count (default: 0).
+        weight_decay: L2 penalty (default: 0).
+        initial_accumulator_value: where the sum of squares starts (default: 0).
+        eps: keeps the division finite (default: 1e-10).
+        maximize: climb instead of descend (default: False).
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
@@ -120,13 +178,16 @@ class Adagrad(_HandOptimizer):
                                       eps=eps, maximize=maximize))
         for group in self.param_groups:  # torch creates this state eagerly
             for p in group["params"]:
-                self.state[p]["step"] = _zero_step()
-                self.state[p]["sum"] = torch.full_like(
-                    p, group["initial_accumulator_value"], memory_format=torch.preserve_format)
+                self.init_state(p, self.state[p], group)
+
+    def init_state(self, p, state, group):
+        state["step"] = _zero_step()
+        state["sum"] = torch.full_like(p, group["initial_accumulator_value"],
+                                       memory_format=torch.preserve_format)
 
     def update(self, p, g, state, group):
-        step = self._step_count(state)
-        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        step = state["step"].item()
+        clr = _scalar(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
         state["sum"].addcmul_(g, g)
         p.addcdiv_(g, state["sum"].sqrt().add_(group["eps"]), value=-clr)
 
@@ -137,10 +198,27 @@ class RMSprop(_HandOptimizer):
         step <- step + 1;  g <- grad (+ weight_decay * theta)
         r <- alpha * r + (1 - alpha) * g^2                        (square_avg)
         if centered:  m <- alpha * m + (1 - alpha) * g;  r_hat <- r - m^2   (grad_avg)
-        d <- sqrt(r_hat) + eps      (eps_inside_sqrt, the notes' form: sqrt(r_hat + eps))
+        d <- sqrt(r_hat) + eps
         if momentum:  b <- momentum * b + g / d;  theta <- theta - lr * b
         else:         theta <- theta - lr * g / d
+
+    Args:
+        params: parameters or param groups.
+        lr: the learning rate eta (default: 1e-2).
+        alpha: how much of the old average each step keeps, the notes' rho (default: 0.99).
+        eps: keeps the division finite (default: 1e-8).
+        weight_decay: L2 penalty (default: 0).
+        momentum: momentum on the scaled step (default: 0).
+        centered: divide by the variance's root instead of the second moment's (default: False).
+        maximize: climb instead of descend (default: False).
+        eps_inside_sqrt: the notes' form, d <- sqrt(r_hat + eps) (default: False, torch's).
+
+    The notes divide by sqrt(r + eps); torch by sqrt(r) + eps. Both keep the step finite; they
+    differ where r is as small as eps: for gradients of 1e-4, r is 1e-8, the notes' denominator
+    is sqrt(2e-8) and torch's 1.01e-4, steps 1.4 times apart.
     """
+
+    options = {"eps_inside_sqrt": False}
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, *, maximize=False, eps_inside_sqrt=False):
@@ -148,15 +226,16 @@ class RMSprop(_HandOptimizer):
                                       momentum=momentum, centered=centered, maximize=maximize,
                                       eps_inside_sqrt=eps_inside_sqrt))
 
+    def init_state(self, p, state, group):
+        state["step"] = _zero_step()
+        state["square_avg"] = torch.zeros_like(p)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = torch.zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = torch.zeros_like(p)
+
     def update(self, p, g, state, group):
         alpha, eps = group["alpha"], group["eps"]
-        if "square_avg" not in state:
-            state["square_avg"] = torch.zeros_like(p)
-            if group["momentum"] > 0:
-                state["momentum_buffer"] = torch.zeros_like(p)
-            if group["centered"]:
-                state["grad_avg"] = torch.zeros_like(p)
-        self._step_count(state)
         r = state["square_avg"].mul_(alpha).addcmul_(g, g, value=1 - alpha)
         if group["centered"]:
             m = state["grad_avg"].lerp_(g, 1 - alpha)  # alpha m + (1 - alpha) g
@@ -164,9 +243,9 @@ class RMSprop(_HandOptimizer):
         d = (r + eps).sqrt() if group["eps_inside_sqrt"] else r.sqrt().add_(eps)
         if group["momentum"] > 0:
             b = state["momentum_buffer"].mul_(group["momentum"]).addcdiv_(g, d)
-            p.add_(b, alpha=-group["lr"])
+            p.add_(b, alpha=-_scalar(group["lr"]))
         else:
-            p.addcdiv_(g, d, value=-group["lr"])
+            p.addcdiv_(g, d, value=-_scalar(group["lr"]))
 
 
 class Adam(_HandOptimizer):
@@ -178,6 +257,15 @@ class Adam(_HandOptimizer):
         v_max <- max(v_max, v) if amsgrad              (max_exp_avg_sq)
         m_hat <- m / (1 - beta1^step);  v_hat <- v / (1 - beta2^step)
         theta <- theta - lr * m_hat / (sqrt(v_hat) + eps)
+
+    Args:
+        params: parameters or param groups.
+        lr: the learning rate eta (default: 1e-3).
+        betas: (beta1, beta2), the decay of m and of v (default: (0.9, 0.999)).
+        eps: keeps the division finite (default: 1e-8).
+        weight_decay: L2 penalty (default: 0).
+        amsgrad: divide by the largest v so far (default: False).
+        maximize: climb instead of descend (default: False).
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
@@ -187,19 +275,21 @@ class Adam(_HandOptimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize))
 
+    def init_state(self, p, state, group):
+        state["step"] = _zero_step()
+        state["exp_avg"] = torch.zeros_like(p)
+        state["exp_avg_sq"] = torch.zeros_like(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = torch.zeros_like(p)
+
     def update(self, p, g, state, group):
-        (beta1, beta2), eps = group["betas"], group["eps"]
-        if "exp_avg" not in state:
-            state["exp_avg"] = torch.zeros_like(p)
-            state["exp_avg_sq"] = torch.zeros_like(p)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = torch.zeros_like(p)
-        t = self._step_count(state)
+        beta1, beta2 = (_scalar(b) for b in group["betas"])
+        t = state["step"].item()
         m = state["exp_avg"].lerp_(g, 1 - beta1)  # beta1 m + (1 - beta1) g
         v = state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
         if group["amsgrad"]:
             v = torch.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         # m_hat / (sqrt(v_hat) + eps) with both corrections folded into scalars
-        step_size = group["lr"] / (1 - beta1**t)
-        denom = (v.sqrt() / math.sqrt(1 - beta2**t)).add_(eps)
+        step_size = _scalar(group["lr"]) / (1 - beta1**t)
+        denom = (v.sqrt() / (1 - beta2**t) ** 0.5).add_(group["eps"])  # torch's ** 0.5
         p.addcdiv_(m, denom, value=-step_size)

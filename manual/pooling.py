@@ -1,6 +1,6 @@
 """Max pooling and flatten, with hand-written backward passes.
 
-Seed sections: 最大池化 (Max Pooling), 扁平化处理 (flatten), 神经网络的接入.
+Notes sections: 最大池化 (Max Pooling), 扁平化处理 (flatten), 神经网络的接入.
 
 Max pooling keeps the largest response of each window; its derivative is 1 for that one
 entry (the arg-max) and 0 for the rest, so the backward routes each window's gradient to
@@ -14,14 +14,14 @@ wins, and among NaNs the last one.
 Flatten lays the pooled maps out as one vector per sample (channel, then row, then column)
 for the fully connected network; its backward only reshapes the gradient back.
 """
+import math
+
 import torch
 from torch.autograd import Function
 
+from manual.conv import pair
+
 __all__ = ["flatten", "max_pool2d"]
-
-
-def _pair(v):
-    return (v, v) if isinstance(v, int) else tuple(v)
 
 
 class MaxPool2d(Function):
@@ -55,7 +55,7 @@ class MaxPool2d(Function):
                 best = torch.maximum(best, val)  # NaN wins here too
                 where = torch.where(take, flat, where)
         ctx.save_for_backward(where)
-        ctx.shape = x.shape
+        ctx.shape, ctx.pool = x.shape, (kernel, stride, padding)
         return best.contiguous() if best.data_ptr() == xp.data_ptr() else best
 
     @staticmethod
@@ -69,9 +69,9 @@ class MaxPool2d(Function):
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0):
-    kernel = _pair(kernel_size)
-    stride = kernel if stride is None or stride == [] else _pair(stride)
-    padding = _pair(padding)
+    kernel = pair(kernel_size)
+    stride = kernel if stride is None or stride == [] else pair(stride)
+    padding = pair(padding)
     if input.dim() != 4:
         raise ValueError(f"max_pool2d: expected (N, C, H, W), got {tuple(input.shape)}")
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
@@ -83,13 +83,20 @@ class Flatten(Function):
     @staticmethod
     def forward(ctx, x, start_dim, end_dim):
         ctx.shape = x.shape
-        end = end_dim % x.dim()
-        return x.reshape(*x.shape[:start_dim], -1, *x.shape[end + 1:])
+        if x.dim() == 0:
+            return x.reshape(1)  # torch.flatten of a scalar is a one-element vector
+        start, end = start_dim % x.dim(), end_dim % x.dim()
+        if start > end:
+            raise ValueError("flatten: start_dim cannot come after end_dim")
+        merged = math.prod(x.shape[start:end + 1])  # not -1: a zero-size dim leaves -1 open
+        return x.reshape(*x.shape[:start], merged, *x.shape[end + 1:])
 
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.shape), None, None  # a reshape moves no number
 
 
-def flatten(input, start_dim=1, end_dim=-1):
-    return Flatten.apply(input, start_dim % max(input.dim(), 1), end_dim)
+def flatten(input, start_dim=0, end_dim=-1):
+    """torch.flatten: dims start_dim..end_dim merged into one (the CNN keeps the batch
+    dimension with start_dim=1, as nn.Flatten does)."""
+    return Flatten.apply(input, start_dim, end_dim)

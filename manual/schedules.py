@@ -1,6 +1,6 @@
 """Learning-rate warm-up, then constant or cosine decay to a floor.
 
-Seed section: 学习率的优化 (Warm Up).
+Notes section: 学习率的优化 (Warm Up).
 
 The notes' wish, "big steps would be good early on, but later they pace back and forth
 across the valley", is usually met in two phases: a short linear warm-up (small steps while

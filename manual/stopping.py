@@ -1,6 +1,6 @@
 """When to stop gradient descent: the notes' stop conditions as small composable rules.
 
-Seed section: 梯度下降算法停止条件 (gradient small enough, loss stalls, parameters stall,
+Notes section: 梯度下降算法停止条件 (gradient small enough, loss stalls, parameters stall,
 an epoch limit, early stopping on a validation set, and using several at once).
 
 Each rule is called with the run's ``Progress`` after a step (or an epoch) and answers

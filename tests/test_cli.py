@@ -18,10 +18,10 @@ def test_check_prints_the_table_and_exits_0(capsys, tmp_path):
 
 
 def test_check_exits_1_when_a_row_fails(capsys, monkeypatch):
-    from crosscheck import registry
-    from crosscheck.errata import seed_sigmoid
+    from crosscheck.proof import registry
+    from crosscheck.proof.notes import notes_sigmoid
     entry = next(e for e in registry.REGISTRY if e.name == "sigmoid")
-    monkeypatch.setattr(entry, "manual", seed_sigmoid)
+    monkeypatch.setattr(entry, "manual", notes_sigmoid)
     assert main(["check", "--only", "sigmoid", "--dtype", "float64", "--device", "cpu"]) == 1
     assert "FAIL" in capsys.readouterr().out
 

@@ -2,8 +2,10 @@
 import pytest
 import torch
 
-from crosscheck import landscape, vanishing
 from crosscheck.cli import main
+from crosscheck.commands import gradients
+from crosscheck.proof import functions
+from manual import optim
 from torch_ref import optim as ref_optim
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -34,21 +36,21 @@ def test_bad_lr_spec_is_a_one_line_error(idx_dir, capsys):
 
 @pytest.mark.parametrize("name", ["sgd", "momentum", "adagrad", "rmsprop", "adam"])
 def test_landscape_quadratic_each_optimizer_descends_like_its_twin(name):
-    fn = landscape.FUNCTIONS["quadratic"]
-    mine = landscape.path(landscape.MANUAL_OPTIM, name, fn)
-    theirs = landscape.path(ref_optim, name, fn)
+    fn = functions.FUNCTIONS["quadratic"]
+    mine = functions.path(optim, name, fn)
+    theirs = functions.path(ref_optim, name, fn)
     assert fn.f(mine[-1]) < 1e-3 * fn.f(mine[0])
     assert torch.equal(mine, theirs)
 
 
 def test_landscape_command_draws_the_picture(tmp_path):
-    assert main(["compare", "--landscape", "--logdir", str(tmp_path)]) == 0
+    assert main(["landscape", "--logdir", str(tmp_path)]) == 0
     assert (tmp_path / "landscape.png").read_bytes()[:8] == PNG
 
 
 def test_sigmoid_gradients_vanish_where_relus_do_not():
-    sigmoid = vanishing.study("sigmoid", steps=0)
-    relu = vanishing.study("relu", steps=0)
+    sigmoid = gradients.study("sigmoid", steps=0)
+    relu = gradients.study("relu", steps=0)
     assert sigmoid["init"][0] / relu["init"][0] < 1e-3  # the first layer, at init
     # each sigmoid layer shrinks the gradient: the first layer's is the smallest
     assert sigmoid["init"][0] < sigmoid["init"][4] < sigmoid["init"][-1]

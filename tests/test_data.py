@@ -8,7 +8,7 @@ import torchvision
 from conftest import write_idx
 
 from crosscheck.cli import main
-from torch_ref import data
+from torch_ref.cnn import data
 from torch_ref.errors import HandgradError
 
 

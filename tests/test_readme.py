@@ -1,8 +1,8 @@
 """README.md names every case of `handgrad check`, every erratum, and the commands."""
 import pathlib
 
-from crosscheck.errata import ERRATA
-from crosscheck.registry import REGISTRY
+from crosscheck.proof.errata import ERRATA
+from crosscheck.proof.registry import REGISTRY
 
 README = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -14,7 +14,7 @@ def test_every_check_case_is_on_the_concept_map_or_errata():
 
 def test_every_erratum_is_listed_with_its_quote():
     for erratum in ERRATA:
-        assert erratum.quote in README and f"`{erratum.entry.name}`" in README
+        assert erratum.quote in README and f"`{erratum.name}`" in README
 
 
 def test_the_quick_start_is_the_ci_install_and_test():

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from crosscheck.harness import devices
-from crosscheck.registry import REGISTRY
+from crosscheck.proof.harness import devices
+from crosscheck.proof.registry import REGISTRY
 
 
 def _id(entry, dtype, device):

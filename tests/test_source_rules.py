@@ -2,12 +2,14 @@
 import ast
 import importlib
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MANUAL = sorted(p.stem for p in (ROOT / "manual").glob("*.py") if p.stem != "__init__")
-NO_TWIN = {"stopping"}  # the seed's stop rules have no torch built-in
+NO_TWIN = {"stopping"}  # the notes' stop rules have no torch built-in
 
 
 @pytest.mark.parametrize("topic", MANUAL)
@@ -80,3 +82,36 @@ def test_the_rule_catches_a_violation(tmp_path):
     found = list(_violations(bad))
     assert any("torch.nn.functional" in v for v in found)
     assert any(".sigmoid" in v for v in found) and any(".backward" in v for v in found)
+
+
+# The proof never reaches the commands or the training code, and reading the registry loads
+# neither torchvision nor tensorboard (both pulled in by the trainer).
+TRAINING = ("crosscheck.commands", "crosscheck.cli", "torch_ref.cnn.train", "torch_ref.cnn.data",
+            "torch_ref.cnn.pictures", "torch_ref.cnn.checkpoint", "torchvision", "tensorboard",
+            "torch.utils.tensorboard")
+PROOF = sorted(p.stem for p in (ROOT / "crosscheck" / "proof").glob("*.py"))
+
+
+def _imports(path):
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+            yield from (f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+
+
+@pytest.mark.parametrize("name", PROOF)
+def test_the_proof_imports_no_command_and_no_training_code(name):
+    bad = [m for m in _imports(ROOT / "crosscheck" / "proof" / f"{name}.py")
+           if any(m == t or m.startswith(t + ".") for t in TRAINING)]
+    assert not bad, f"crosscheck/proof/{name}.py imports {bad}"
+
+
+def test_reading_the_registry_loads_no_torchvision_nor_tensorboard():
+    code = ("import sys, crosscheck.proof.registry; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('torchvision', 'tensorboard') or m.startswith('crosscheck.commands')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    assert out.strip() == "[]", out

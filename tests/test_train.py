@@ -7,9 +7,9 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from crosscheck.backends import training_parts
 from crosscheck.cli import main
-from torch_ref import train
+from crosscheck.commands.train import train as fit
+from torch_ref.cnn import train
 from torch_ref.errors import HandgradError
 
 SMALL = {"channels": (4, 8), "hidden": 16, "val_size": 40, "batch_size": 32, "device": "cpu"}
@@ -18,10 +18,6 @@ SMALL = {"channels": (4, 8), "hidden": 16, "val_size": 40, "batch_size": 32, "de
 def config(idx_dir, tmp_path, **kw):
     return train.Config(**{"data_dir": str(idx_dir), "logdir": str(tmp_path / "run"),
                            **SMALL, **kw})
-
-
-def fit(cfg):
-    return train.fit(cfg, training_parts(cfg.impl, cfg.optimizer_impl))
 
 
 def test_dry_run_writes_the_tensorboard_events(idx_dir, tmp_path):
@@ -58,20 +54,20 @@ def test_resume_equals_an_uninterrupted_run(idx_dir, tmp_path):
 def test_interrupted_mid_epoch_resumes_exactly(idx_dir, tmp_path, monkeypatch):
     whole = fit(config(idx_dir, tmp_path / "a", epochs=2, impl="manual", optimizer="adam",
                        optimizer_impl="manual", warmup_steps=3))
-    real_step, calls = train.train_step, []
+    real_step, calls = train.Trainer.train_step, []
 
-    def interrupt_at_step_13(run, x, y):
+    def interrupt_at_step_13(trainer, x, y):
         calls.append(1)
         if len(calls) == 13:
             raise KeyboardInterrupt
-        real_step(run, x, y)
+        real_step(trainer, x, y)
 
-    monkeypatch.setattr(train, "train_step", interrupt_at_step_13)
+    monkeypatch.setattr(train.Trainer, "train_step", interrupt_at_step_13)
     cfg = config(idx_dir, tmp_path / "b", epochs=2, impl="manual", optimizer="adam",
                  optimizer_impl="manual", warmup_steps=3)
     with pytest.raises(KeyboardInterrupt):
         fit(cfg)
-    monkeypatch.setattr(train, "train_step", real_step)
+    monkeypatch.setattr(train.Trainer, "train_step", real_step)
     checkpoint = tmp_path / "b" / "run" / "checkpoint.pt"
     saved = torch.load(checkpoint, weights_only=True)
     assert (saved["epoch"], saved["batch"], saved["step"]) == (1, 3, 12)
@@ -143,7 +139,7 @@ FASHION = Path("/usr/share/datasets/fashion-mnist")
 def test_real_fashion_mnist_subset_reaches_80_percent(tmp_path):
     cfg = train.Config(dataset="fashion-mnist", data_dir=str(tmp_path / "data"), epochs=1,
                        train_size=10_000, logdir=str(tmp_path / "run"), device="cpu")
-    result = train.fit(cfg, training_parts("torch", "torch"))
+    result = fit(cfg)
     assert result["test_accuracy"] >= 0.80 and not math.isnan(result["test_loss"])
 
 

@@ -1,7 +1,8 @@
 """Seeded sample inputs for the registry: shapes, keyword arguments and edge values."""
 import torch
 
-from crosscheck.harness import Sample
+from crosscheck.proof.harness import Sample
+from manual.conv import pair
 
 
 def randn(gen, shape, dtype, device, scale=1.0, grad=True):
@@ -96,13 +97,9 @@ def _out(size, k, s, p, d):
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def _pair(v):
-    return (v, v) if isinstance(v, int) else v
-
-
 def col2im_samples(dtype, device, gen):
     for N, C, H, W, _, k, s, p, d in _unfold_configs():
-        (sh, sw), (ph, pw), (dh, dw) = _pair(s), _pair(p), _pair(d)
+        (sh, sw), (ph, pw), (dh, dw) = pair(s), pair(p), pair(d)
         L = _out(H, k, sh, ph, dh) * _out(W, k, sw, pw, dw)
         cols = randn(gen, (N, C * k * k, L), dtype, device)
         yield Sample((cols, (H, W), k), {"dilation": d, "padding": p, "stride": s})
@@ -110,7 +107,7 @@ def col2im_samples(dtype, device, gen):
 
 def conv2d_input_samples(dtype, device, gen):
     for N, C, H, W, O, k, s, p, d in _unfold_configs():
-        (sh, sw), (ph, pw), (dh, dw) = _pair(s), _pair(p), _pair(d)
+        (sh, sw), (ph, pw), (dh, dw) = pair(s), pair(p), pair(d)
         oh, ow = _out(H, k, sh, ph, dh), _out(W, k, sw, pw, dw)
         w, g = randn(gen, (O, C, k, k), dtype, device), randn(gen, (N, O, oh, ow), dtype, device)
         yield Sample(((N, C, H, W), w, g), {"stride": s, "padding": p, "dilation": d})
@@ -130,6 +127,7 @@ def max_pool2d_samples(dtype, device, gen):
 
 def flatten_samples(dtype, device, gen):
     yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),))
+    yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"start_dim": 1})  # the CNN's
     yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"start_dim": 2})
     yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"start_dim": 0, "end_dim": 1})
 

@@ -6,7 +6,7 @@ import warnings
 import torch
 from tqdm import tqdm
 
-from crosscheck.harness import devices, exact_float32
+from crosscheck.proof.harness import devices, exact_float32
 from torch_ref.errors import HandgradError
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -14,12 +14,18 @@ COLUMNS = ("case", "dtype", "device", "out abs", "out rel", "grad abs", "grad re
            "gradcheck", "result")
 
 
+def _names(entry):
+    """What --only matches: the case, its group, and the errata among its controls
+    (an entry that proves a correction of the notes is also in the group 'errata')."""
+    errata = [e.name for e in entry.errata]
+    return [entry.name, entry.group, *errata, *(["errata"] if errata else [])]
+
+
 def select(registry, only):
     if not only:
         return list(registry)
     pattern = only if any(c in only for c in "*?[") else f"*{only}*"
-    chosen = [e for e in registry if fnmatch.fnmatch(e.name, pattern)
-              or fnmatch.fnmatch(e.group, pattern)]
+    chosen = [e for e in registry if any(fnmatch.fnmatch(n, pattern) for n in _names(e))]
     if not chosen:
         raise HandgradError(f"--only {only!r} matches no case; `handgrad check --list` lists them")
     return chosen
@@ -37,8 +43,8 @@ def plan(entries, dtypes, devs):
 
 
 def run_row(entry, dtype, device, wrong_name):
-    impl = entry.wrong[wrong_name] if wrong_name else None
-    m = entry.run(dtype, device, impl)
+    wrong = entry.wrong[wrong_name] if wrong_name else None
+    m = entry.run(dtype, device, wrong)
     out, grad = m.errors.get("out", [None, None]), m.errors.get("grad", [None, None])
     if wrong_name:
         result = "REJECTED" if not m.ok else "ACCEPTED"
@@ -53,6 +59,7 @@ def run_row(entry, dtype, device, wrong_name):
         "passed": (not m.ok) if wrong_name else m.ok,
         "detail": "; ".join(m.failures[:2] + m.notes[:1]), "note": "; ".join(m.notes),
         "why_tol": entry.why_tol,
+        "erratum": wrong.erratum.name if wrong and wrong.erratum else None,
     }
 
 
@@ -72,7 +79,8 @@ def print_table(rows):
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     print(line.format(*COLUMNS))
     for r, c in zip(rows, cells):
-        extra = r["detail"] if not r["passed"] else ("" if r["negative_control"] else r["note"])
+        extra = r["detail"] if not r["passed"] else (r["erratum"] or "" if r["negative_control"]
+                                                     else r["note"])
         print(line.format(*c) + (f"   {extra}" if extra else ""))
 
 
@@ -91,10 +99,11 @@ def summary(rows):
             f"float64 max rel error: out {worst['out_rel']:.1e}, grad {worst['grad_rel']:.1e}")
 
 
-def main(args, registry):
+def run(args):
+    from crosscheck.proof.registry import REGISTRY as registry
     if args.list:
         for e in registry:
-            print(f"{e.name:<28} {e.group:<10} {e.section}")
+            print(f"{e.name:<30} {e.group:<10} {e.section}")
         return 0
     dtypes = list(DTYPES.values()) if args.dtype == "all" else [DTYPES[args.dtype]]
     devs = devices() if args.device == "all" else [args.device]

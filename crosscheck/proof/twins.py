@@ -3,9 +3,9 @@ import copy
 
 import torch
 
-from crosscheck.backends import TORCH
-from crosscheck.harness import Measure, compare, default_tol
-from torch_ref.model import CNN
+from crosscheck.proof.backends import TORCH
+from crosscheck.proof.harness import Measure, compare, default_tol
+from torch_ref.cnn.model import CNN
 
 
 def check_twin_cnn(ops, dtype, device, *, steps=20, batch=8, lr=0.05):

@@ -10,10 +10,11 @@ import time
 import torch
 from tqdm import tqdm
 
-from crosscheck.backends import MANUAL, TORCH
+from crosscheck.proof.backends import MANUAL, TORCH
+from crosscheck.proof.harness import devices
 from manual import optim
 from torch_ref import optim as ref_optim
-from torch_ref.model import CNN
+from torch_ref.cnn.model import CNN
 
 
 def _sync(device):
@@ -81,12 +82,10 @@ def measure(factory, device, rounds, warmup=3):
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-def main(args):
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    if args.device != "all":
-        devices = [args.device]
+def run(args):
+    chosen = devices() if args.device == "all" else [args.device]
     rows = []
-    for device in devices:
+    for device in chosen:
         if device == "cuda":
             torch.backends.cudnn.benchmark = True
         bar = tqdm(cases(args.batch_size, device), desc=f"bench {device}", leave=False,
@@ -101,7 +100,7 @@ def main(args):
         print(f"{r['case']:<{width}}  {r['device']:<6}  {r['manual_ms']:9.2f}  "
               f"{r['torch_ms']:8.2f}  {r['ratio']:.2f}x")
     print(f"threads: {torch.get_num_threads()}, torch {torch.__version__}"
-          + (f", {torch.cuda.get_device_name()}" if "cuda" in devices else ""))
+          + (f", {torch.cuda.get_device_name()}" if "cuda" in chosen else ""))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

@@ -1,6 +1,6 @@
 """``handgrad gradients``: vanishing gradients and dead neurons in a deep MLP.
 
-Seed sections: 激活函数对于反向传播的利害 (梯度消失: every sigmoid layer multiplies the
+Notes sections: 激活函数对于反向传播的利害 (梯度消失: every sigmoid layer multiplies the
 gradient by sigma(1 - sigma) <= 1/4), ReLU 的好处, ReLU 的新问题 (dead neurons).
 
 One deep, narrow MLP, the same initial weights for every activation, gradients from the
@@ -9,7 +9,6 @@ weights at initialization and after a short full-batch gradient descent, and the
 of hidden units that no input activates (dead) for ReLU against Leaky ReLU.
 """
 import math
-import time
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +19,7 @@ import torch  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
 from manual import backprop  # noqa: E402
+from torch_ref.cnn.train import run_folder  # noqa: E402
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 
@@ -96,8 +96,8 @@ def draw(results, file):
     plt.close(fig)
 
 
-def main(args):
-    logdir = Path(args.logdir or f"runs/gradients-{time.strftime('%Y%m%d-%H%M%S')}")
+def run(args):
+    logdir = Path(args.logdir or run_folder("gradients"))
     results = report(args.depth, args.steps, args.seed)
     writer = SummaryWriter(str(logdir))
     print(f"{'activation':<11} {'|dE/dW1| init':>14} {'|dE/dW_last| init':>18} "

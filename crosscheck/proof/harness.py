@@ -7,8 +7,11 @@ A check never raises on a mismatch: it records the measured errors and the failu
 from __future__ import annotations
 
 import math
+import sys
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, Callable
+from unittest import mock
 
 import torch
 
@@ -27,6 +30,7 @@ def exact_float32():
 
 
 def devices():
+    """The CPU, and CUDA where there is one."""
     return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
@@ -158,13 +162,54 @@ def check_op(impl, dtype, device, *, reference, samples, tol=default_tol):
     return m
 
 
+@dataclass(frozen=True)
+class Erratum:
+    """A slip of the notes: their words, verbatim, and the correction."""
+
+    name: str
+    section: str
+    quote: str
+    correction: str
+
+
+@dataclass(frozen=True)
+class Wrong:
+    """A negative control: a deliberately wrong version that the entry's check must reject.
+    ``swaps`` put a wrong piece (a backward, an autograd Function) in place inside the real
+    public function for the length of the check; ``impl`` stands in for the manual piece
+    where the slip is a whole formula (an optimizer's update, the notes' literal version).
+    ``erratum`` is set where the wrong version is what the notes wrote."""
+
+    impl: Any = None
+    swaps: tuple = ()  # (owner, attribute name, replacement)
+    erratum: Erratum = None
+
+    def applied(self):
+        stack = ExitStack()
+        for owner, name, replacement in self.swaps:
+            stack.enter_context(mock.patch.object(owner, name, replacement))
+        return stack
+
+
+def with_backward(function, backward, erratum=None):
+    """A Wrong whose ``function`` (an autograd Function class) has another backward."""
+    wrong = type(f"Wrong{function.__name__}", (function,), {"backward": staticmethod(backward)})
+    return swap(function, wrong, erratum)
+
+
+def swap(function, replacement, erratum=None):
+    """A Wrong that replaces the class ``function`` where its module defines it."""
+    return Wrong(swaps=((sys.modules[function.__module__], function.__name__, replacement),),
+                 erratum=erratum)
+
+
 @dataclass
 class Entry:
     """One comparison of the registry: the manual piece, how to check it, and the wrong
-    versions that the same check must reject."""
+    versions (label -> Wrong) that the same check must reject."""
 
     name: str
-    section: str  # the seed's heading
+    section: str  # the notes' heading
     group: str
     manual: Any
     check: Callable  # check(impl, dtype, device) -> Measure
@@ -173,8 +218,16 @@ class Entry:
     why_tol: str = ""  # where a tolerance is not the default, the reason
     why_no_wrong: str = ""  # where no negative control fits, the reason
 
-    def run(self, dtype, device, impl=None):
-        return self.check(self.manual if impl is None else impl, dtype, device)
+    def run(self, dtype, device, wrong=None):
+        """The check on the manual piece, or on a Wrong."""
+        if wrong is None:
+            return self.check(self.manual, dtype, device)
+        with wrong.applied():
+            return self.check(self.manual if wrong.impl is None else wrong.impl, dtype, device)
+
+    @property
+    def errata(self):
+        return [w.erratum for w in self.wrong.values() if w.erratum]
 
 
 def check_module(impl, dtype, device, *, reference, configs, tol=default_tol):

@@ -19,15 +19,3 @@ MANUAL = _ops("manual", activations, conv, linear, losses, pooling)
 TORCH = _ops("torch", ref_activations, ref_conv, ref_linear, ref_losses, ref_pooling)
 BACKENDS = {"manual": MANUAL, "torch": TORCH}
 
-
-def training_parts(impl, optimizer_impl):
-    """The trainer's parts: the ops of ``impl``; optimizers and warm-up of
-    ``optimizer_impl``; the stop rules, which only exist by hand."""
-    from manual import optim, schedules, stopping
-    from torch_ref import optim as ref_optim
-    from torch_ref import schedules as ref_schedules
-    from torch_ref.train import Parts
-
-    manual_side = optimizer_impl == "manual"
-    return Parts(BACKENDS[impl], optim if manual_side else ref_optim,
-                 schedules.WarmupLR if manual_side else ref_schedules.WarmupLR, stopping)

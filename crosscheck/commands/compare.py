@@ -1,11 +1,10 @@
 """``handgrad compare``: the CNN trained once per optimizer and implementation, from the
 same initial parameters and in the same batch order, with the curves overlaid.
 
-Seed sections: 梯度下降 (the size of the step), 随机梯度下降, 动量, AdaGrad, RMSProp, Adam.
+Notes sections: 梯度下降 (the size of the step), 随机梯度下降, 动量, AdaGrad, RMSProp, Adam.
 Each run logs to ``<logdir>/<optimizer>-<impl>/`` (so ``tensorboard --logdir <logdir>``
 overlays them); ``curves.png`` and ``summary.md`` land in ``<logdir>``.
 """
-import time
 from pathlib import Path
 
 import matplotlib
@@ -14,12 +13,10 @@ import matplotlib.ticker
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from crosscheck.backends import training_parts  # noqa: E402
+from crosscheck.commands.train import train  # noqa: E402
+from torch_ref.cnn.optimizers import OPTIMIZERS  # noqa: E402
+from torch_ref.cnn.train import Config, run_folder  # noqa: E402
 from torch_ref.errors import HandgradError  # noqa: E402
-from torch_ref.train import OPTIMIZERS, Config, fit  # noqa: E402
-
-COLORS = {"sgd": "tab:blue", "momentum": "tab:orange", "adagrad": "tab:green",
-          "rmsprop": "tab:red", "adam": "tab:purple"}
 
 
 def parse_lrs(text):
@@ -42,13 +39,9 @@ def run_all(args, optimizers, impls, logdir):
     for name in optimizers:
         for impl in impls:
             print(f"== {name} ({impl})")
-            cfg = Config(dataset=args.dataset, data_dir=args.data_dir, impl=impl,
-                         optimizer=name, optimizer_impl=impl, lr=lrs.get(name),
-                         epochs=args.epochs, batch_size=args.batch_size, val_size=args.val_size,
-                         train_size=args.train_size, device=args.device, seed=args.seed,
-                         logdir=str(logdir / f"{name}-{impl}"), dry_run=args.dry_run,
-                         channels=args.channels, hidden=args.hidden, dtype=args.dtype)
-            results[(name, impl)] = fit(cfg, training_parts(impl, impl))
+            cfg = Config.from_args(args, impl=impl, optimizer=name, optimizer_impl=impl,
+                                   lr=lrs.get(name), logdir=str(logdir / f"{name}-{impl}"))
+            results[(name, impl)] = train(cfg)
     return results
 
 
@@ -83,7 +76,7 @@ def summary(results):
 def plot(results, path):
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4.5))
     for (name, impl), r in results.items():
-        style = {"color": COLORS[name], "linestyle": "--" if impl == "manual" else "-",
+        style = {"color": OPTIMIZERS[name].color, "linestyle": "--" if impl == "manual" else "-",
                  "linewidth": 1.2 if impl == "manual" else 2.0, "alpha": 0.9,
                  "label": f"{name} ({impl})"}
         steps, losses = zip(*r["train_losses"])
@@ -112,14 +105,14 @@ def _smooth(values, k=20):
     return out
 
 
-def main(args):
+def run(args):
     optimizers = [o.strip() for o in args.optimizers.split(",") if o.strip()]
     unknown = [o for o in optimizers if o not in OPTIMIZERS]
     if unknown or not optimizers:
         raise HandgradError(f"--optimizers: unknown {', '.join(unknown) or '(none given)'}; "
                             f"choose from {', '.join(OPTIMIZERS)}")
     impls = ["manual", "torch"] if args.impl == "both" else [args.impl]
-    logdir = Path(args.logdir or f"runs/compare-{time.strftime('%Y%m%d-%H%M%S')}")
+    logdir = Path(args.logdir or run_folder("compare"))
     results = run_all(args, optimizers, impls, logdir)
     text = summary(results)
     (logdir / "summary.md").write_text(text)

@@ -2,7 +2,7 @@
 against the same descent with autograd and torch's SGD."""
 import torch
 
-from crosscheck.harness import Measure, compare
+from crosscheck.proof.harness import Measure, compare
 from manual import least_squares
 from torch_ref import least_squares as ref_least_squares
 

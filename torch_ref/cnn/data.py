@@ -1,6 +1,6 @@
 """MNIST and Fashion-MNIST through torchvision, held whole on the training device.
 
-Seed section: 通道 (MNIST: grey 28x28 images, one input channel).
+Notes section: 通道 (MNIST: grey 28x28 images, one input channel).
 
 Where the data come from, first match wins:
 1. ``<data_dir>/<MNIST|FashionMNIST>/raw/``: torchvision's own layout (gzipped or not);

@@ -10,7 +10,7 @@ import warnings
 
 import torch
 
-from crosscheck.harness import Measure, compare, default_tol
+from crosscheck.proof.harness import Measure, compare, default_tol
 
 
 def make_params(dtype, device):

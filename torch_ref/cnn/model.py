@@ -1,6 +1,7 @@
-"""The seed's CNN, defined once over an ops backend.
+"""The notes' CNN, defined once over an ops backend.
 
-Seed sections: 卷积神经网络 (CNN), 通道, 卷积核, 填充, 最大池化, 扁平化处理, 神经网络的接入, 交叉熵.
+Notes sections: 卷积神经网络 (CNN), 通道, 卷积核, 填充, 最大池化, 扁平化处理, 神经网络的接入,
+交叉熵.
 
     1x28x28 -> conv 3x3 pad 1 (c1) -> ReLU -> max-pool 2 -> c1x14x14
             -> conv 3x3 pad 1 (c2) -> ReLU -> max-pool 2 -> c2x7x7
@@ -59,7 +60,7 @@ class CNN(nn.Module):
     def forward(self, x):
         ops = self.ops
         _, r2 = self.features(x)
-        h = ops.flatten(ops.max_pool2d(ops.relu(r2), 2))  # (N, c2*7*7)
+        h = ops.flatten(ops.max_pool2d(ops.relu(r2), 2), 1)  # (N, c2*7*7)
         if self.hidden:
             h = ops.relu(ops.linear(h, self.fc1_weight, self.fc1_bias))  # (N, hidden)
         return ops.linear(h, self.fc2_weight, self.fc2_bias)  # (N, 10) logits

@@ -1,0 +1,34 @@
+"""``handgrad train``: the CNN on the manual or the built-in ops and optimizers.
+
+The one place where the trainer's parts are chosen: torch_ref never imports manual, so the
+ops backend, the optimizer class, the warm-up and the stop rules are wired in here.
+"""
+from crosscheck.proof.backends import BACKENDS
+from manual import optim, schedules, stopping
+from torch_ref import optim as ref_optim
+from torch_ref import schedules as ref_schedules
+from torch_ref.cnn.optimizers import optimizer_class
+from torch_ref.cnn.train import Config, Parts, Trainer
+
+
+def build_parts(cfg):
+    """The ops of ``cfg.impl``; the optimizer and warm-up of ``cfg.optimizer_impl``; the
+    stop rules, which only exist by hand."""
+    manual_side = cfg.optimizer_impl == "manual"
+    return Parts(BACKENDS[cfg.impl],
+                 optimizer_class(cfg.optimizer, optim if manual_side else ref_optim),
+                 schedules.WarmupLR if manual_side else ref_schedules.WarmupLR, stopping)
+
+
+def train(cfg):
+    return Trainer(cfg, build_parts(cfg)).fit()
+
+
+def config(args):
+    name, side = args.optimizer
+    return Config.from_args(args, optimizer=name, optimizer_impl=side or args.impl)
+
+
+def run(args):
+    train(config(args))
+    return 0

@@ -1,0 +1,59 @@
+"""2-D test functions, and every optimizer's path down them.
+
+Notes sections: 梯度下降 (摸黑下山, walking down a valley in the dark; a step too big
+oscillates across it), 动量, AdaGrad, RMSProp, Adam.
+
+The paths of the manual optimizers against torch.optim's are the ``landscape_paths`` check;
+``handgrad landscape`` draws them.
+"""
+from types import SimpleNamespace
+
+import torch
+
+from crosscheck.proof.harness import Measure, compare, default_tol
+from torch_ref import optim as ref_optim
+from torch_ref.cnn.optimizers import OPTIMIZERS, optimizer_class
+
+
+def quadratic(p):
+    return 0.1 * p[0] ** 2 + 2 * p[1] ** 2  # curvature 0.2 along x, 4 along y: a long valley
+
+
+def rosenbrock(p):
+    return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2  # a curved valley, minimum (1, 1)
+
+
+FUNCTIONS = {
+    "quadratic": SimpleNamespace(name="quadratic", f=quadratic, start=(-4.5, 1.5),
+                                 box=((-5, 5), (-2, 2)), steps=120, minimum=(0.0, 0.0)),
+    "rosenbrock": SimpleNamespace(name="rosenbrock", f=rosenbrock, start=(-1.5, 2.0),
+                                  box=((-2, 2), (-1, 3)), steps=3000, minimum=(1.0, 1.0)),
+}
+
+
+def path(side, name, fn, steps=None, dtype=torch.float64, device="cpu"):
+    """The points optimizer ``name`` of ``side`` visits on ``fn``, start included:
+    (steps + 1, 2)."""
+    steps = fn.steps if steps is None else steps
+    p = torch.tensor(fn.start, dtype=dtype, device=device, requires_grad=True)
+    spec = OPTIMIZERS[name]
+    opt = optimizer_class(name, side)([p], **{**spec.kwargs, "lr": spec.landscape_lr[fn.name]})
+    points = [p.detach().clone()]
+    for _ in range(steps):
+        opt.zero_grad()
+        fn.f(p).backward()
+        opt.step()
+        points.append(p.detach().clone())
+    return torch.stack(points)
+
+
+def check_paths(side, dtype, device, steps=150):
+    """Every optimizer on every function: the path of ``side`` against torch.optim's."""
+    m = Measure()
+    for fname, fn in FUNCTIONS.items():
+        for name in OPTIMIZERS:
+            mine = path(side, name, fn, steps, dtype, device)
+            theirs = path(ref_optim, name, fn, steps, dtype, device)
+            compare(m, "out", f"{fname} {name}", mine, theirs, default_tol(dtype))
+    return m
+

@@ -1,0 +1,235 @@
+"""The registry: one entry per comparison of a manual piece with its torch twin.
+
+Adding a concept means adding an entry here; pytest and ``handgrad check`` pick it up.
+Sample generators are seeded and cover shapes, keyword arguments, and edge values: exact
+zeros at kinks, +-800 for the saturating functions, logits of 1e4 for the softmax family.
+Each entry's negative controls (``Wrong``) must be rejected by its check; those that are the
+notes' own slips carry their erratum (crosscheck/proof/errata.py).
+"""
+from functools import partial
+
+import torch
+
+from crosscheck.proof import errata as E
+from crosscheck.proof import notes
+from crosscheck.proof import samples as S
+from crosscheck.proof import wrong as W
+from crosscheck.proof.backends import MANUAL
+from crosscheck.proof.fit_checks import GD_WHY, check_gd_line
+from crosscheck.proof.functions import check_paths
+from crosscheck.proof.harness import Entry, Wrong, check_module, check_op, swap, with_backward
+from crosscheck.proof.optim_checks import check_differs, check_optimizer, check_schedule
+from crosscheck.proof.twins import check_twin_cnn
+from manual import (
+    activations,
+    backprop,
+    conv,
+    least_squares,
+    linear,
+    losses,
+    neuron,
+    optim,
+    pooling,
+    schedules,
+)
+from torch_ref import activations as ref_activations
+from torch_ref import backprop as ref_backprop
+from torch_ref import conv as ref_conv
+from torch_ref import least_squares as ref_least_squares
+from torch_ref import linear as ref_linear
+from torch_ref import losses as ref_losses
+from torch_ref import neuron as ref_neuron
+from torch_ref import optim as ref_optim
+from torch_ref import pooling as ref_pooling
+from torch_ref import schedules as ref_schedules
+
+
+def op(name, section, manual, reference, samples, wrong, **kw):
+    check = partial(check_op, reference=reference, samples=samples)
+    return Entry(name, section, kw.pop("group", "ops"), manual, check, wrong, **kw)
+
+
+def module(name, section, manual, reference, configs, wrong):
+    check = partial(check_module, reference=reference, configs=configs)
+    return Entry(name, section, "ops", manual, check, wrong)
+
+
+def optimizer(name, section, manual, reference, kwargs, wrong, **kw):
+    check = partial(check_optimizer, reference=reference, kwargs=kwargs,
+                    ref_kwargs=kw.pop("ref_kwargs", None), state=kw.pop("state", True),
+                    schedule=kw.pop("schedule", "exponential"))
+    return Entry(name, section, "optim", manual, check, wrong, **kw)
+
+
+def differs(name, section, manual, reference, kwargs, ref_kwargs, schedule, scale=1.0):
+    check = partial(check_differs, reference=reference, kwargs=kwargs, ref_kwargs=ref_kwargs,
+                    schedule=schedule, scale=scale)
+    why = "the row shows a measured difference; the control is its equal-path twin"
+    return Entry(name, section, "convention", manual, check, {}, (torch.float64,),
+                 why_no_wrong=why)
+
+
+def schedule(name, kwargs, wrong):
+    check = partial(check_schedule, reference=ref_schedules.WarmupLR, kwargs=kwargs)
+    return Entry(name, WARMUP, "schedule", schedules.WarmupLR, check, wrong, (torch.float64,))
+
+
+def notes_wrong(impl, erratum):
+    return Wrong(impl, erratum=erratum)
+
+
+SIGMOID = "激活函数: Sigmod 函数"
+TANH = "激活函数: tanh 函数"
+RELU = "ReLU 的好处 / ReLU 的新问题"
+NEURON = "计算一个神经元的过程 / 隐藏层计算公式"
+MSE = "反向传播: 数学建模 (MSE)"
+XENT = "交叉熵 (Cross-Entropy)"
+CONV = "卷积核 / 卷积核的运算规则 / 填充"
+POOL = "最大池化 (Max Pooling)"
+FLAT = "扁平化处理 (flatten)"
+CNN = "卷积神经网络 / 神经网络的接入"
+GD = "梯度下降 / 随机梯度下降 (Mini Batch GD)"
+MOMENTUM = "动量梯度下降算法 (Momentum GD)"
+ADAGRAD = "学习率的优化: AdaGrad"
+RMSPROP = "学习率的优化: RMSProp"
+ADAM = "Adam 算法"
+WARMUP = "学习率的优化 (Warm Up)"
+LSQ = "最小二乘法拟合直线 (求解过程)"
+BGD = "梯度下降 / 批量梯度下降 (Batch GD) / 停止条件"
+BACKPROP = "正向传播 / 反向传播 (数学建模, 代码实现思路)"
+BIAS = "偏差的作用 (Bias)"
+WD = 1e-2
+
+LINEAR_CONFIGS = [((3, 4), {}, (5, 3)), ((6, 2), {"bias": False}, (2, 3, 6))]
+CONV2D_CONFIGS = [((1, 4, 3), {"padding": 1}, (2, 1, 13, 11)),
+                  ((3, 2, 5), {"stride": 2, "padding": "valid"}, (1, 3, 13, 11)),
+                  ((3, 2, 4), {"padding": "same"}, (1, 3, 8, 7))]
+
+WRONG_SIGN = {"momentum with the wrong sign": Wrong(W.SGDMomentumWrongSign)}
+NO_LEAK = {"no (1 - alpha)": Wrong(W.RMSpropWithoutLeak)}
+NO_BIAS_CORRECTION = {"no bias correction": Wrong(W.AdamWithoutBiasCorrection)}
+EPS_INSIDE_ROOT = {"eps inside the root": Wrong(W.AdagradEpsInsideRoot)}
+ONE_STEP_LATE = {"full rate one step late": Wrong(W.WarmupOneStepLate)}
+NOTES_MOMENTUM = {"lr": 0.05, "momentum": 0.9, "lr_in_velocity": True}
+TORCH_MOMENTUM = {"lr": 0.05, "momentum": 0.9}
+
+REGISTRY = [
+    op("sigmoid", SIGMOID, activations.sigmoid, ref_activations.sigmoid,
+       S.pointwise(extremes=True),
+       {"notes: 1/(1-e^-y)": notes_wrong(notes.notes_sigmoid, E.SIGMOID_SIGN),
+        "notes: sigma(out)(1-sigma(out))":
+            with_backward(activations.Sigmoid, notes.sigmoid_of_output_backward,
+                          E.SIGMA_OF_OUTPUT)}),
+    op("tanh", TANH, activations.tanh, ref_activations.tanh, S.pointwise(extremes=True),
+       {"1 - t": W.TANH_ONE_MINUS_T}),
+    op("relu", RELU, activations.relu, ref_activations.relu, S.pointwise(),
+       {"relu'(0) = 1": W.RELU_ONE_AT_ZERO}),
+    op("leaky_relu", RELU, activations.leaky_relu, ref_activations.leaky_relu,
+       S.pointwise(({"negative_slope": 0.2},)), {"slope 1 at 0": W.LEAKY_ONE_AT_ZERO}),
+    op("elu", RELU, activations.elu, ref_activations.elu, S.pointwise(({"alpha": 0.5},)),
+       {"no alpha in e^x branch": W.ELU_WITHOUT_ALPHA}),
+    op("gelu", RELU, activations.gelu, ref_activations.gelu,
+       S.pointwise(({"approximate": "tanh"},)), {"Phi(x) only": W.GELU_CDF_ONLY}),
+    op("linear", NEURON, linear.linear, ref_linear.linear, S.linear_samples,
+       {"bias grad averaged": W.LINEAR_BIAS_MEAN,
+        "notes: weighted average": notes_wrong(notes.weighted_average, E.WEIGHTED_SUM),
+        "notes: one set of weights for all k":
+            notes_wrong(notes.output_without_k, E.OUTPUT_INDICES)}),
+    op("mse_loss", MSE, losses.mse_loss, ref_losses.mse_loss, S.mse_samples,
+       {"no factor 2": W.MSE_WITHOUT_TWO}),
+    op("softmax", XENT, losses.softmax, ref_losses.softmax, S.softmax_samples,
+       {"diagonal Jacobian": W.SOFTMAX_DIAGONAL}),
+    op("log_softmax", XENT, losses.log_softmax, ref_losses.log_softmax, S.softmax_samples,
+       {"no sum over g": W.LOG_SOFTMAX_NO_SUM}),
+    op("cross_entropy", XENT, losses.cross_entropy, ref_losses.cross_entropy,
+       S.cross_entropy_samples,
+       {"no 1/N": W.CROSS_ENTROPY_NO_MEAN,
+        "notes: one-hot outputs": notes_wrong(notes.one_hot_outputs, E.ONE_HOT_TARGETS)}),
+    module("Linear", NEURON, linear.Linear, ref_linear.Linear, LINEAR_CONFIGS,
+           {"bias grad averaged": W.LINEAR_BIAS_MEAN}),
+    op("im2col", CONV, conv.im2col, ref_conv.im2col, S.im2col_samples,
+       {"backward averages overlaps": W.IM2COL_BACKWARD_AVERAGES}),
+    op("col2im", CONV, conv.col2im, ref_conv.col2im, S.col2im_samples,
+       {"overlaps averaged": W.COL2IM_AVERAGES}),
+    op("conv2d", CONV, conv.conv2d, ref_conv.conv2d, S.conv2d_samples,
+       {"backward without the kernel flip": W.CONV_UNFLIPPED}),
+    op("conv2d_input", CONV, conv.conv2d_input, ref_conv.conv2d_input,
+       S.conv2d_input_samples, {"kernel not flipped": W.CONV2D_INPUT_UNFLIPPED}),
+    module("Conv2d", CONV, conv.Conv2d, ref_conv.Conv2d, CONV2D_CONFIGS,
+           {"backward without the kernel flip": W.CONV_UNFLIPPED}),
+    op("max_pool2d", POOL, pooling.max_pool2d, ref_pooling.max_pool2d, S.max_pool2d_samples,
+       {"gradient spread over the window": W.POOL_SPREAD,
+        "overlaps not accumulated": W.POOL_NO_ACCUMULATE}),
+    op("flatten", FLAT, pooling.flatten, ref_pooling.flatten, S.flatten_samples,
+       {"unflattened channels-last": W.FLATTEN_CHANNELS_LAST}),
+    Entry("cnn_twin_sgd", CNN, "cnn", MANUAL, check_twin_cnn,
+          {"pool gradient spread": W.POOL_SPREAD}),
+    optimizer("SGD", GD, optim.SGD, ref_optim.SGD, {"lr": 0.1, "weight_decay": WD}, WRONG_SIGN),
+    optimizer("SGD_momentum", MOMENTUM, optim.SGD, ref_optim.SGD,
+              {"lr": 0.05, "momentum": 0.9, "weight_decay": WD}, WRONG_SIGN),
+    optimizer("SGD_nesterov", MOMENTUM, optim.SGD, ref_optim.SGD,
+              {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": WD}, WRONG_SIGN),
+    optimizer("SGD_dampening_maximize", MOMENTUM, optim.SGD, ref_optim.SGD,
+              {"lr": 0.01, "momentum": 0.5, "dampening": 0.3, "maximize": True}, WRONG_SIGN),
+    optimizer("Adagrad", ADAGRAD, optim.Adagrad, ref_optim.Adagrad,
+              {"lr": 0.1, "lr_decay": 0.01, "weight_decay": WD,
+               "initial_accumulator_value": 0.1},
+              {**EPS_INSIDE_ROOT,
+               "notes: divides by the variance":
+                   notes_wrong(notes.AdagradByVariance, E.ADAGRAD_ROOT_SUM)}),
+    optimizer("Adagrad_eps", ADAGRAD, optim.Adagrad, ref_optim.Adagrad,
+              {"lr": 0.1, "eps": 1e-3}, EPS_INSIDE_ROOT),
+    optimizer("RMSprop", RMSPROP, optim.RMSprop, ref_optim.RMSprop,
+              {"lr": 0.01, "weight_decay": WD}, NO_LEAK),
+    optimizer("RMSprop_centered_momentum", RMSPROP, optim.RMSprop, ref_optim.RMSprop,
+              {"lr": 0.01, "alpha": 0.9, "momentum": 0.9, "centered": True, "weight_decay": WD},
+              NO_LEAK),
+    optimizer("Adam", ADAM, optim.Adam, ref_optim.Adam, {"lr": 0.01, "weight_decay": WD},
+              {**NO_BIAS_CORRECTION,
+               "notes: r as the rate": notes_wrong(notes.AdamRAsLearningRate, E.ADAM_R)}),
+    optimizer("Adam_amsgrad", ADAM, optim.Adam, ref_optim.Adam,
+              {"lr": 0.01, "betas": (0.8, 0.99), "amsgrad": True, "weight_decay": WD},
+              NO_BIAS_CORRECTION),
+    optimizer("SGD_momentum_notes_form", MOMENTUM, optim.SGD, ref_optim.SGD, NOTES_MOMENTUM,
+              {"notes: theta + v": notes_wrong(W.SGDMomentumWrongSign, E.MOMENTUM_SIGN),
+               "notes: v_0 = theta_0": notes_wrong(notes.MomentumStartsAtTheta,
+                                                   E.MOMENTUM_START)},
+              ref_kwargs=TORCH_MOMENTUM, schedule=None, state=False),
+    differs("SGD_momentum_notes_form_warmup", MOMENTUM, optim.SGD, ref_optim.SGD,
+            NOTES_MOMENTUM, TORCH_MOMENTUM, schedule="warmup"),
+    differs("RMSprop_notes_eps_small_grads", RMSPROP, optim.RMSprop, ref_optim.RMSprop,
+            {"lr": 0.01, "eps_inside_sqrt": True}, {"lr": 0.01}, schedule=None, scale=1e-4),
+    schedule("warmup_constant", {"warmup_steps": 10, "start_factor": 0.1}, ONE_STEP_LATE),
+    schedule("warmup_cosine", {"warmup_steps": 10, "start_factor": 0.25, "decay": "cosine",
+                               "total_steps": 50, "min_lr": 1e-3},
+             {**ONE_STEP_LATE,
+              "cosine not shifted by the warm-up": Wrong(W.CosineFromStepZero)}),
+    schedule("cosine_no_warmup", {"warmup_steps": 0, "decay": "cosine", "total_steps": 40},
+             ONE_STEP_LATE),
+    op("fit_line", LSQ, least_squares.fit_line, ref_least_squares.fit_line, S.line_samples,
+       {"b = y_mean + w x_mean": Wrong(W.fit_line_bias_sign),
+        "notes: logistic regression": notes_wrong(notes.logistic_fit_line,
+                                                  E.LEAST_SQUARES_IS_LINEAR)}, group="fit"),
+    op("fit_normal_equations", LSQ, least_squares.fit, ref_least_squares.fit,
+       S.normal_equation_samples, {"no column of ones": Wrong(W.fit_without_bias_column)},
+       group="fit"),
+    Entry("fit_line_gradient_descent", BGD, "fit", least_squares.fit_line_gd, check_gd_line,
+          {"notes: theta + eta g": notes_wrong(notes.notes_plus_sign_gd, E.STEP_SIGN),
+           "notes: g = grad / (n + 1)": notes_wrong(notes.notes_parameter_average_gd,
+                                                    E.AVERAGE_OVER_EXAMPLES)},
+          (torch.float64,), why_tol=GD_WHY),
+    op("backprop", BACKPROP, backprop.gradients, ref_backprop.gradients, S.backprop_samples,
+       {"notes: sigma(out)(1 - sigma(out))": notes_wrong(notes.backprop_sigma_of_output,
+                                                          E.SIGMA_OF_OUTPUT),
+        "notes: dE/dw5 without (out - target)": notes_wrong(notes.backprop_w5_b2_without_error,
+                                                             E.W5_ERROR_FACTOR),
+        "notes: dE/dw1 along one path": notes_wrong(notes.backprop_w1_one_path,
+                                                     E.W1_CHAIN_RULE)}, group="fit"),
+    op("backprop_forward", BACKPROP, backprop.forward, ref_backprop.forward,
+       S.backprop_forward_samples,
+       {"notes: 1/(1-e^-y)": notes_wrong(notes.notes_forward, E.SIGMOID_SIGN)}, group="fit"),
+    Entry("landscape_paths", GD, "optim", optim, check_paths,
+          {"Adam without bias correction": swap(optim.Adam, W.AdamWithoutBiasCorrection)}),
+    op("neuron", BIAS, neuron.neuron, ref_neuron.neuron, S.neuron_samples,
+       {"bias subtracted": Wrong(W.neuron_bias_subtracted)}),
+] + E.OWN_ENTRIES

@@ -1,0 +1,232 @@
+"""Deliberately wrong versions: the negative controls.
+
+Each keeps the right forward and breaks one step of the backward (or of an update), the way
+a hand derivation goes wrong, and is put in place inside the real public function for the
+length of a check (``with_backward``, ``swap``). The check that passes the right piece must
+reject every one of them, which proves that the check can fail. The notes' own slips, written
+as the notes state them, live in crosscheck/proof/notes.py.
+"""
+import math
+
+import torch
+
+from crosscheck.proof.harness import Wrong, swap, with_backward
+from manual import activations as A
+from manual import conv as C
+from manual import least_squares as LS
+from manual import linear as L
+from manual import losses as Lo
+from manual import optim as O
+from manual import pooling as P
+from manual import schedules as S
+
+# the right backward passes, taken before any swap, for the controls that break one output
+_linear_backward = L.LinearFunction.backward
+_mse_backward = Lo.MSELoss.backward
+_conv_backward = C.Conv2dFunction.backward
+_col2im_forward = C.Col2im.forward
+
+
+def _tanh_one_minus_t(ctx, grad):
+    (t,) = ctx.saved_tensors
+    return grad * (1 - t)  # forgot the square: 1 - t instead of 1 - t^2
+
+
+class _ReLUOneAtZero(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return torch.where(x >= 0, grad, torch.zeros_like(grad))  # relu'(0) = 1: not torch's
+
+
+def _leaky_one_at_zero(ctx, grad):
+    (x,) = ctx.saved_tensors
+    return torch.where(x >= 0, grad, grad * ctx.negative_slope), None
+
+
+def _elu_without_alpha(ctx, grad):
+    (x,) = ctx.saved_tensors
+    return torch.where(x > 0, grad, grad * torch.exp(torch.clamp(x, max=0))), None
+
+
+def _gelu_cdf_only(ctx, grad):
+    (x,) = ctx.saved_tensors  # product rule half-forgotten: Phi(x) without x phi(x)
+    return grad * 0.5 * (1 + torch.erf(x / 2**0.5)), None
+
+
+def _linear_bias_mean(ctx, grad):
+    grad_x, grad_w, grad_b = _linear_backward(ctx, grad)
+    if grad_b is not None:  # the mean over the batch, not the sum
+        grad_b = grad_b / grad.reshape(-1, grad.shape[-1]).shape[0]
+    return grad_x, grad_w, grad_b
+
+
+def _mse_without_two(ctx, grad):
+    g, _, _ = _mse_backward(ctx, grad)
+    return g / 2, -g / 2, None  # the 1/2 of E = 1/2 sum (.)^2 applied to plain MSE
+
+
+def _softmax_diagonal(ctx, grad):
+    (s,) = ctx.saved_tensors
+    return grad * s * (1 - s), None  # only the diagonal of the Jacobian s_i (delta_ij - s_j)
+
+
+def _log_softmax_no_sum(ctx, grad):
+    (y,) = ctx.saved_tensors
+    return grad - torch.exp(y), None  # dropped the sum over the upstream gradient
+
+
+def _cross_entropy_no_mean(ctx, grad):
+    logp, p = ctx.saved_tensors
+    return grad * (torch.exp(logp) - p), None, None  # forgot the 1/N of reduction='mean'
+
+
+TANH_ONE_MINUS_T = with_backward(A.Tanh, _tanh_one_minus_t)
+RELU_ONE_AT_ZERO = swap(A.ReLU, _ReLUOneAtZero)
+LEAKY_ONE_AT_ZERO = with_backward(A.LeakyReLU, _leaky_one_at_zero)
+ELU_WITHOUT_ALPHA = with_backward(A.ELU, _elu_without_alpha)
+GELU_CDF_ONLY = with_backward(A.GELU, _gelu_cdf_only)
+LINEAR_BIAS_MEAN = with_backward(L.LinearFunction, _linear_bias_mean)
+MSE_WITHOUT_TWO = with_backward(Lo.MSELoss, _mse_without_two)
+SOFTMAX_DIAGONAL = with_backward(Lo.Softmax, _softmax_diagonal)
+LOG_SOFTMAX_NO_SUM = with_backward(Lo.LogSoftmax, _log_softmax_no_sum)
+CROSS_ENTROPY_NO_MEAN = with_backward(Lo.CrossEntropy, _cross_entropy_no_mean)
+
+
+# -- convolution and pooling ------------------------------------------------------------
+
+
+def _averaged(fold, cols):
+    """A fold that averages where patches overlap instead of summing."""
+    return fold(cols) / fold(torch.ones_like(cols)).clamp(min=1)
+
+
+def _im2col_backward_averages(ctx, grad):
+    size, kernel, dilation, pads, stride = ctx.args
+    fold = lambda cols: C.col2im(cols, size, kernel, dilation, pads[::2], stride)  # noqa: E731
+    return _averaged(fold, grad), None, None, None, None
+
+
+class _Col2imAveraged(C.Col2im):
+    @staticmethod
+    def forward(ctx, cols, *args):
+        return _averaged(lambda c: _col2im_forward(ctx, c, *args), cols)
+
+
+def _conv_backward_unflipped(ctx, grad):
+    _, grad_w, grad_b, *_ = _conv_backward(ctx, grad)
+    cols, weight = ctx.saved_tensors
+    size, dilation, pads, stride = ctx.args
+    # the input gradient as a convolution, but with the kernel not rotated by 180 degrees
+    # (flipping an already flipped kernel undoes conv2d_input's flip)
+    grad_x = C.conv2d_input((grad.shape[0], weight.shape[1], *size), weight.flip(2, 3), grad,
+                            stride, pads[::2], dilation)
+    return grad_x, grad_w, grad_b, None, None, None
+
+
+def conv2d_input_unflipped(input_size, weight, grad_output, stride=1, padding=0, dilation=1):
+    return C.conv2d_input(input_size, weight.flip(2, 3), grad_output, stride, padding, dilation)
+
+
+def _pool_backward_spread(ctx, grad):
+    N, Ch, H, W = ctx.shape
+    kernel, stride, padding = ctx.pool
+    K = kernel[0] * kernel[1]
+    # the gradient shared evenly over the window (average pooling's rule), not to its max
+    cols = (grad.reshape(N, Ch, 1, -1) / K).expand(N, Ch, K, grad[0, 0].numel())
+    grad_x = C.col2im(cols.reshape(N, Ch * K, -1), (H, W), kernel, 1, padding, stride)
+    return grad_x, None, None, None
+
+
+def _pool_backward_no_accumulate(ctx, grad):
+    (index,) = ctx.saved_tensors
+    N, Ch, H, W = ctx.shape
+    grad_x = grad.new_zeros(N * Ch, H * W)  # scatter_ keeps one of two windows sharing a max
+    grad_x.scatter_(1, index.reshape(N * Ch, -1), grad.reshape(N * Ch, -1))
+    return grad_x.reshape(N, Ch, H, W), None, None, None
+
+
+def _flatten_backward_channels_last(ctx, grad):
+    N, Ch, H, W = ctx.shape  # unflattened as (H, W, C): the wrong order
+    return grad.reshape(N, H, W, Ch).permute(0, 3, 1, 2), None, None
+
+
+IM2COL_BACKWARD_AVERAGES = with_backward(C.Im2col, _im2col_backward_averages)
+COL2IM_AVERAGES = swap(C.Col2im, _Col2imAveraged)
+CONV_UNFLIPPED = with_backward(C.Conv2dFunction, _conv_backward_unflipped)
+CONV2D_INPUT_UNFLIPPED = Wrong(conv2d_input_unflipped)
+POOL_SPREAD = with_backward(P.MaxPool2d, _pool_backward_spread)
+POOL_NO_ACCUMULATE = with_backward(P.MaxPool2d, _pool_backward_no_accumulate)
+FLATTEN_CHANNELS_LAST = with_backward(P.Flatten, _flatten_backward_channels_last)
+
+
+# -- optimizers: the state is the real one (init_state); only the math is wrong ------------
+
+
+class AdamWithoutBiasCorrection(O.Adam):
+    def update(self, p, g, state, group):
+        (beta1, beta2), eps = group["betas"], group["eps"]
+        m = state["exp_avg"].mul_(beta1).add_((1 - beta1) * g)
+        v = state["exp_avg_sq"].mul_(beta2).add_((1 - beta2) * g * g)
+        p.sub_(group["lr"] * m / (v.sqrt() + eps))  # m and v used raw: too small early on
+
+
+class AdagradEpsInsideRoot(O.Adagrad):
+    def update(self, p, g, state, group):
+        clr = group["lr"] / (1 + (state["step"].item() - 1) * group["lr_decay"])
+        state["sum"].add_(g * g)
+        p.sub_(clr * g / (state["sum"] + group["eps"]).sqrt())  # eps under the root
+
+
+class SGDMomentumWrongSign(O.SGD):
+    """theta + eta b (or, in the notes' form, theta + v): climbs the hill. The notes'
+    动量梯度下降 writes it so: theta_t = theta_{t-1} + v_t."""
+
+    def update(self, p, g, state, group):
+        v = self.velocity(g, state, group)
+        eta_inside = group["lr_in_velocity"] and group["momentum"]
+        p.add_(v, alpha=1 if eta_inside else group["lr"])
+
+
+class RMSpropWithoutLeak(O.RMSprop):
+    def update(self, p, g, state, group):
+        r = state["square_avg"].mul_(group["alpha"]).add_(g * g)  # (1 - alpha) forgotten
+        p.sub_(group["lr"] * g / (r.sqrt() + group["eps"]))
+
+
+# -- schedules, least squares, the neuron ----------------------------------------------------
+
+
+class WarmupOneStepLate(S.WarmupLR):
+    def lr_at(self, base, t):
+        W = self.warmup_steps  # divides by W + 1: full rate one step after the warm-up ends
+        if t < W + 1:
+            return base * (self.start_factor + (1 - self.start_factor) * t / (W + 1))
+        return super().lr_at(base, t)
+
+
+class CosineFromStepZero(S.WarmupLR):
+    def lr_at(self, base, t):
+        if t < self.warmup_steps or self.decay == "constant":
+            return super().lr_at(base, t)
+        progress = min(t, self.total_steps) / self.total_steps  # forgot to start after warm-up
+        return self.min_lr + (base - self.min_lr) * (1 + math.cos(math.pi * progress)) / 2
+
+
+def fit_line_bias_sign(x, y):
+    w, b = LS.fit_line(x, y)
+    return w, y.mean() + w * x.mean()  # b = y_mean + w x_mean: the sign of the shift
+
+
+def fit_without_bias_column(X, y):
+    w = torch.linalg.solve(X.T @ X, X.T @ y)  # forgot the column of ones
+    return w, torch.zeros((), dtype=X.dtype, device=X.device)
+
+
+def neuron_bias_subtracted(x1, x2, bias=-1.0):
+    return x1 + x2 - bias

@@ -1,0 +1,305 @@
+"""Training the notes' CNN on MNIST or Fashion-MNIST, logged to TensorBoard.
+
+Notes sections: 卷积神经网络 (CNN), 交叉熵, 随机梯度下降 (Mini Batch GD), 学习率的优化 (Warm Up),
+梯度下降算法停止条件 (验证集早停 Early Stopping).
+
+One ``Trainer`` serves both sides: ``Parts`` carries the ops backend, the optimizer class,
+the warm-up scheduler class and the stop rules, and the command (crosscheck/commands/train.py)
+wires in the manual ones or the built-in ones. The data set lives on the training device and
+is batched by indexing with a seeded permutation per epoch, so a run is reproducible on the
+CPU and resumes exactly from a checkpoint, even one written mid-epoch.
+"""
+import math
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from types import ModuleType
+
+import torch
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+from torch_ref.cnn import checkpoint, data, pictures
+from torch_ref.cnn.device import resolve_device
+from torch_ref.cnn.model import CNN
+from torch_ref.cnn.optimizers import OPTIMIZERS
+from torch_ref.errors import HandgradError
+
+LOG_EVERY = 20  # steps between reads of the loss from the device (each read is a sync)
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass
+class Config:
+    dataset: str = "mnist"
+    data_dir: str = "data"
+    impl: str = "torch"  # the ops
+    optimizer: str = "adam"
+    optimizer_impl: str = "torch"  # the optimizer's and the warm-up's side
+    lr: float = None
+    epochs: int = 3
+    batch_size: int = 128
+    val_size: int = 5000
+    train_size: int = None
+    warmup_steps: int = 0
+    weight_decay: float = 0.0
+    device: str = "auto"
+    seed: int = 0
+    logdir: str = None
+    resume: str = None
+    early_stop_patience: int = None
+    dry_run: bool = False
+    channels: tuple = (32, 64)
+    hidden: int = 128
+    dtype: str = "float32"
+
+    @classmethod
+    def from_args(cls, args, **overrides):
+        """The fields that the parsed command line has, then ``overrides``."""
+        given = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+        return cls(**{**given, **overrides})
+
+    @property
+    def learning_rate(self):
+        return self.lr if self.lr is not None else OPTIMIZERS[self.optimizer].kwargs["lr"]
+
+
+@dataclass
+class Parts:
+    """What the caller wires in: manual or built-in."""
+
+    ops: object  # conv2d, relu, max_pool2d, flatten, linear, cross_entropy
+    optimizer: type  # a torch.optim.Optimizer class, SGD ... Adam
+    warmup: type  # WarmupLR(optimizer, warmup_steps, start_factor, ...)
+    stopping: ModuleType  # StopRules, EarlyStopping, NonFiniteLoss, Progress
+
+
+def run_folder(*words):
+    """runs/<words>-<time>: the one naming of a fresh run's folder."""
+    return Path("runs") / "-".join([*words, time.strftime("%Y%m%d-%H%M%S")])
+
+
+def load_data(cfg, device):
+    """The data set on ``device``; a few batches of each split for a dry run."""
+    train_size = 3 * cfg.batch_size if cfg.dry_run else cfg.train_size
+    d = data.load(cfg.dataset, cfg.data_dir, device, cfg.val_size, cfg.seed, train_size,
+                  DTYPES[cfg.dtype])
+    if cfg.dry_run:
+        n = 3 * cfg.batch_size
+        d.val_x, d.val_y, d.test_x, d.test_y = d.val_x[:n], d.val_y[:n], d.test_x[:n], d.test_y[:n]
+    return d
+
+
+class Trainer:
+    """One training run: the model and its optimizer, the data, the logs, and where it is."""
+
+    def __init__(self, cfg, parts):
+        self.cfg, self.parts = cfg, parts
+        device = resolve_device(cfg.device)
+        if cfg.resume and not Path(cfg.resume).is_file():  # before minutes of data loading
+            raise HandgradError(f"--resume {cfg.resume}: no such file")
+        if cfg.early_stop_patience is not None and cfg.val_size == 0:
+            raise HandgradError("--early-stop-patience watches the validation loss: it needs "
+                                "--val-size > 0")
+        if device == "cuda":
+            torch.backends.cudnn.benchmark = True  # the built-in convs pick their fastest kernel
+        torch.manual_seed(cfg.seed)
+        self.model = CNN(parts.ops, cfg.channels, cfg.hidden).to(device, DTYPES[cfg.dtype])
+        self.optimizer = parts.optimizer(
+            self.model.parameters(), **{**OPTIMIZERS[cfg.optimizer].kwargs,
+                                        "lr": cfg.learning_rate, "weight_decay": cfg.weight_decay})
+        self.scheduler = (parts.warmup(self.optimizer, cfg.warmup_steps, start_factor=0.1)
+                          if cfg.warmup_steps else None)
+        self.early = (parts.stopping.EarlyStopping(cfg.early_stop_patience)
+                      if cfg.early_stop_patience is not None else None)
+        self.rules = parts.stopping.StopRules(*([self.early] if self.early else []),
+                                              parts.stopping.NonFiniteLoss())
+        self.data = load_data(cfg, device)
+        self.dir = Path(cfg.logdir or (Path(cfg.resume).parent if cfg.resume else
+                                       run_folder(cfg.dataset, cfg.impl, cfg.optimizer)))
+        self.epoch = self.batch = self.step = 0  # batch: batches done in the current epoch
+        self.buffer = []  # (loss, grad norm, lr) of steps not yet read off the device
+        self.history = []  # one record per epoch
+        self.losses = []  # (step, training loss) of every step this process ran
+        if cfg.resume:
+            self.resume(cfg.resume)
+        self.writer = SummaryWriter(str(self.dir))
+
+    # -- checkpoints ------------------------------------------------------------------------
+
+    def state(self):
+        rng = {"torch": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        cfg = self.cfg
+        return {"impl": cfg.impl, "optimizer": f"{cfg.optimizer}:{cfg.optimizer_impl}",
+                "dataset": cfg.dataset, "model_config": self.model.config,
+                "model": self.model.state_dict(), "optimizer_state": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict() if self.scheduler else None,
+                "early_stopping": self.early.state_dict() if self.early else None, "rng": rng,
+                "epoch": self.epoch, "batch": self.batch, "step": self.step,
+                "history": self.history,
+                "config": {k: v for k, v in asdict(cfg).items() if k != "resume"}}
+
+    def save(self):
+        checkpoint.save(self.dir / "checkpoint.pt", self.state())
+
+    def resume(self, path):
+        cfg = self.cfg
+        s = checkpoint.load(path, {"impl": cfg.impl, "model_config": self.model.config,
+                                   "optimizer": f"{cfg.optimizer}:{cfg.optimizer_impl}",
+                                   "dataset": cfg.dataset})
+        self.model.load_state_dict(s["model"])
+        self.optimizer.load_state_dict(s["optimizer_state"])
+        if self.scheduler and s["scheduler"]:
+            self.scheduler.load_state_dict(s["scheduler"])
+        if self.early and s["early_stopping"]:
+            self.early.load_state_dict(s["early_stopping"])
+        torch.set_rng_state(s["rng"]["torch"])
+        self.epoch, self.batch, self.step = s["epoch"], s["batch"], s["step"]
+        self.history = s["history"]
+        print(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch}, step {self.step}")
+
+    # -- training ---------------------------------------------------------------------------
+
+    def train_step(self, x, y):
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.model.loss(x, y)
+        loss.backward()
+        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+        grad_norm = torch.stack([g.norm() for g in grads]).norm()
+        lr = self.optimizer.param_groups[0]["lr"]
+        self.optimizer.step()
+        if self.scheduler:
+            self.scheduler.step()
+        self.step += 1
+        self.buffer.append((loss.detach(), grad_norm.to(loss.dtype), lr))  # read in flush()
+
+    def flush(self):
+        """Read the buffered losses off the device, log them, and stop on a NaN or inf.
+        Returns the losses read."""
+        if not self.buffer:
+            return []
+        values = torch.stack([torch.stack(b[:2]) for b in self.buffer]).tolist()  # one sync
+        first = self.step - len(values) + 1
+        for i, ((loss, grad_norm), (_, _, lr)) in enumerate(zip(values, self.buffer)):
+            if not math.isfinite(loss):
+                rate = self.cfg.learning_rate
+                raise HandgradError(
+                    f"the loss became {loss} at step {first + i} (epoch {self.epoch + 1}); the "
+                    f"last checkpoint in {self.dir} is intact. Try a lower learning rate than "
+                    f"{rate:g}, e.g. --lr {rate / 10:g}")
+            self.writer.add_scalar("loss/train", loss, first + i)
+            self.losses.append((first + i, loss))
+            self.writer.add_scalar("grad_norm", grad_norm, first + i)
+            self.writer.add_scalar("lr", lr, first + i)
+        self.buffer.clear()
+        return [v[0] for v in values]
+
+    def train_epoch(self):
+        """One pass over the training set in this epoch's seeded order, from ``batch`` on."""
+        cfg, n = self.cfg, self.data.train_x.shape[0]
+        order = torch.Generator().manual_seed(cfg.seed * 100_003 + self.epoch)
+        bar = tqdm(total=math.ceil(n / cfg.batch_size), initial=self.batch,
+                   desc=f"epoch {self.epoch + 1}/{cfg.epochs}", unit="batch", leave=False,
+                   dynamic_ncols=True, disable=None)  # a bar on terminals only
+        start, seen, losses = time.perf_counter(), 0, []
+        for x, y in self.data.batches("train", cfg.batch_size, order, skip=self.batch):
+            self.train_step(x, y)
+            self.batch += 1
+            seen += x.shape[0]
+            bar.update()
+            if self.step % LOG_EVERY == 0:
+                losses += self.flush()
+                rate = seen / (time.perf_counter() - start)
+                bar.set_postfix(loss=f"{losses[-1]:.4f}", img_s=f"{rate:,.0f}")
+        losses += self.flush()
+        bar.close()
+        seconds = time.perf_counter() - start
+        return {"train_loss": sum(losses) / max(len(losses), 1), "seconds": seconds,
+                "images_per_s": seen / seconds}
+
+    @torch.no_grad()
+    def evaluate(self, split):
+        """Mean loss and accuracy over a split, in batches."""
+        loss_sum = torch.zeros((), device=self.data.train_x.device, dtype=torch.float64)
+        correct, n = torch.zeros_like(loss_sum), 0
+        for x, y in self.data.batches(split, 1000):
+            logits = self.model(x)
+            loss_sum += self.model.ops.cross_entropy(logits, y, reduction="sum").double()
+            correct += (logits.argmax(1) == y).sum()
+            n += y.shape[0]
+        if n == 0:
+            return math.nan, math.nan
+        return loss_sum.item() / n, correct.item() / n
+
+    def end_epoch(self, record):
+        """Validate, log, apply the stop rules, checkpoint. Returns a Stop or None."""
+        self.epoch, self.batch = self.epoch + 1, 0
+        w, line = self.writer, f"train loss {record['train_loss']:.4f}"
+        val_loss = None
+        if len(self.data.val_y):  # --val-size 0: nothing to validate on
+            val_loss, val_acc = self.evaluate("val")
+            record.update(val_loss=val_loss, val_accuracy=val_acc)
+            w.add_scalar("loss/val", val_loss, self.epoch)
+            w.add_scalar("accuracy/val", val_acc, self.epoch)
+            line += f", val loss {val_loss:.4f}, val accuracy {val_acc:.2%}"
+        self.history.append({"epoch": self.epoch, **record})
+        w.add_scalar("images_per_second", record["images_per_s"], self.epoch)
+        pictures.log_epoch(w, self.model, self.data.test_x[:1], self.epoch)
+        tqdm.write(f"epoch {self.epoch}/{self.cfg.epochs}: {line}, {record['seconds']:.1f} s, "
+                   f"{record['images_per_s']:,.0f} images/s")
+        stop = self.rules(self.parts.stopping.Progress(self.epoch, val_loss=val_loss,
+                                                       model=self.model))
+        self.save()
+        return stop
+
+    def fit(self):
+        """Train, validate every epoch, test at the end; returns the run's figures."""
+        cfg, d = self.cfg, self.data
+        print(f"{cfg.dataset} from {d.source}: {len(d.train_y)} train / {len(d.val_y)} val / "
+              f"{len(d.test_y)} test images on {d.train_x.device}; ops {cfg.impl}, optimizer "
+              f"{cfg.optimizer}:{cfg.optimizer_impl} lr {cfg.learning_rate:g}; logs in {self.dir}")
+        self.writer.add_text("config", "\n".join(f"    {k}: {v}"
+                                                 for k, v in asdict(cfg).items()))
+        stop = None
+        try:
+            while self.epoch < cfg.epochs and stop is None:
+                stop = self.end_epoch(self.train_epoch())
+        except KeyboardInterrupt:
+            self.flush()  # a NaN here raises instead: the last good checkpoint stays
+            self.save()
+            print(f"\ninterrupted: checkpoint written to {self.dir / 'checkpoint.pt'}; continue "
+                  f"with --resume {self.dir / 'checkpoint.pt'}")
+            self.writer.close()
+            raise
+        except BaseException:
+            self.writer.close()
+            raise
+        return self.finish(stop)
+
+    def finish(self, stop):
+        w = self.writer
+        if stop:
+            print(f"stopped by {stop.rule}: {stop.reason}")
+            w.add_text("stop", f"{stop.rule}: {stop.reason}")
+        if self.early and self.early.restore(self.model):
+            print(f"restored the parameters of epoch {self.early.best_step} (best validation loss)")
+        test_loss, test_acc = self.evaluate("test")
+        w.add_scalar("accuracy/test", test_acc, self.epoch)
+        w.add_scalar("loss/test", test_loss, self.epoch)
+        last = self.history[-1] if self.history else {}
+        hparams = {k: v for k, v in asdict(self.cfg).items()
+                   if isinstance(v, (int, float, str, bool)) and v is not None}
+        w.add_hparams(hparams, {"hparams/test_accuracy": test_acc,
+                                "hparams/val_loss": last.get("val_loss", math.nan)}, run_name=".")
+        w.close()
+        print(f"test accuracy {test_acc:.2%} (test loss {test_loss:.4f}) after {self.epoch} epochs")
+        return {"test_accuracy": test_acc, "test_loss": test_loss, "history": self.history,
+                "train_losses": self.losses, "stop": stop.reason if stop else None,
+                "dir": str(self.dir),
+                "parameters": {k: v.detach().cpu() for k, v in self.model.state_dict().items()}}
+
+
+def fit(cfg, parts):
+    return Trainer(cfg, parts).fit()
