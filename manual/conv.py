@@ -89,7 +89,8 @@ def _fold_patches(patches, size, dilation, pads, stride):
 def _unfold(x, kernel, dilation, pads, stride):
     """(N, C, H, W) -> (N, C*kh*kw, L): every patch as a column, F.unfold's layout."""
     p = _patches(x, kernel, dilation, pads, stride)
-    return p.reshape(p.shape[0], -1, p.shape[-2] * p.shape[-1])
+    N, C, kh, kw, oh, ow = p.shape
+    return p.reshape(N, C * kh * kw, oh * ow)  # explicit sizes: N may be 0
 
 
 def _fold(cols, size, kernel, dilation, pads, stride):
@@ -136,13 +137,24 @@ class Col2im(Function):
 
 
 def im2col(input, kernel_size, dilation=1, padding=0, stride=1):
-    """F.unfold by hand: (N, C, H, W) -> (N, C*kh*kw, L)."""
+    """F.unfold by hand: (N, C, H, W) -> (N, C*kh*kw, L); unbatched (C, H, W) -> (C*kh*kw, L)."""
+    if input.dim() == 3:
+        return im2col(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
+    if input.dim() != 4:
+        raise ValueError(f"im2col: expected (N, C, H, W) or (C, H, W), got {tuple(input.shape)}")
     return Im2col.apply(input, pair(kernel_size), pair(dilation), _symmetric(padding),
                         pair(stride))
 
 
 def col2im(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
-    """F.fold by hand: (N, C*kh*kw, L) -> (N, C, H, W), overlapping entries summed."""
+    """F.fold by hand: (N, C*kh*kw, L) -> (N, C, H, W), overlapping entries summed;
+    unbatched (C*kh*kw, L) -> (C, H, W)."""
+    if input.dim() == 2:
+        return col2im(input.unsqueeze(0), output_size, kernel_size, dilation, padding,
+                      stride).squeeze(0)
+    if input.dim() != 3:
+        raise ValueError(f"col2im: expected (N, C*kh*kw, L) or (C*kh*kw, L), got "
+                         f"{tuple(input.shape)}")
     return Col2im.apply(input, pair(output_size), pair(kernel_size), pair(dilation),
                         _symmetric(padding), pair(stride))
 
@@ -150,18 +162,21 @@ def col2im(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 class Conv2dFunction(Function):
     """The columns are laid out (C*kh*kw, N*L): F.unfold's layout with the batch folded
     into the columns, so that the whole batch is one matrix product instead of N small ones
-    (and the output comes back (O, N, L), viewed as (N, O, oh, ow) without a copy)."""
+    (and the output comes back (O, N, L), viewed as (N, O, oh, ow) without a copy). With
+    ``groups`` G the channels split into G independent convolutions: channel group j of the
+    input meets only the kernels of output group j, so the product is G products at once."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, pads, dilation):
+    def forward(ctx, x, weight, bias, stride, pads, dilation, groups):
         N, C, H, W = x.shape
         O, _, kh, kw = weight.shape
+        G, K = groups, C // groups * kh * kw  # K: one kernel's length
         p = _patches(x, (kh, kw), dilation, pads, stride)  # (N, C, kh, kw, oh, ow)
         oh, ow = p.shape[-2:]
-        cols = p.permute(1, 2, 3, 0, 4, 5).reshape(C * kh * kw, N * oh * ow)  # (K, N*L)
-        w2d = weight.reshape(O, -1)
-        # (O, N*L): row o is kernel o's response map; addmm adds the bias in the same pass
-        out = w2d @ cols if bias is None else torch.addmm(bias.reshape(O, 1), w2d, cols)
+        cols = p.permute(1, 2, 3, 0, 4, 5).reshape(G, K, N * oh * ow)  # (G, K, N*L)
+        w3 = weight.reshape(G, O // G, K)
+        # (G, O/G, N*L): row o is kernel o's response map; baddbmm adds the bias in one pass
+        out = w3 @ cols if bias is None else torch.baddbmm(bias.reshape(G, O // G, 1), w3, cols)
         ctx.save_for_backward(cols, weight)
         ctx.args = ((H, W), dilation, pads, stride)
         ctx.has_bias = bias is not None
@@ -171,16 +186,19 @@ class Conv2dFunction(Function):
     def backward(ctx, grad):
         cols, weight = ctx.saved_tensors
         N, O, oh, ow = grad.shape
-        C, kh, kw = weight.shape[1:]
-        g = grad.permute(1, 0, 2, 3).reshape(O, N * oh * ow)  # (O, N*L)
-        # out = W cols + b:  dE/dW = g cols^T,  dE/db = sum g,  dE/dcols = W^T g
-        grad_w = (g @ cols.T).reshape(weight.shape)
-        grad_b = g.sum(1) if ctx.has_bias else None
+        G, K = cols.shape[:2]
+        C, kh, kw = G * weight.shape[1], *weight.shape[2:]
+        g = grad.permute(1, 0, 2, 3).reshape(G, O // G, N * oh * ow)  # (G, O/G, N*L)
+        # out_j = W_j cols_j + b_j, group by group:
+        #   dE/dW_j = g_j cols_j^T,  dE/db = sum g,  dE/dcols_j = W_j^T g_j
+        grad_w = (g @ cols.transpose(1, 2)).reshape(weight.shape)
+        grad_b = g.sum(2).reshape(O) if ctx.has_bias else None
         grad_x = None
         if ctx.needs_input_grad[0]:
-            grad_cols = (weight.reshape(O, -1).T @ g).reshape(C, kh, kw, N, oh, ow)
-            grad_x = _fold_patches(grad_cols.permute(3, 0, 1, 2, 4, 5), *ctx.args)
-        return grad_x, grad_w, grad_b, None, None, None
+            grad_cols = weight.reshape(G, O // G, K).transpose(1, 2) @ g  # (G, K, N*L)
+            grad_cols = grad_cols.reshape(C, kh, kw, N, oh, ow).permute(3, 0, 1, 2, 4, 5)
+            grad_x = _fold_patches(grad_cols, *ctx.args)
+        return grad_x, grad_w, grad_b, None, None, None, None
 
 
 def _conv_pads(padding, kernel, dilation, stride):
@@ -198,23 +216,35 @@ def _conv_pads(padding, kernel, dilation, stride):
     return _symmetric(padding)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
-    """Cross-correlation of (N, C, H, W) with kernels (O, C, kh, kw), as torch's conv2d."""
-    if input.dim() != 4 or weight.dim() != 4 or input.shape[1] != weight.shape[1]:
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Cross-correlation of (N, C, H, W), or unbatched (C, H, W), with kernels
+    (O, C/groups, kh, kw), as torch's conv2d."""
+    if input.dim() == 3:  # unbatched: a batch of one
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
+                      groups).squeeze(0)
+    if not (isinstance(groups, int) and groups >= 1):
+        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    O = weight.shape[0] if weight.dim() else 0
+    if (input.dim() != 4 or weight.dim() != 4 or input.shape[1] != weight.shape[1] * groups
+            or input.shape[1] % groups or O % groups):
         raise ValueError(f"conv2d: input {tuple(input.shape)} and weight "
-                         f"{tuple(weight.shape)} do not fit (N, C, H, W) and (O, C, kh, kw)")
+                         f"{tuple(weight.shape)} do not fit (N, C, H, W) and "
+                         f"(O, C/groups, kh, kw) with groups={groups}")
+    if bias is not None and tuple(bias.shape) != (O,):
+        raise ValueError(f"conv2d: bias must have shape ({O},), got {tuple(bias.shape)}")
     stride, dilation = pair(stride), pair(dilation)
     pads = _conv_pads(padding, weight.shape[-2:], dilation, stride)
-    return Conv2dFunction.apply(input, weight, bias, stride, pads, dilation)
+    return Conv2dFunction.apply(input, weight, bias, stride, pads, dilation, groups)
 
 
-def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1):
+def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
     """dE/dx of conv2d written as a convolution: the upstream gradient, dilated by the
-    stride and padded by d(k-1) - p, correlated with the flipped, transposed kernel."""
+    stride and padded by d(k-1) - p, correlated with the flipped, transposed kernel (group by
+    group: the kernels (O, C/G) become (C, O/G))."""
     (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
     H, W = input_size[-2:]
-    kh, kw = weight.shape[-2:]
-    N, O, oh, ow = grad_output.shape
+    O, Cg, kh, kw = weight.shape
+    N, _, oh, ow = grad_output.shape
     g = grad_output.new_zeros(N, O, (oh - 1) * sh + 1, (ow - 1) * sw + 1)
     g[:, :, ::sh, ::sw] = grad_output  # s - 1 zeros between entries
     # rows the stride skipped at the end of the input still need a gradient (of zero)
@@ -222,8 +252,10 @@ def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=
     extra_w = (W + 2 * pw - dw * (kw - 1) - 1) % sw
     fh, fw = dh * (kh - 1) - ph, dw * (kw - 1) - pw
     g = _pad(g, fh, fh + extra_h, fw, fw + extra_w)
-    flipped = weight.flip(2, 3).transpose(0, 1)  # (C, O, kh, kw), kernel rotated 180 degrees
-    return conv2d(g, flipped, dilation=(dh, dw))
+    flipped = weight.flip(2, 3)  # each kernel rotated 180 degrees
+    flipped = flipped.reshape(groups, O // groups, Cg, kh, kw).transpose(1, 2)
+    return conv2d(g, flipped.reshape(groups * Cg, O // groups, kh, kw), dilation=(dh, dw),
+                  groups=groups)
 
 
 class Conv2d(nn.Module):
@@ -233,27 +265,33 @@ class Conv2d(nn.Module):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, bias=True, device=None, dtype=None):
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,
+                 dtype=None):
         super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
+        if padding_mode != "zeros":
+            raise ValueError(f"Conv2d: padding_mode={padding_mode!r} is not supported, "
+                             "only 'zeros'")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride = pair(kernel_size), pair(stride)
         self.padding = padding if isinstance(padding, str) else pair(padding)
         self.dilation = pair(dilation)
         factory = {"device": device, "dtype": dtype}
-        shape = (out_channels, in_channels, *self.kernel_size)
+        shape = (out_channels, in_channels // groups, *self.kernel_size)
         self.weight = nn.Parameter(torch.empty(shape, **factory))
         self.bias = nn.Parameter(torch.empty(out_channels, **factory)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self):
-        bound = 1 / math.sqrt(self.in_channels * self.kernel_size[0] * self.kernel_size[1])
+        fan_in = self.in_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
+        bound = 1 / math.sqrt(fan_in)
         with torch.no_grad():
             self.weight.uniform_(-bound, bound)
             if self.bias is not None:
                 self.bias.uniform_(-bound, bound)
 
     def forward(self, input):
-        return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+        return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                      self.groups)
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

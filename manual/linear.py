@@ -29,9 +29,10 @@ class LinearFunction(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         # net = x W^T + b:  dE/dx = g W,  dE/dW = g^T x (summed over the batch),  dE/db = sum g
-        g2 = grad.reshape(-1, weight.shape[0])  # (B, out), every leading dim folded into B
+        B = math.prod(grad.shape[:-1])  # every leading dim folded into B (0 is allowed)
+        g2 = grad.reshape(B, weight.shape[0])  # (B, out)
         grad_x = grad @ weight
-        grad_w = g2.T @ x.reshape(-1, weight.shape[1])
+        grad_w = g2.T @ x.reshape(B, weight.shape[1])
         grad_b = g2.sum(0) if ctx.has_bias else None
         return grad_x, grad_w, grad_b
 

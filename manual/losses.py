@@ -51,17 +51,21 @@ class MSELoss(Function):
         return g, -g, None
 
 
+def _shifted(x, dim):
+    # x - max x along dim: exp never sees a positive argument (an empty dim has no max)
+    return x - x.amax(dim, keepdim=True) if x.numel() else x
+
+
 def _log_softmax(x, dim):
-    # log-sum-exp with the max taken out first: exp never sees a positive argument.
-    m = x.amax(dim, keepdim=True)
-    shifted = x - m
+    # log-sum-exp with the max taken out first
+    shifted = _shifted(x, dim)
     return shifted - torch.log(torch.exp(shifted).sum(dim, keepdim=True))
 
 
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        e = torch.exp(x - x.amax(dim, keepdim=True))
+        e = torch.exp(_shifted(x, dim))
         s = e / e.sum(dim, keepdim=True)
         ctx.save_for_backward(s)
         ctx.dim = dim
@@ -90,32 +94,74 @@ class LogSoftmax(Function):
 
 
 def cross_entropy_backward(grad, log_probs, target_probs):
-    # d/dx_j -sum_c p_c log s_c = s_j sum_c p_c - p_j  (= s_j - p_j for a one-hot p)
-    p = target_probs
-    return grad * (torch.exp(log_probs) * p.sum(1, keepdim=True) - p)
+    # d/dx_j -sum_c q_c log s_c = s_j sum_c q_c - q_j  (= s_j - q_j for a one-hot q)
+    q = target_probs
+    return grad * (torch.exp(log_probs) * q.sum(1, keepdim=True) - q)
+
+
+def _rows(x):
+    """(N, C, d1, ...) -> (M, C), one row per prediction; an unbatched (C,) -> (1, C)."""
+    if x.dim() == 1:
+        return x.reshape(1, -1)
+    return x.movedim(1, -1).reshape(-1, x.shape[1])
+
+
+def _unrows(rows, shape):
+    """The inverse of _rows."""
+    if len(shape) == 1:
+        return rows.reshape(shape)
+    return rows.reshape(shape[0], *shape[2:], shape[1]).movedim(-1, 1)
 
 
 class CrossEntropy(Function):
-    """-sum_c p_c log softmax(x)_c per sample, for class indices or probabilities p."""
+    """Per prediction m, -sum_c q_mc log softmax(x_m)_c, where the target distribution q
+    carries the class weights w, the label smoothing eps and the ignored targets:
+
+        class index y:   q = valid * ((1 - eps) w_y onehot(y) + (eps / C) w)
+        probabilities p: q = ((1 - eps) p + eps / C) w
+
+    'mean' divides the sum by the total weight of the valid targets, sum_m valid_m w_(y_m)
+    (torch's weighted mean, which is the count of valid targets without weights), and by the
+    number of predictions for probability targets."""
 
     @staticmethod
-    def forward(ctx, x, target, reduction):
-        logp = _log_softmax(x, 1)  # (N, C)
+    def forward(ctx, x, target, weight, reduction, ignore_index, eps):
+        logp = _log_softmax(_rows(x), 1)  # (M, C)
+        M, C = logp.shape
+        w = torch.ones(C, dtype=x.dtype, device=x.device) if weight is None else weight
         if target.is_floating_point():
-            p = target
+            q = ((1 - eps) * _rows(target) + eps / C) * w
+            total = M
         else:
-            p = torch.zeros_like(logp).scatter_(1, target.unsqueeze(1), 1)  # one-hot
-        ctx.save_for_backward(logp, p)
-        ctx.reduction, ctx.soft = reduction, target.is_floating_point()
-        return _reduce(-(p * logp).sum(1), reduction)
+            y = target.reshape(-1)
+            valid = (y != ignore_index).to(x.dtype)
+            y = torch.where(y == ignore_index, 0, y)
+            wy = w[y] * valid  # (M,): the weight of each prediction's class, 0 if ignored
+            q = (1 - eps) * wy[:, None] * torch.zeros_like(logp).scatter_(1, y[:, None], 1)
+            q = q + (eps / C) * w * valid[:, None]
+            total = wy.sum()
+        loss = -(q * logp).sum(1)  # (M,)
+        ctx.save_for_backward(logp, q, w)
+        ctx.reduction, ctx.total, ctx.eps = reduction, total, eps
+        ctx.shape, ctx.target_shape = x.shape, target.shape
+        if reduction == "mean":
+            return loss.sum() / total
+        if reduction == "sum":
+            return loss.sum()
+        return loss.reshape(x.shape[:1] + x.shape[2:] if x.dim() > 1 else ())
 
     @staticmethod
     def backward(ctx, grad):
-        logp, p = ctx.saved_tensors
-        g = _unreduce(grad, logp.shape[:1], ctx.reduction, logp.shape[0]).unsqueeze(1)
-        grad_x = cross_entropy_backward(g, logp, p)
-        grad_p = -g * logp if ctx.soft and ctx.needs_input_grad[1] else None
-        return grad_x, grad_p, None
+        logp, q, w = ctx.saved_tensors
+        if ctx.reduction == "none":
+            g = grad.reshape(-1, 1)
+        else:  # d(sum)/d loss_m = 1;  d(mean)/d loss_m = 1 / total
+            g = grad / (ctx.total if ctx.reduction == "mean" else 1)
+        grad_x = _unrows(cross_entropy_backward(g, logp, q), ctx.shape)
+        grad_p = None
+        if ctx.needs_input_grad[1]:  # d/dp_c of -sum_c q_c log s_c = -(1 - eps) w_c log s_c
+            grad_p = _unrows(-(1 - ctx.eps) * w * logp * g, ctx.target_shape)
+        return grad_x, grad_p, None, None, None, None
 
 
 def mse_loss(input, target, reduction="mean"):
@@ -126,23 +172,49 @@ def mse_loss(input, target, reduction="mean"):
     return MSELoss.apply(input, target, reduction)
 
 
-def softmax(input, dim):
+def softmax(input, dim, dtype=None):
+    if dtype is not None:  # torch casts the input first
+        input = input.to(dtype)
     return Softmax.apply(input, dim)
 
 
-def log_softmax(input, dim):
+def log_softmax(input, dim, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
     return LogSoftmax.apply(input, dim)
 
 
-def cross_entropy(input, target, reduction="mean"):
-    """Softmax cross-entropy of logits ``input`` (N, C) against class indices (N,) or
-    class probabilities (N, C), e.g. one-hot rows."""
-    _check_reduction(reduction)
-    if input.dim() != 2:
-        raise ValueError("cross_entropy: expected logits of shape (N, C), "
+def _check_cross_entropy(input, target, weight, label_smoothing):
+    C = input.shape[0 if input.dim() == 1 else 1] if input.dim() else 0
+    if input.dim() == 0 or C == 0:
+        raise ValueError(f"cross_entropy: expected logits (C,) or (N, C, ...) with C >= 1, "
                          f"got {tuple(input.shape)}")
-    expected = input.shape if target.is_floating_point() else input.shape[:1]
-    if target.shape != expected:
+    batch = input.shape[:1] + input.shape[2:] if input.dim() > 1 else ()
+    expected = input.shape if target.is_floating_point() else batch
+    if tuple(target.shape) != tuple(expected):
         raise ValueError(f"cross_entropy: target shape {tuple(target.shape)} does not fit "
-                         f"logits {tuple(input.shape)}")
-    return CrossEntropy.apply(input, target, reduction)
+                         f"logits {tuple(input.shape)} (expected {tuple(expected)})")
+    if weight is not None and tuple(weight.shape) != (C,):
+        raise ValueError(f"cross_entropy: weight must have one entry per class ({C}), got "
+                         f"{tuple(weight.shape)}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], "
+                         f"got {label_smoothing}")
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy of logits ``input`` (N, C), (N, C, d1, ...) or unbatched (C,)
+    against class indices (N, d1, ...) or class probabilities of the input's shape (e.g.
+    one-hot rows), as torch's: per-class ``weight``, ``ignore_index``, ``label_smoothing``."""
+    _check_reduction(reduction)
+    if size_average is not None or reduce is not None:
+        raise ValueError("cross_entropy: size_average and reduce are deprecated in torch; "
+                         "use reduction")
+    _check_cross_entropy(input, target, weight, label_smoothing)
+    if not target.is_floating_point():
+        C = input.shape[0 if input.dim() == 1 else 1]
+        outside = ((target < 0) | (target >= C)) & (target != ignore_index)
+        if bool(outside.any()):
+            raise ValueError(f"cross_entropy: a target class is outside [0, {C})")
+    return CrossEntropy.apply(input, target, weight, reduction, ignore_index, label_smoothing)

@@ -24,59 +24,93 @@ from manual.conv import pair
 __all__ = ["flatten", "max_pool2d"]
 
 
+def _out_size(size, k, s, p, d, ceil_mode):
+    """Windows along one axis: floor((size + 2p - d(k-1) - 1) / s) + 1, or the ceiling; a
+    ceil_mode window must still start inside the input or its left padding (torch's rule)."""
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
 class MaxPool2d(Function):
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding):
+    def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
         N, C, H, W = x.shape
-        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-        oh, ow = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+        oh, ow = _out_size(H, kh, sh, ph, dh, ceil_mode), _out_size(W, kw, sw, pw, dw, ceil_mode)
+        if oh < 1 or ow < 1:
+            raise ValueError(f"max_pool2d: the kernel {kernel} does not fit the input {H}x{W}")
+        # -inf around the input: the padding, and whatever the last window overhangs
+        bottom = max((oh - 1) * sh + dh * (kh - 1) + 1 - H - ph, 0)
+        right = max((ow - 1) * sw + dw * (kw - 1) + 1 - W - pw, 0)
+        padded = bool(ph or pw or bottom or right)
         xp = x
-        if ph or pw:
-            xp = x.new_full((N, C, H + 2 * ph, W + 2 * pw), float("-inf"))
+        if padded:
+            xp = x.new_full((N, C, ph + H + bottom, pw + W + right), float("-inf"))
             xp[:, :, ph:ph + H, pw:pw + W] = x
         # torch's scan: visit the window's entries in row order and take a new maximum
-        # when val > best or val is NaN; the first real entry is taken in any case
-        best, where = None, None
+        # when val > best or val is NaN; a window starts at its first real entry in any case
+        best, where, seen = None, None, None
         rows = torch.arange(oh, device=x.device).view(oh, 1) * sh - ph  # window's top row
         cols = torch.arange(ow, device=x.device).view(1, ow) * sw - pw  # and left column
         for u in range(kh):
             for v in range(kw):
-                val = xp[:, :, u:u + sh * (oh - 1) + 1:sh, v:v + sw * (ow - 1) + 1:sw]
-                flat = (rows + u) * W + (cols + v)  # (oh, ow) index into the unpadded input
+                r, c = u * dh, v * dw
+                val = xp[:, :, r:r + sh * (oh - 1) + 1:sh, c:c + sw * (ow - 1) + 1:sw]
+                flat = (rows + r) * W + (cols + c)  # (oh, ow) index into the unpadded input
                 if best is None:
                     best, where = val, flat.expand_as(val)
-                    first_real = ((rows + u >= 0) & (cols + v >= 0)).expand_as(val)
+                    if padded:
+                        seen = ((rows + r >= 0) & (rows + r < H) & (cols + c >= 0)
+                                & (cols + c < W)).expand_as(val)
                     continue
                 take = (val > best) | torch.isnan(val)
-                if ph or pw:  # a window that has seen only padding takes its first real entry
-                    real = ((rows + u >= 0) & (rows + u < H) & (cols + v >= 0) & (cols + v < W))
-                    take = (take | ~first_real) & real
-                    first_real = first_real | real
+                if padded:  # a window that has seen only padding takes its first real entry
+                    real = (rows + r >= 0) & (rows + r < H) & (cols + c >= 0) & (cols + c < W)
+                    take = (take | ~seen) & real
+                    seen = seen | real
                 best = torch.maximum(best, val)  # NaN wins here too
                 where = torch.where(take, flat, where)
+        where = where.contiguous()
         ctx.save_for_backward(where)
-        ctx.shape, ctx.pool = x.shape, (kernel, stride, padding)
-        return best.contiguous() if best.data_ptr() == xp.data_ptr() else best
+        ctx.shape, ctx.pool = x.shape, (kernel, stride, padding, dilation)
+        ctx.mark_non_differentiable(where)
+        best = best.contiguous() if best.data_ptr() == xp.data_ptr() else best
+        return best, where
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, grad, grad_index=None):
         (index,) = ctx.saved_tensors
         N, C, H, W = ctx.shape
         # d max(window)/d x = 1 at the arg-max, 0 elsewhere; shared winners accumulate
         grad_x = grad.new_zeros(N * C, H * W)
-        grad_x.scatter_add_(1, index.reshape(N * C, -1), grad.reshape(N * C, -1))
-        return grad_x.reshape(N, C, H, W), None, None, None
+        grad_x.scatter_add_(1, index.reshape(N * C, -1 if N * C else 0),
+                            grad.reshape(N * C, -1 if N * C else 0))
+        return grad_x.reshape(N, C, H, W), None, None, None, None, None
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0):
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """torch's max_pool2d on (N, C, H, W) or unbatched (C, H, W); ``return_indices`` gives
+    each maximum's flat index into H*W too, as torch does."""
+    if input.dim() == 3:
+        out = max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices)
+        return tuple(t.squeeze(0) for t in out) if return_indices else out.squeeze(0)
+    if input.dim() != 4:
+        raise ValueError(f"max_pool2d: expected (N, C, H, W) or (C, H, W), got "
+                         f"{tuple(input.shape)}")
     kernel = pair(kernel_size)
     stride = kernel if stride is None or stride == [] else pair(stride)
-    padding = pair(padding)
-    if input.dim() != 4:
-        raise ValueError(f"max_pool2d: expected (N, C, H, W), got {tuple(input.shape)}")
+    padding, dilation = pair(padding), pair(dilation)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError("max_pool2d: padding must be at most half the kernel, as in torch")
-    return MaxPool2d.apply(input, kernel, stride, padding)
+    if min(*kernel, *stride, *dilation) < 1 or min(padding) < 0:
+        raise ValueError("max_pool2d: kernel, stride and dilation must be >= 1, padding >= 0")
+    out, index = MaxPool2d.apply(input, kernel, stride, padding, dilation, bool(ceil_mode))
+    return (out, index) if return_indices else out
 
 
 class Flatten(Function):

@@ -10,6 +10,7 @@ from functools import partial
 
 import torch
 
+from crosscheck.proof import conformance
 from crosscheck.proof import errata as E
 from crosscheck.proof import notes
 from crosscheck.proof import samples as S
@@ -233,3 +234,4 @@ REGISTRY = [
     op("neuron", BIAS, neuron.neuron, ref_neuron.neuron, S.neuron_samples,
        {"bias subtracted": Wrong(W.neuron_bias_subtracted)}),
 ] + E.OWN_ENTRIES
+REGISTRY += conformance.entries(REGISTRY)

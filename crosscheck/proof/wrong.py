@@ -86,7 +86,14 @@ def _cross_entropy_no_mean(ctx, grad):
     return grad * (torch.exp(logp) - p), None, None  # forgot the 1/N of reduction='mean'
 
 
+def _slope_one(ctx, grad):
+    return (grad,) + (None,) * (len(ctx.needs_input_grad) - 1)  # the mask forgotten: f' = 1
+
+
 TANH_ONE_MINUS_T = with_backward(A.Tanh, _tanh_one_minus_t)
+RELU_SLOPE_ONE = with_backward(A.ReLU, _slope_one)
+LEAKY_SLOPE_ONE = with_backward(A.LeakyReLU, _slope_one)
+ELU_SLOPE_ONE = with_backward(A.ELU, _slope_one)
 RELU_ONE_AT_ZERO = swap(A.ReLU, _ReLUOneAtZero)
 LEAKY_ONE_AT_ZERO = with_backward(A.LeakyReLU, _leaky_one_at_zero)
 ELU_WITHOUT_ALPHA = with_backward(A.ELU, _elu_without_alpha)
@@ -124,31 +131,34 @@ def _conv_backward_unflipped(ctx, grad):
     size, dilation, pads, stride = ctx.args
     # the input gradient as a convolution, but with the kernel not rotated by 180 degrees
     # (flipping an already flipped kernel undoes conv2d_input's flip)
-    grad_x = C.conv2d_input((grad.shape[0], weight.shape[1], *size), weight.flip(2, 3), grad,
-                            stride, pads[::2], dilation)
-    return grad_x, grad_w, grad_b, None, None, None
+    groups = cols.shape[0]
+    grad_x = C.conv2d_input((grad.shape[0], weight.shape[1] * groups, *size),
+                            weight.flip(2, 3), grad, stride, pads[::2], dilation, groups)
+    return grad_x, grad_w, grad_b, None, None, None, None
 
 
-def conv2d_input_unflipped(input_size, weight, grad_output, stride=1, padding=0, dilation=1):
-    return C.conv2d_input(input_size, weight.flip(2, 3), grad_output, stride, padding, dilation)
+def conv2d_input_unflipped(input_size, weight, grad_output, stride=1, padding=0, dilation=1,
+                           groups=1):
+    return C.conv2d_input(input_size, weight.flip(2, 3), grad_output, stride, padding, dilation,
+                          groups)
 
 
-def _pool_backward_spread(ctx, grad):
+def _pool_backward_spread(ctx, grad, _):
     N, Ch, H, W = ctx.shape
-    kernel, stride, padding = ctx.pool
+    kernel, stride, padding, dilation = ctx.pool
     K = kernel[0] * kernel[1]
     # the gradient shared evenly over the window (average pooling's rule), not to its max
     cols = (grad.reshape(N, Ch, 1, -1) / K).expand(N, Ch, K, grad[0, 0].numel())
-    grad_x = C.col2im(cols.reshape(N, Ch * K, -1), (H, W), kernel, 1, padding, stride)
-    return grad_x, None, None, None
+    grad_x = C.col2im(cols.reshape(N, Ch * K, -1), (H, W), kernel, dilation, padding, stride)
+    return grad_x, None, None, None, None, None
 
 
-def _pool_backward_no_accumulate(ctx, grad):
+def _pool_backward_no_accumulate(ctx, grad, _):
     (index,) = ctx.saved_tensors
     N, Ch, H, W = ctx.shape
     grad_x = grad.new_zeros(N * Ch, H * W)  # scatter_ keeps one of two windows sharing a max
     grad_x.scatter_(1, index.reshape(N * Ch, -1), grad.reshape(N * Ch, -1))
-    return grad_x.reshape(N, Ch, H, W), None, None, None
+    return grad_x.reshape(N, Ch, H, W), None, None, None, None, None
 
 
 def _flatten_backward_channels_last(ctx, grad):
