@@ -181,9 +181,11 @@ class Adagrad(_HandOptimizer):
                 self.init_state(p, self.state[p], group)
 
     def init_state(self, p, state, group):
+        start = group["initial_accumulator_value"]
+        if p.is_complex():  # both reals of the pair start there
+            start = complex(start, start)
         state["step"] = _zero_step()
-        state["sum"] = torch.full_like(p, group["initial_accumulator_value"],
-                                       memory_format=torch.preserve_format)
+        state["sum"] = torch.full_like(p, start, memory_format=torch.preserve_format)
 
     def update(self, p, g, state, group):
         step = state["step"].item()

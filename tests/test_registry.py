@@ -1,4 +1,6 @@
 """Every registry entry, on every device and dtype; every negative control rejected."""
+import sys
+
 import pytest
 import torch
 
@@ -35,3 +37,19 @@ def test_every_entry_has_a_negative_control_or_says_why():
 def test_entry_names_are_unique():
     names = [e.name for e in REGISTRY]
     assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("module,case", [
+    ("torch.testing._internal.common_methods_invocations", "conformance_relu"),
+    ("torch.testing._internal.common_optimizers", "optim_db_Adam")])
+def test_without_torchs_private_test_inputs_the_rows_fail_visibly(monkeypatch, module, case):
+    monkeypatch.setitem(sys.modules, module, None)  # `import` now raises ImportError
+    entry = next(e for e in REGISTRY if e.name == case)
+    m = entry.run(torch.float64, "cpu")
+    assert not m.ok and "torch.testing._internal is not importable" in m.failures[0]
+
+
+def test_conformance_counts_every_sample_equal():
+    entry = next(e for e in REGISTRY if e.name == "conformance_max_pool2d")
+    m = entry.run(torch.float64, "cpu")
+    assert m.ok and m.notes[0] == "1440 samples: 1440 equal, 0 refused, 0 wrong"

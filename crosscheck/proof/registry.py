@@ -10,9 +10,8 @@ from functools import partial
 
 import torch
 
-from crosscheck.proof import conformance
+from crosscheck.proof import conformance, notes
 from crosscheck.proof import errata as E
-from crosscheck.proof import notes
 from crosscheck.proof import samples as S
 from crosscheck.proof import wrong as W
 from crosscheck.proof.backends import MANUAL
@@ -20,6 +19,7 @@ from crosscheck.proof.fit_checks import GD_WHY, check_gd_line
 from crosscheck.proof.functions import check_paths
 from crosscheck.proof.harness import Entry, Wrong, check_module, check_op, swap, with_backward
 from crosscheck.proof.optim_checks import check_differs, check_optimizer, check_schedule
+from crosscheck.proof.torch_configs import check_torch_configs
 from crosscheck.proof.twins import check_twin_cnn
 from manual import (
     activations,
@@ -235,3 +235,9 @@ REGISTRY = [
        {"bias subtracted": Wrong(W.neuron_bias_subtracted)}),
 ] + E.OWN_ENTRIES
 REGISTRY += conformance.entries(REGISTRY)
+REGISTRY += [Entry(f"optim_db_{name}", section, "optim", getattr(optim, name),
+                   partial(check_torch_configs, reference=getattr(ref_optim, name)), wrong)
+             for name, section, wrong in [("SGD", MOMENTUM, WRONG_SIGN),
+                                          ("Adagrad", ADAGRAD, EPS_INSIDE_ROOT),
+                                          ("RMSprop", RMSPROP, NO_LEAK),
+                                          ("Adam", ADAM, NO_BIAS_CORRECTION)]]

@@ -23,6 +23,7 @@ from manual import schedules as S
 # the right backward passes, taken before any swap, for the controls that break one output
 _linear_backward = L.LinearFunction.backward
 _mse_backward = Lo.MSELoss.backward
+_cross_entropy_backward = Lo.CrossEntropy.backward
 _conv_backward = C.Conv2dFunction.backward
 _col2im_forward = C.Col2im.forward
 
@@ -82,8 +83,10 @@ def _log_softmax_no_sum(ctx, grad):
 
 
 def _cross_entropy_no_mean(ctx, grad):
-    logp, p = ctx.saved_tensors
-    return grad * (torch.exp(logp) - p), None, None  # forgot the 1/N of reduction='mean'
+    grad_x, *rest = _cross_entropy_backward(ctx, grad)
+    if ctx.reduction == "mean":
+        grad_x = grad_x * ctx.total  # forgot the 1/N of reduction='mean'
+    return grad_x, *rest
 
 
 def _slope_one(ctx, grad):
