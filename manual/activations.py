@@ -69,9 +69,10 @@ class Tanh(Function):
 def relu_backward(grad, output):
     # d/dx max(x, 0) = 1 if x > 0 else 0 (0 at the kink, as torch). out = max(x, 0) is
     # positive exactly where x is, so sign(out) is that step function: arithmetic, several
-    # times faster on a CPU than a boolean mask. fmax(., 0) turns the sign of a NaN into 0,
-    # so a NaN input passes no gradient, as torch's threshold_backward (NaN > 0 is false)
-    return grad * output.sign().fmax(torch.zeros((), dtype=output.dtype, device=output.device))
+    # times faster on a CPU than a boolean mask. nan_to_num_ turns the sign of a NaN into 0
+    # in place, so a NaN input passes no gradient, as in torch's threshold_backward
+    # (NaN > 0 is false), at a fraction of the mask's cost
+    return grad * output.sign().nan_to_num_(0.0)
 
 
 class ReLU(Function):

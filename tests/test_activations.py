@@ -36,3 +36,10 @@ def test_seed_error_is_half_the_summed_mse():
     out, target = torch.tensor([0.75, 0.77]), torch.tensor([0.01, 0.99])
     e = 0.5 * ((target - out) ** 2).sum()  # the notes' E = 1/2 sum (target - out)^2
     assert torch.isclose(0.5 * losses.mse_loss(out, target, reduction="sum"), e)
+
+
+def test_relu_passes_no_gradient_through_nan_as_torch():
+    x = torch.tensor([float("nan"), -1.0, 0.0, 2.0], dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(A.relu(x).sum(), x)
+    (want,) = torch.autograd.grad(torch.relu(x).sum(), x)
+    assert g.tolist() == want.tolist() == [0.0, 0.0, 0.0, 1.0]

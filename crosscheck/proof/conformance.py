@@ -12,6 +12,7 @@ A row of ``handgrad check --only conformance`` passes when no sample is wrong. T
 database is private to torch (``torch.testing._internal``, which needs the ``expecttest``
 package); where it cannot be imported, every row fails and says why, rather than pass empty.
 """
+import logging
 from functools import partial
 
 import torch
@@ -47,6 +48,7 @@ REFUSALS = (ValueError, NotImplementedError)
 def opinfos(name):
     """torch's OpInfos named ``name`` (variants included); ImportError where the private
     database is missing or has moved."""
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # its CUDA_HOME note
     try:
         from torch.testing._internal.common_methods_invocations import op_db
     except Exception as err:  # private API: any failure to import is reported, not hidden

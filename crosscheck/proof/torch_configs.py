@@ -10,6 +10,7 @@ side, and both go on in step with the run they were taken from. ``optim_db`` is 
 torch (``torch.testing._internal``); where it cannot be imported the row fails and says why.
 """
 import copy
+import logging
 
 import torch
 
@@ -20,6 +21,7 @@ STEPS, SWAP_AT = 30, 15
 
 def configs(cls, device, dtype):
     """The keyword arguments of torch's optim_db for ``cls``, as (description, kwargs)."""
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # its CUDA_HOME note
     try:
         from torch.testing._internal.common_optimizers import optim_db
     except Exception as err:  # private API: a failure to import is reported, never hidden
