@@ -18,10 +18,11 @@ from torch.optim import Optimizer
 __all__ = ["SGD", "Adagrad", "RMSprop", "Adam"]
 
 
-def _zero_step():
-    # torch's scalar dtype for 'step': float64 only under a float64 default dtype
+def _zero_step(p, group):
+    # torch's scalar dtype for 'step': float64 only under a float64 default dtype; on the
+    # parameter's device where capturable (CUDA graphs), else on the CPU
     dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-    return torch.tensor(0.0, dtype=dtype)
+    return torch.tensor(0.0, dtype=dtype, device=p.device if group["capturable"] else "cpu")
 
 
 def _scalar(x):
@@ -37,8 +38,17 @@ class _HandOptimizer(Optimizer):
 
     real_view = True  # update complex parameters as pairs of real numbers (torch's rule)
     options = {}  # this class's keyword-only options and their defaults (kept on load)
+    # torch's implementation switches: the same math here, one tensor at a time
+    switches = {"foreach": None, "capturable": False, "differentiable": False, "fused": None}
 
-    def __init__(self, params, defaults):
+    def __init__(self, params, defaults, **switches):
+        unknown = set(switches) - set(self.switches)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unexpected argument {sorted(unknown)[0]!r}")
+        if switches.get("fused") or switches.get("differentiable"):
+            raise ValueError(f"{type(self).__name__}: fused and differentiable are not "
+                             "supported by the manual optimizer")
+        defaults = {**defaults, **self.switches, **switches}
         for name in ("lr", "eps", "weight_decay"):
             if name in defaults and not defaults[name] >= 0:
                 raise ValueError(f"Invalid {name} value: {defaults[name]}")
@@ -51,7 +61,7 @@ class _HandOptimizer(Optimizer):
         them their defaults (torch's __setstate__ does the same for its own keys)."""
         super().__setstate__(state)
         for group in self.param_groups:
-            for key, value in {"maximize": False, **self.options}.items():
+            for key, value in {"maximize": False, **self.options, **self.switches}.items():
                 group.setdefault(key, value)
 
     def load_state_dict(self, state_dict):
@@ -119,7 +129,7 @@ class SGD(_HandOptimizer):
     options = {"nesterov": False, "lr_in_velocity": False}
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False, lr_in_velocity=False):
+                 nesterov=False, *, maximize=False, lr_in_velocity=False, **switches):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         if lr_in_velocity and (nesterov or dampening):
@@ -127,7 +137,8 @@ class SGD(_HandOptimizer):
                              "no dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
-                                      maximize=maximize, lr_in_velocity=lr_in_velocity))
+                                      maximize=maximize, lr_in_velocity=lr_in_velocity),
+                         **switches)
 
     def velocity(self, g, state, group):
         """torch's b <- mu b + (1 - dampening) g (b = g at first), or the notes' v <- gamma v +
@@ -172,10 +183,10 @@ class Adagrad(_HandOptimizer):
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
-                 initial_accumulator_value=0, eps=1e-10, *, maximize=False):
+                 initial_accumulator_value=0, eps=1e-10, *, maximize=False, **switches):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, maximize=maximize))
+                                      eps=eps, maximize=maximize), **switches)
         for group in self.param_groups:  # torch creates this state eagerly
             for p in group["params"]:
                 self.init_state(p, self.state[p], group)
@@ -184,7 +195,7 @@ class Adagrad(_HandOptimizer):
         start = group["initial_accumulator_value"]
         if p.is_complex():  # both reals of the pair start there
             start = complex(start, start)
-        state["step"] = _zero_step()
+        state["step"] = _zero_step(p, group)
         state["sum"] = torch.full_like(p, start, memory_format=torch.preserve_format)
 
     def update(self, p, g, state, group):
@@ -223,13 +234,13 @@ class RMSprop(_HandOptimizer):
     options = {"eps_inside_sqrt": False}
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False, eps_inside_sqrt=False):
+                 centered=False, *, maximize=False, eps_inside_sqrt=False, **switches):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize,
-                                      eps_inside_sqrt=eps_inside_sqrt))
+                                      eps_inside_sqrt=eps_inside_sqrt), **switches)
 
     def init_state(self, p, state, group):
-        state["step"] = _zero_step()
+        state["step"] = _zero_step(p, group)
         state["square_avg"] = torch.zeros_like(p)
         if group["momentum"] > 0:
             state["momentum_buffer"] = torch.zeros_like(p)
@@ -271,14 +282,14 @@ class Adam(_HandOptimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, maximize=False, **switches):
         if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
             raise ValueError(f"Invalid betas: {betas}")
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize), **switches)
 
     def init_state(self, p, state, group):
-        state["step"] = _zero_step()
+        state["step"] = _zero_step(p, group)
         state["exp_avg"] = torch.zeros_like(p)
         state["exp_avg_sq"] = torch.zeros_like(p)
         if group["amsgrad"]:
