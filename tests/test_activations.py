@@ -38,8 +38,10 @@ def test_seed_error_is_half_the_summed_mse():
     assert torch.isclose(0.5 * losses.mse_loss(out, target, reduction="sum"), e)
 
 
-def test_relu_passes_no_gradient_through_nan_as_torch():
+def test_relu_gradient_at_nan_is_torchs():
+    # torch's threshold_backward zeroes the gradient where x <= 0; NaN <= 0 is false, so
+    # the gradient at a NaN input passes (1 in torch 2.14), not NaN
     x = torch.tensor([float("nan"), -1.0, 0.0, 2.0], dtype=torch.float64, requires_grad=True)
     (g,) = torch.autograd.grad(A.relu(x).sum(), x)
     (want,) = torch.autograd.grad(torch.relu(x).sum(), x)
-    assert g.tolist() == want.tolist() == [0.0, 0.0, 0.0, 1.0]
+    assert not g.isnan().any() and g.tolist() == want.tolist()
