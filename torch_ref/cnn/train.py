@@ -299,7 +299,3 @@ class Trainer:
                 "train_losses": self.losses, "stop": stop.reason if stop else None,
                 "dir": str(self.dir),
                 "parameters": {k: v.detach().cpu() for k, v in self.model.state_dict().items()}}
-
-
-def fit(cfg, parts):
-    return Trainer(cfg, parts).fit()
