@@ -3,8 +3,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from crosscheck.cli import main
 
 
@@ -53,7 +51,5 @@ def test_gradients_command_writes_its_picture(tmp_path, capsys):
 
 
 def test_a_bad_flag_is_argparse_s_one_line_error(capsys):
-    with pytest.raises(SystemExit) as exit_:
-        main(["train", "--optimizer", "adamw"])
-    assert exit_.value.code == 2
+    assert main(["train", "--optimizer", "adamw"]) == 2
     assert "unknown optimizer 'adamw'" in capsys.readouterr().err

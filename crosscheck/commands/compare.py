@@ -15,32 +15,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from crosscheck.commands.train import train  # noqa: E402
 from torch_ref.cnn.optimizers import OPTIMIZERS  # noqa: E402
-from torch_ref.cnn.train import Config, run_folder  # noqa: E402
-from torch_ref.errors import HandgradError  # noqa: E402
-
-
-def parse_lrs(text):
-    """'adam=1e-3,sgd=0.05' -> {'adam': 0.001, 'sgd': 0.05}"""
-    lrs = {}
-    for item in filter(None, (text or "").split(",")):
-        name, _, value = item.partition("=")
-        if name not in OPTIMIZERS:
-            raise HandgradError(f"--lr {item!r}: unknown optimizer {name!r}")
-        try:
-            lrs[name] = float(value)
-        except ValueError:
-            raise HandgradError(f"--lr {item!r}: expected NAME=NUMBER") from None
-    return lrs
+from torch_ref.cnn.run_dir import run_folder  # noqa: E402
+from torch_ref.cnn.train import Config  # noqa: E402
 
 
 def run_all(args, optimizers, impls, logdir):
-    lrs = parse_lrs(args.lr)
     results = {}
     for name in optimizers:
         for impl in impls:
             print(f"== {name} ({impl})")
             cfg = Config.from_args(args, impl=impl, optimizer=name, optimizer_impl=impl,
-                                   lr=lrs.get(name), logdir=str(logdir / f"{name}-{impl}"))
+                                   lr=args.lr.get(name), logdir=str(logdir / f"{name}-{impl}"))
             results[(name, impl)] = train(cfg)
     return results
 
@@ -106,14 +91,9 @@ def _smooth(values, k=20):
 
 
 def run(args):
-    optimizers = [o.strip() for o in args.optimizers.split(",") if o.strip()]
-    unknown = [o for o in optimizers if o not in OPTIMIZERS]
-    if unknown or not optimizers:
-        raise HandgradError(f"--optimizers: unknown {', '.join(unknown) or '(none given)'}; "
-                            f"choose from {', '.join(OPTIMIZERS)}")
     impls = ["manual", "torch"] if args.impl == "both" else [args.impl]
     logdir = Path(args.logdir or run_folder("compare"))
-    results = run_all(args, optimizers, impls, logdir)
+    results = run_all(args, args.optimizers, impls, logdir)
     text = summary(results)
     (logdir / "summary.md").write_text(text)
     plot(results, logdir / "curves.png")

@@ -19,7 +19,7 @@ import torch  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
 from manual import backprop  # noqa: E402
-from torch_ref.cnn.train import run_folder  # noqa: E402
+from torch_ref.cnn.run_dir import run_folder  # noqa: E402
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 

@@ -17,7 +17,7 @@ from crosscheck.proof.functions import FUNCTIONS, path  # noqa: E402
 from manual import optim  # noqa: E402
 from torch_ref import optim as ref_optim  # noqa: E402
 from torch_ref.cnn.optimizers import OPTIMIZERS  # noqa: E402
-from torch_ref.cnn.train import run_folder  # noqa: E402
+from torch_ref.cnn.run_dir import run_folder  # noqa: E402
 
 
 def draw(paths, file):

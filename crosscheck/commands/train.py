@@ -7,6 +7,7 @@ from crosscheck.proof.backends import BACKENDS
 from manual import optim, schedules, stopping
 from torch_ref import optim as ref_optim
 from torch_ref import schedules as ref_schedules
+from torch_ref.cnn import checkpoint
 from torch_ref.cnn.optimizers import optimizer_class
 from torch_ref.cnn.train import Config, Parts, Trainer
 
@@ -25,8 +26,13 @@ def train(cfg):
 
 
 def config(args):
+    """The run's Config; on --resume, what the checkpoint fixes comes from it."""
     name, side = args.optimizer
-    return Config.from_args(args, optimizer=name, optimizer_impl=side or args.impl)
+    cfg = Config.from_args(args, optimizer=name, optimizer_impl=side or args.impl)
+    if not args.resume:
+        return cfg
+    given = set(args.given) | ({"optimizer_impl"} if side else set())
+    return cfg.resumed(checkpoint.load(args.resume, {})["config"], given)
 
 
 def run(args):

@@ -11,7 +11,7 @@ CPU and resumes exactly from a checkpoint, even one written mid-epoch.
 """
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from types import ModuleType
 
@@ -23,10 +23,16 @@ from torch_ref.cnn import checkpoint, data, pictures
 from torch_ref.cnn.device import resolve_device
 from torch_ref.cnn.model import CNN
 from torch_ref.cnn.optimizers import OPTIMIZERS
+from torch_ref.cnn.run_dir import RunDir, run_folder
 from torch_ref.errors import HandgradError
 
 LOG_EVERY = 20  # steps between reads of the loss from the device (each read is a sync)
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+# what a checkpoint fixes: a resumed run takes these from it (lr, epochs, early stopping,
+# device and data folder may change)
+FIXED_ON_RESUME = ("dataset", "impl", "optimizer", "optimizer_impl", "batch_size", "val_size",
+                   "train_size", "seed", "channels", "hidden", "dtype", "warmup_steps",
+                   "weight_decay", "dry_run")
 
 
 @dataclass
@@ -63,6 +69,26 @@ class Config:
     def learning_rate(self):
         return self.lr if self.lr is not None else OPTIMIZERS[self.optimizer].kwargs["lr"]
 
+    def resumed(self, saved, given):
+        """This run continuing the checkpoint whose config is ``saved``: a setting not typed
+        on the command line (``given``) comes from the checkpoint; one typed is applied if
+        it may change, and refused if the checkpoint fixes it (never silently dropped)."""
+        taken = {}
+        for name in (f.name for f in fields(self) if f.name not in ("resume", "logdir")):
+            theirs = tuple(saved[name]) if name == "channels" else saved[name]
+            if name not in given:
+                taken[name] = theirs
+            elif name in FIXED_ON_RESUME and getattr(self, name) != theirs:
+                flag = "--" + name.replace("_", "-").replace("optimizer-impl", "optimizer side")
+                raise HandgradError(f"--resume: the checkpoint fixes {flag} {theirs}, this "
+                                    f"command gives {getattr(self, name)}; drop it, or start a "
+                                    "new run")
+        folder = Path(self.resume).parent
+        if self.logdir and Path(self.logdir).resolve() != folder.resolve():
+            raise HandgradError(f"--resume: the run lives in {folder}; drop --logdir "
+                                f"{self.logdir}, or start a new run there")
+        return replace(self, **taken, logdir=str(folder))
+
 
 @dataclass
 class Parts:
@@ -72,11 +98,6 @@ class Parts:
     optimizer: type  # a torch.optim.Optimizer class, SGD ... Adam
     warmup: type  # WarmupLR(optimizer, warmup_steps, start_factor, ...)
     stopping: ModuleType  # StopRules, EarlyStopping, NonFiniteLoss, Progress
-
-
-def run_folder(*words):
-    """runs/<words>-<time>: the one naming of a fresh run's folder."""
-    return Path("runs") / "-".join([*words, time.strftime("%Y%m%d-%H%M%S")])
 
 
 def load_data(cfg, device):
@@ -90,21 +111,32 @@ def load_data(cfg, device):
     return d
 
 
+def _tally():
+    """What an epoch adds up as it goes; kept in the checkpoint, so an epoch that is
+    interrupted and resumed reports all of its batches."""
+    return {"loss_sum": 0.0, "batches": 0, "images": 0, "seconds": 0.0}
+
+
 class Trainer:
     """One training run: the model and its optimizer, the data, the logs, and where it is."""
 
     def __init__(self, cfg, parts):
         self.cfg, self.parts = cfg, parts
-        device = resolve_device(cfg.device)
-        if cfg.resume and not Path(cfg.resume).is_file():  # before minutes of data loading
-            raise HandgradError(f"--resume {cfg.resume}: no such file")
-        if cfg.early_stop_patience is not None and cfg.val_size == 0:
-            raise HandgradError("--early-stop-patience watches the validation loss: it needs "
-                                "--val-size > 0")
-        if device == "cuda":
+        self.device = resolve_device(cfg.device)
+        self.run = RunDir(cfg.logdir or run_folder(cfg.dataset, cfg.impl, cfg.optimizer),
+                          resuming=bool(cfg.resume))  # before minutes of data loading
+        self.dir = self.run.path
+        try:
+            self._build(cfg, parts)
+        except BaseException:
+            self.run.release()
+            raise
+
+    def _build(self, cfg, parts):
+        if self.device == "cuda":
             torch.backends.cudnn.benchmark = True  # the built-in convs pick their fastest kernel
         torch.manual_seed(cfg.seed)
-        self.model = CNN(parts.ops, cfg.channels, cfg.hidden).to(device, DTYPES[cfg.dtype])
+        self.model = CNN(parts.ops, cfg.channels, cfg.hidden).to(self.device, DTYPES[cfg.dtype])
         self.optimizer = parts.optimizer(
             self.model.parameters(), **{**OPTIMIZERS[cfg.optimizer].kwargs,
                                         "lr": cfg.learning_rate, "weight_decay": cfg.weight_decay})
@@ -114,16 +146,19 @@ class Trainer:
                       if cfg.early_stop_patience is not None else None)
         self.rules = parts.stopping.StopRules(*([self.early] if self.early else []),
                                               parts.stopping.NonFiniteLoss())
-        self.data = load_data(cfg, device)
-        self.dir = Path(cfg.logdir or (Path(cfg.resume).parent if cfg.resume else
-                                       run_folder(cfg.dataset, cfg.impl, cfg.optimizer)))
+        self.data = load_data(cfg, self.device)
         self.epoch = self.batch = self.step = 0  # batch: batches done in the current epoch
+        self.tally = _tally()
+        self.saved_epoch = None  # the epoch the checkpoint on disk has finished
         self.buffer = []  # (loss, grad norm, lr) of steps not yet read off the device
         self.history = []  # one record per epoch
         self.losses = []  # (step, training loss) of every step this process ran
-        if cfg.resume:
-            self.resume(cfg.resume)
-        self.writer = SummaryWriter(str(self.dir))
+        resumed = self.resume(cfg.resume) if cfg.resume else None
+        # on resume, TensorBoard drops what an earlier process logged after the checkpoint
+        self.writer = SummaryWriter(str(self.dir), purge_step=self.step + 1 if cfg.resume
+                                    else None)
+        if resumed:
+            self.writer.add_text("resume", resumed, self.step)
 
     # -- checkpoints ------------------------------------------------------------------------
 
@@ -138,13 +173,15 @@ class Trainer:
                 "scheduler": self.scheduler.state_dict() if self.scheduler else None,
                 "early_stopping": self.early.state_dict() if self.early else None, "rng": rng,
                 "epoch": self.epoch, "batch": self.batch, "step": self.step,
-                "history": self.history,
+                "tally": self.tally, "history": self.history,
                 "config": {k: v for k, v in asdict(cfg).items() if k != "resume"}}
 
     def save(self):
-        checkpoint.save(self.dir / "checkpoint.pt", self.state())
+        checkpoint.save(self.run.checkpoint, self.state())
+        self.saved_epoch = self.epoch
 
     def resume(self, path):
+        """Continue from the checkpoint at ``path``; returns what changed, in words."""
         cfg = self.cfg
         s = checkpoint.load(path, {"impl": cfg.impl, "model_config": self.model.config,
                                    "optimizer": f"{cfg.optimizer}:{cfg.optimizer_impl}",
@@ -157,8 +194,23 @@ class Trainer:
             self.early.load_state_dict(s["early_stopping"])
         torch.set_rng_state(s["rng"]["torch"])
         self.epoch, self.batch, self.step = s["epoch"], s["batch"], s["step"]
-        self.history = s["history"]
-        print(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch}, step {self.step}")
+        self.tally, self.history, self.saved_epoch = s["tally"], s["history"], s["epoch"]
+        was = Config(**{**s["config"], "channels": tuple(s["config"]["channels"])}).learning_rate
+        change = self._set_lr(was, cfg.learning_rate)
+        print(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch}, step "
+              f"{self.step}{change}")
+        return f"resumed at step {self.step}{change}"
+
+    def _set_lr(self, was, now):
+        """A new base learning rate from here on; the warm-up's factor still applies."""
+        if was == now:
+            return ""
+        for group in self.optimizer.param_groups:
+            group["lr"] *= now / was
+            group["initial_lr"] = now
+        if self.scheduler:
+            self.scheduler.base_lrs = [now for _ in self.scheduler.base_lrs]
+        return f"; lr {was:g} -> {now:g} from here on"
 
     # -- training ---------------------------------------------------------------------------
 
@@ -173,28 +225,39 @@ class Trainer:
         if self.scheduler:
             self.scheduler.step()
         self.step += 1
+        self.tally["images"] += x.shape[0]
         self.buffer.append((loss.detach(), grad_norm.to(loss.dtype), lr))  # read in flush()
 
     def flush(self):
-        """Read the buffered losses off the device, log them, and stop on a NaN or inf.
-        Returns the losses read."""
+        """Read the buffered losses off the device, log and tally them, and stop on a NaN or
+        inf. Returns the last loss read."""
         if not self.buffer:
-            return []
+            return None
         values = torch.stack([torch.stack(b[:2]) for b in self.buffer]).tolist()  # one sync
         first = self.step - len(values) + 1
         for i, ((loss, grad_norm), (_, _, lr)) in enumerate(zip(values, self.buffer)):
             if not math.isfinite(loss):
-                rate = self.cfg.learning_rate
-                raise HandgradError(
-                    f"the loss became {loss} at step {first + i} (epoch {self.epoch + 1}); the "
-                    f"last checkpoint in {self.dir} is intact. Try a lower learning rate than "
-                    f"{rate:g}, e.g. --lr {rate / 10:g}")
+                raise HandgradError(self._not_finite(loss, first + i))
             self.writer.add_scalar("loss/train", loss, first + i)
             self.losses.append((first + i, loss))
             self.writer.add_scalar("grad_norm", grad_norm, first + i)
             self.writer.add_scalar("lr", lr, first + i)
+            self.tally["loss_sum"] += loss
+            self.tally["batches"] += 1
         self.buffer.clear()
-        return [v[0] for v in values]
+        return values[-1][0]
+
+    def _not_finite(self, loss, step):
+        """The NaN message: where, which checkpoint exists, and a finite rate to try."""
+        rate = self.cfg.learning_rate
+        lower = min(rate / 10, OPTIMIZERS[self.cfg.optimizer].kwargs["lr"])
+        if self.saved_epoch is None:
+            then = f"no checkpoint was written yet; start again with --lr {lower:g}"
+        else:
+            then = (f"the checkpoint after epoch {self.saved_epoch} is intact: continue with "
+                    f"--resume {self.run.checkpoint} --lr {lower:g}")
+        return (f"the loss became {loss} at step {step} (epoch {self.epoch + 1}) with lr "
+                f"{rate:g}; {then}")
 
     def train_epoch(self):
         """One pass over the training set in this epoch's seeded order, from ``batch`` on."""
@@ -203,21 +266,21 @@ class Trainer:
         bar = tqdm(total=math.ceil(n / cfg.batch_size), initial=self.batch,
                    desc=f"epoch {self.epoch + 1}/{cfg.epochs}", unit="batch", leave=False,
                    dynamic_ncols=True, disable=None)  # a bar on terminals only
-        start, seen, losses = time.perf_counter(), 0, []
-        for x, y in self.data.batches("train", cfg.batch_size, order, skip=self.batch):
-            self.train_step(x, y)
-            self.batch += 1
-            seen += x.shape[0]
-            bar.update()
-            if self.step % LOG_EVERY == 0:
-                losses += self.flush()
-                rate = seen / (time.perf_counter() - start)
-                bar.set_postfix(loss=f"{losses[-1]:.4f}", img_s=f"{rate:,.0f}")
-        losses += self.flush()
-        bar.close()
-        seconds = time.perf_counter() - start
-        return {"train_loss": sum(losses) / max(len(losses), 1), "seconds": seconds,
-                "images_per_s": seen / seconds}
+        start = time.perf_counter()
+        try:
+            for x, y in self.data.batches("train", cfg.batch_size, order, skip=self.batch):
+                self.train_step(x, y)
+                self.batch += 1
+                bar.update()
+                if self.step % LOG_EVERY == 0:
+                    loss = self.flush()
+                    rate = self.tally["images"] / (self.tally["seconds"]
+                                                   + time.perf_counter() - start)
+                    bar.set_postfix(loss=f"{loss:.4f}", img_s=f"{rate:,.0f}")
+            self.flush()
+        finally:  # an interrupted epoch keeps its time too
+            self.tally["seconds"] += time.perf_counter() - start
+            bar.close()
 
     @torch.no_grad()
     def evaluate(self, split):
@@ -233,50 +296,75 @@ class Trainer:
             return math.nan, math.nan
         return loss_sum.item() / n, correct.item() / n
 
-    def end_epoch(self, record):
-        """Validate, log, apply the stop rules, checkpoint. Returns a Stop or None."""
-        self.epoch, self.batch = self.epoch + 1, 0
-        w, line = self.writer, f"train loss {record['train_loss']:.4f}"
-        val_loss = None
+    def end_epoch(self):
+        """Validate and log, then apply the stop rules and write the checkpoint that says the
+        epoch is done (an interrupt before it validates again on resume). Returns a Stop or
+        None."""
+        t, w, epoch = self.tally, self.writer, self.epoch + 1
+        record = {"train_loss": t["loss_sum"] / max(t["batches"], 1), "seconds": t["seconds"],
+                  "images_per_s": t["images"] / max(t["seconds"], 1e-9)}
+        line, val_loss = f"train loss {record['train_loss']:.4f}", None
         if len(self.data.val_y):  # --val-size 0: nothing to validate on
             val_loss, val_acc = self.evaluate("val")
             record.update(val_loss=val_loss, val_accuracy=val_acc)
-            w.add_scalar("loss/val", val_loss, self.epoch)
-            w.add_scalar("accuracy/val", val_acc, self.epoch)
+            w.add_scalar("loss/val", val_loss, self.step)  # on the steps' axis, to overlay
+            w.add_scalar("accuracy/val", val_acc, self.step)
             line += f", val loss {val_loss:.4f}, val accuracy {val_acc:.2%}"
-        self.history.append({"epoch": self.epoch, **record})
-        w.add_scalar("images_per_second", record["images_per_s"], self.epoch)
-        pictures.log_epoch(w, self.model, self.data.test_x[:1], self.epoch)
-        tqdm.write(f"epoch {self.epoch}/{self.cfg.epochs}: {line}, {record['seconds']:.1f} s, "
+        w.add_scalar("images_per_second", record["images_per_s"], self.step)
+        pictures.log_epoch(w, self.model, self.data.test_x[:1], self.step)
+        w.flush()  # the epoch's logs are on disk before the checkpoint that says it is done
+        tqdm.write(f"epoch {epoch}/{self.cfg.epochs}: {line}, {record['seconds']:.1f} s, "
                    f"{record['images_per_s']:,.0f} images/s")
-        stop = self.rules(self.parts.stopping.Progress(self.epoch, val_loss=val_loss,
+        stop = self.rules(self.parts.stopping.Progress(epoch, val_loss=val_loss,
                                                        model=self.model))
+        self.history.append({"epoch": epoch, **record})
+        self.epoch, self.batch, self.tally = epoch, 0, _tally()
         self.save()
         return stop
+
+    def hparams(self):
+        """The run's settings as logged: the real learning rate and the resolved device.
+        TensorBoard sorts hyperparameters by name, so the four that tell runs apart are
+        capitalized to come first."""
+        cfg = self.cfg
+        lead = {"LR": cfg.learning_rate, "Optimizer": cfg.optimizer,
+                "Optimizer side": cfg.optimizer_impl, "Ops": cfg.impl}
+        rest = {k: v for k, v in asdict(cfg).items() if k not in
+                ("lr", "optimizer", "optimizer_impl", "impl", "logdir", "resume")}
+        return {**lead, **rest, "device": str(self.device), "channels": str(cfg.channels)}
 
     def fit(self):
         """Train, validate every epoch, test at the end; returns the run's figures."""
         cfg, d = self.cfg, self.data
         print(f"{cfg.dataset} from {d.source}: {len(d.train_y)} train / {len(d.val_y)} val / "
-              f"{len(d.test_y)} test images on {d.train_x.device}; ops {cfg.impl}, optimizer "
-              f"{cfg.optimizer}:{cfg.optimizer_impl} lr {cfg.learning_rate:g}; logs in {self.dir}")
+              f"{len(d.test_y)} test images on {self.device}; ops {cfg.impl}, optimizer "
+              f"{cfg.optimizer}:{cfg.optimizer_impl} lr {cfg.learning_rate:g}; logs in "
+              f"{self.dir} (tensorboard --logdir {self.dir.parent})")
+        if len(d.val_y) > len(d.train_y):
+            print(f"warning: --val-size {cfg.val_size} holds out more images than are left "
+                  f"to train on ({len(d.train_y)})")
         self.writer.add_text("config", "\n".join(f"    {k}: {v}"
-                                                 for k, v in asdict(cfg).items()))
+                                                 for k, v in self.hparams().items()))
         stop = None
         try:
             while self.epoch < cfg.epochs and stop is None:
-                stop = self.end_epoch(self.train_epoch())
+                self.train_epoch()
+                stop = self.end_epoch()
         except KeyboardInterrupt:
             self.flush()  # a NaN here raises instead: the last good checkpoint stays
             self.save()
-            print(f"\ninterrupted: checkpoint written to {self.dir / 'checkpoint.pt'}; continue "
-                  f"with --resume {self.dir / 'checkpoint.pt'}")
-            self.writer.close()
+            print(f"\ninterrupted: checkpoint written to {self.run.checkpoint}; continue "
+                  f"with --resume {self.run.checkpoint}")
+            self.close()
             raise
         except BaseException:
-            self.writer.close()
+            self.close()
             raise
         return self.finish(stop)
+
+    def close(self):
+        self.writer.close()
+        self.run.release()
 
     def finish(self, stop):
         w = self.writer
@@ -286,14 +374,14 @@ class Trainer:
         if self.early and self.early.restore(self.model):
             print(f"restored the parameters of epoch {self.early.best_step} (best validation loss)")
         test_loss, test_acc = self.evaluate("test")
-        w.add_scalar("accuracy/test", test_acc, self.epoch)
-        w.add_scalar("loss/test", test_loss, self.epoch)
+        w.add_scalar("accuracy/test", test_acc, self.step)
+        w.add_scalar("loss/test", test_loss, self.step)
         last = self.history[-1] if self.history else {}
-        hparams = {k: v for k, v in asdict(self.cfg).items()
+        hparams = {k: v for k, v in self.hparams().items()
                    if isinstance(v, (int, float, str, bool)) and v is not None}
         w.add_hparams(hparams, {"hparams/test_accuracy": test_acc,
                                 "hparams/val_loss": last.get("val_loss", math.nan)}, run_name=".")
-        w.close()
+        self.close()
         print(f"test accuracy {test_acc:.2%} (test loss {test_loss:.4f}) after {self.epoch} epochs")
         return {"test_accuracy": test_acc, "test_loss": test_loss, "history": self.history,
                 "train_losses": self.losses, "stop": stop.reason if stop else None,

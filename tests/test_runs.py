@@ -1,0 +1,119 @@
+"""A run folder, its checkpoint and its logs: nothing lost, and what is logged is what
+happened (resume, interrupts during validation, NaN losses, two runs on one folder)."""
+import subprocess
+import sys
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from crosscheck.cli import main
+from torch_ref.cnn import train
+
+SMALL = ["--channels", "4,8", "--hidden", "16", "--batch-size", "32", "--val-size", "40",
+         "--device", "cpu"]
+
+
+def run(idx_dir, logdir, *extra):
+    return main(["train", "--data-dir", str(idx_dir), "--logdir", str(logdir), *SMALL, *extra])
+
+
+def scalars(logdir, tag):
+    events = EventAccumulator(str(logdir), size_guidance={"scalars": 0}).Reload()
+    return [(e.step, e.value) for e in events.Scalars(tag)]
+
+
+def test_a_fresh_run_into_a_held_folder_is_refused(idx_dir, tmp_path, capsys):
+    assert run(idx_dir, tmp_path / "r", "--epochs", "1") == 0
+    before = (tmp_path / "r" / "checkpoint.pt").read_bytes()
+    assert run(idx_dir, tmp_path / "r", "--epochs", "1") == 2
+    err = capsys.readouterr().err
+    assert "holds a run already" in err and "--resume" in err and err.count("\n") == 1
+    assert (tmp_path / "r" / "checkpoint.pt").read_bytes() == before
+
+
+def test_a_second_process_on_one_folder_is_refused(idx_dir, tmp_path):
+    from torch_ref.cnn.run_dir import RunDir
+    held = RunDir(tmp_path / "r")
+    other = subprocess.run([sys.executable, "-m", "crosscheck", "train", "--data-dir",
+                            str(idx_dir), "--logdir", str(tmp_path / "r"), *SMALL],
+                           capture_output=True, text=True)
+    assert other.returncode == 2 and "another handgrad process" in other.stderr
+    held.release()  # as a crash would: the lock goes with its process
+    assert RunDir(tmp_path / "r") is not None
+
+
+def test_resume_takes_what_the_checkpoint_fixes_and_refuses_a_change(idx_dir, tmp_path, capsys):
+    assert run(idx_dir, tmp_path / "r", "--epochs", "1", "--seed", "3") == 0
+    ckpt = str(tmp_path / "r" / "checkpoint.pt")
+    for flag, value in (("--seed", "4"), ("--batch-size", "16"), ("--hidden", "8"),
+                        ("--optimizer", "sgd")):
+        assert main(["train", "--resume", ckpt, "--epochs", "2", flag, value]) == 2
+        err = capsys.readouterr().err
+        assert "the checkpoint fixes" in err and flag in err and err.count("\n") == 1
+    # not typed: taken from the checkpoint (seed 3, 4 channels, ...), not the defaults
+    assert main(["train", "--resume", ckpt, "--epochs", "2", "--data-dir", str(idx_dir)]) == 0
+    assert "epoch 2/2" in capsys.readouterr().out
+
+
+def test_resume_applies_a_new_learning_rate_and_logs_it(idx_dir, tmp_path, capsys):
+    logdir = tmp_path / "r"
+    assert run(idx_dir, logdir, "--epochs", "1", "--optimizer", "sgd") == 0
+    ckpt = str(logdir / "checkpoint.pt")
+    assert main(["train", "--resume", ckpt, "--epochs", "2", "--data-dir", str(idx_dir),
+                 "--lr", "0.01"]) == 0
+    assert "lr 0.05 -> 0.01 from here on" in capsys.readouterr().out
+    lrs = dict(scalars(logdir, "lr"))
+    assert lrs[9] == pytest.approx(0.05) and lrs[10] == pytest.approx(0.01)
+
+
+def test_nan_message_tells_which_checkpoint_exists_and_a_rate_that_works(idx_dir, tmp_path,
+                                                                        capsys):
+    assert run(idx_dir, tmp_path / "fresh", "--optimizer", "sgd", "--lr", "1e6") == 2
+    err = capsys.readouterr().err
+    assert "no checkpoint was written yet" in err and "--lr 0.05" in err
+    assert run(idx_dir, tmp_path / "r", "--epochs", "1", "--optimizer", "sgd") == 0
+    ckpt = tmp_path / "r" / "checkpoint.pt"
+    good = ckpt.read_bytes()
+    assert main(["train", "--resume", str(ckpt), "--epochs", "2", "--data-dir", str(idx_dir),
+                 "--lr", "1e6"]) == 2
+    err = capsys.readouterr().err
+    assert "checkpoint after epoch 1 is intact" in err and err.count("\n") == 1
+    assert f"--resume {ckpt} --lr 0.05" in err and ckpt.read_bytes() == good
+    assert main(["train", "--resume", str(ckpt), "--epochs", "2", "--data-dir", str(idx_dir),
+                 "--lr", "0.05"]) == 0  # the advice works
+
+
+def _interrupt_in(monkeypatch, name, calls_before):
+    real, calls = getattr(train.Trainer, name), []
+
+    def interrupted(trainer, *args):
+        calls.append(1)
+        if len(calls) == calls_before + 1:
+            raise KeyboardInterrupt
+        return real(trainer, *args)
+    monkeypatch.setattr(train.Trainer, name, interrupted)
+    return lambda: monkeypatch.setattr(train.Trainer, name, real)
+
+
+@pytest.mark.parametrize("where", ["validation", "mid-epoch"])
+def test_interrupt_then_resume_equals_the_uninterrupted_run(idx_dir, tmp_path, monkeypatch,
+                                                             capsys, where):
+    args = ["--epochs", "2", "--impl", "manual", "--optimizer", "adam", "--warmup-steps", "3"]
+    assert run(idx_dir, tmp_path / "whole", *args) == 0
+    whole = capsys.readouterr().out
+    restore = (_interrupt_in(monkeypatch, "evaluate", 0) if where == "validation"
+               else _interrupt_in(monkeypatch, "train_step", 5))
+    assert run(idx_dir, tmp_path / "r", *args) == 130
+    restore()
+    ckpt = tmp_path / "r" / "checkpoint.pt"
+    assert main(["train", "--resume", str(ckpt), "--data-dir", str(idx_dir)]) == 0
+    resumed = capsys.readouterr().out
+    a = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=True)["model"]
+    b = torch.load(ckpt, weights_only=True)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    # the interrupted epoch reports all its batches, and its validation is logged once
+    line = next(x for x in whole.splitlines() if x.startswith("epoch 1/2"))
+    assert line.split(", val accuracy")[0] in resumed
+    assert scalars(tmp_path / "r", "loss/val") == scalars(tmp_path / "whole", "loss/val")
+    assert [s for s, _ in scalars(tmp_path / "r", "loss/train")] == list(range(1, 19))
