@@ -6,6 +6,7 @@ import pytest
 import torch
 import torchvision
 from conftest import write_idx
+from torchvision.datasets.mnist import read_image_file, read_label_file
 
 from crosscheck.cli import main
 from torch_ref.cnn import data
@@ -13,15 +14,40 @@ from torch_ref.errors import HandgradError
 
 
 @pytest.mark.parametrize("gz", [False, True])
-def test_flat_folder_is_laid_out_for_torchvision(tmp_path, gz):
+def test_a_flat_folder_is_read_in_place_as_torchvision_reads_it(tmp_path, gz):
     folder = write_idx(tmp_path / "d", gz=gz)
-    d = data.load("mnist", folder, val_size=20)
+    listing = sorted((p.name, p.stat().st_mtime_ns) for p in folder.rglob("*"))
+    folder.chmod(0o555)  # read-only (a root user can still write: the listing shows none)
+    try:
+        d = data.load("mnist", folder, val_size=20)
+    finally:
+        folder.chmod(0o755)
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in folder.rglob("*")) == listing
     assert d.train_x.shape == (300, 1, 28, 28) and d.val_x.shape == (20, 1, 28, 28)
     assert d.test_y.shape == (120,) and d.train_y.dtype == torch.int64
     assert abs(d.train_x.mean().item()) < 1e-5 and abs(d.train_x.std().item() - 1) < 1e-3
-    assert (folder / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()
-    # the laid-out files are read by torchvision's own class
-    assert len(torchvision.datasets.MNIST(str(folder), train=False)) == 120
+    # the same tensors as torchvision's own IDX reader gives
+    plain = write_idx(tmp_path / "plain")
+    images, labels, *_ = data.read("mnist", folder)
+    assert torch.equal(images, read_image_file(str(plain / "train-images-idx3-ubyte")))
+    assert torch.equal(labels, read_label_file(str(plain / "train-labels-idx1-ubyte")))
+
+
+def test_a_replaced_file_is_what_is_read_next_time(idx_dir):
+    data.load("mnist", idx_dir, val_size=20)
+    path = idx_dir / "train-labels-idx1-ubyte"
+    path.write_bytes(path.read_bytes()[:-5])
+    assert "truncated" in _error(idx_dir)
+
+
+def test_a_gzip_damaged_inside_names_the_file(tmp_path):
+    folder = write_idx(tmp_path / "g", gz=True)
+    path = folder / "train-images-idx3-ubyte.gz"
+    payload = bytearray(path.read_bytes())
+    payload[20:36] = b"\xff" * 16  # the deflate block's code tables: zlib.error, not EOF
+    path.write_bytes(bytes(payload))
+    message = _error(folder)
+    assert str(path) in message and "damaged" in message
 
 
 def test_validation_split_is_seeded_and_disjoint(idx_dir):

@@ -1,19 +1,20 @@
-"""MNIST and Fashion-MNIST through torchvision, held whole on the training device.
+"""MNIST and Fashion-MNIST, read where they are and held whole on the training device.
 
 Notes section: 通道 (MNIST: grey 28x28 images, one input channel).
 
-Where the data come from, first match wins:
-1. ``<data_dir>/<MNIST|FashionMNIST>/raw/``: torchvision's own layout (gzipped or not);
-2. ``<data_dir>`` itself holding the four IDX files under torchvision's file names;
+Where the data come from, first complete folder wins:
+1. ``<data_dir>`` itself holding the four IDX files under torchvision's file names;
+2. ``<data_dir>/<MNIST|FashionMNIST>/raw/``: torchvision's own layout;
 3. for fashion-mnist, Debian's dataset-fashion-mnist in /usr/share/datasets/fashion-mnist;
-4. torchvision's download into ``<data_dir>`` (needs the network).
-Files found in 1-3 are checked (magic numbers, counts, sizes, whole gzip streams), unpacked
-into torchvision's layout under ``<data_dir>`` where needed, and read by torchvision's own
-classes. A bad file is a one-line error that names it; nothing the user has is overwritten.
+4. torchvision's download into ``<data_dir>`` (needs the network), then read as in 2.
+The files (gzipped or not) are read in place, a read-only folder included, and checked
+(magic numbers, counts, sizes, whole gzip streams) before use: nothing is unpacked or
+copied, so what is trained on is always what the folder holds now. A bad file is a
+one-line error that names it.
 """
 import gzip
-import os
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,17 +39,18 @@ def _find(folder, name):
 
 
 def _read(path):
-    """The file's bytes, un-gzipped; a short or damaged gzip is a clear error."""
+    """The file's bytes, un-gzipped; a short or damaged file is a clear error."""
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as f:
                 return f.read()
         return path.read_bytes()
-    except (EOFError, OSError, gzip.BadGzipFile) as err:
+    except (EOFError, OSError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
         raise HandgradError(f"{path} is damaged ({err}); delete it and download it again") from None
 
 
-def _check_idx(path, data):
+def _tensor(path, data):
+    """A checked IDX file as a tensor: uint8 (N, 28, 28) images or int64 (N,) labels."""
     magic, kind = FILES[path.name.removesuffix(".gz")]
     if len(data) < 8 or struct.unpack(">I", data[:4])[0] != magic:
         raise HandgradError(f"{path} is not an IDX {kind} file (bad magic number); expected "
@@ -56,41 +58,28 @@ def _check_idx(path, data):
     count = struct.unpack(">I", data[4:8])[0]
     if kind == "images":
         rows, cols = struct.unpack(">II", data[8:16]) if len(data) >= 16 else (0, 0)
-        expected = 16 + count * rows * cols
+        header, shape = 16, (count, rows, cols)
         if (rows, cols) != (28, 28):
             raise HandgradError(f"{path} holds {rows}x{cols} images; expected 28x28")
     else:
-        expected = 8 + count
-    if len(data) != expected:
+        header, shape = 8, (count,)
+    if len(data) != header + count * (rows * cols if kind == "images" else 1):
         raise HandgradError(f"{path} is truncated or padded: {len(data)} bytes where its header "
-                            f"promises {expected}; delete it and download it again")
-    return count
+                            f"promises {header + count * (784 if kind == 'images' else 1)}; "
+                            "delete it and download it again")
+    values = torch.frombuffer(bytearray(data[header:]), dtype=torch.uint8).view(shape)
+    return values if kind == "images" else values.long()
 
 
-def _lay_out(source, raw):
-    """Check all four files in ``source``, then place them, un-gzipped, in ``raw``
-    (checking first, so a bad file leaves ``raw`` as it was)."""
-    contents, counts = {}, {}
-    for name in FILES:
-        path = _find(source, name)
-        contents[name] = (path, _read(path))
-        counts[name] = _check_idx(path, contents[name][1])
+def _read_folder(source):
+    """The four files of ``source`` as tensors, after checking that they belong together."""
+    t = {name: _tensor(path, _read(path)) for name in FILES for path in [_find(source, name)]}
     for split in ("train", "t10k"):
-        images, labels = counts[f"{split}-images-idx3-ubyte"], counts[f"{split}-labels-idx1-ubyte"]
-        if images != labels:
-            raise HandgradError(f"{source}: {split} has {images} images but {labels} labels; "
-                                "the files belong to different data sets")
-    try:
-        raw.mkdir(parents=True, exist_ok=True)
-        for name, (path, payload) in contents.items():
-            target = raw / name
-            if path != target:
-                tmp = target.with_suffix(".part")
-                tmp.write_bytes(payload)
-                os.replace(tmp, target)
-    except OSError as err:
-        raise HandgradError(f"cannot lay the data out in {raw} ({err.strerror}); choose a "
-                            "writable --data-dir") from None
+        images, labels = t[f"{split}-images-idx3-ubyte"], t[f"{split}-labels-idx1-ubyte"]
+        if len(images) != len(labels):
+            raise HandgradError(f"{source}: {split} has {len(images)} images but {len(labels)} "
+                                "labels; the files belong to different data sets")
+    return t
 
 
 def _complete(folder):
@@ -105,24 +94,25 @@ def _complete(folder):
     return None
 
 
-def locate(dataset, data_dir):
-    """Make sure torchvision's layout exists under ``data_dir``; returns where it came from."""
+def read(dataset, data_dir):
+    """(train images, train labels, test images, test labels, where they came from)."""
     cls = DATASETS[dataset]
     root = Path(data_dir)
     raw = root / cls.__name__ / "raw"
-    sources = [raw, root] + ([DEBIAN_FASHION] if dataset == "fashion-mnist" else [])
-    for source in sources:
-        if source.is_dir() and _complete(source):
-            _lay_out(source, raw)
-            return str(source)
-    try:
-        cls(str(root), train=True, download=True)
-    except (RuntimeError, OSError) as err:
-        hint = " or apt-get install dataset-fashion-mnist" if dataset == "fashion-mnist" else ""
-        raise HandgradError(f"{dataset} not found in {root} and the download failed "
-                            f"({str(err).splitlines()[0][:80]}); put the four IDX files "
-                            f"(.gz or not) in --data-dir{hint}") from None
-    return "download"
+    sources = [root, raw] + ([DEBIAN_FASHION] if dataset == "fashion-mnist" else [])
+    source = next((s for s in sources if s.is_dir() and _complete(s)), None)
+    if source is None:
+        try:
+            cls(str(root), train=True, download=True)
+        except (RuntimeError, OSError) as err:
+            hint = " or apt-get install dataset-fashion-mnist" if dataset == "fashion-mnist" else ""
+            raise HandgradError(f"{dataset} not found in {root} and the download failed "
+                                f"({str(err).splitlines()[0][:80]}); put the four IDX files "
+                                f"(.gz or not) in --data-dir{hint}") from None
+        source = raw
+    t = _read_folder(source)
+    return (t["train-images-idx3-ubyte"], t["train-labels-idx1-ubyte"],
+            t["t10k-images-idx3-ubyte"], t["t10k-labels-idx1-ubyte"], str(source))
 
 
 @dataclass
@@ -156,26 +146,20 @@ def load(dataset, data_dir="data", device="cpu", val_size=5000, seed=0, train_si
          dtype=torch.float32):
     if dataset not in DATASETS:
         raise HandgradError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}")
-    source = locate(dataset, data_dir)
-    cls = DATASETS[dataset]
-    try:
-        train, test = (cls(str(data_dir), train=t, download=False) for t in (True, False))
-    except (AssertionError, RuntimeError, ValueError, TypeError) as err:
-        raise HandgradError(f"torchvision could not read {dataset} in {data_dir}: {err}") from None
-    n = len(train.data)
+    images, labels, test_images, test_labels, source = read(dataset, data_dir)
+    n = len(images)
     if not 0 <= val_size < n:
         raise HandgradError(f"--val-size {val_size} must be between 0 and {n - 1}")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     train_idx, val_idx = order[val_size:], order[:val_size]
     if train_size is not None:
         train_idx = train_idx[:train_size]
-    pixels = train.data[train_idx].to(torch.float64) / 255
+    pixels = images[train_idx].to(torch.float64) / 255
     mean, std = pixels.mean().item(), pixels.std().item()  # of the training images only
 
-    def prepare(images):  # uint8 (N, 28, 28) -> normalized (N, 1, 28, 28) on the device
-        return ((images.to(device, dtype) / 255 - mean) / std).unsqueeze(1)
+    def prepare(x):  # uint8 (N, 28, 28) -> normalized (N, 1, 28, 28) on the device
+        return ((x.to(device, dtype) / 255 - mean) / std).unsqueeze(1)
 
-    return Data(prepare(train.data[train_idx]), train.targets[train_idx].to(device),
-                prepare(train.data[val_idx]), train.targets[val_idx].to(device),
-                prepare(test.data), test.targets.to(device), source)
-
+    return Data(prepare(images[train_idx]), labels[train_idx].to(device),
+                prepare(images[val_idx]), labels[val_idx].to(device),
+                prepare(test_images), test_labels.to(device), source)
