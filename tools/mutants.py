@@ -14,9 +14,10 @@ control accepted counts too), a test fails, it raises, or it runs past its time 
 Each mutant runs, in a child forked after torch is imported, with the mutated module
 served by an import hook (the files on disk never change): first the registry entries
 that execute its line, then, if it survived them, the tests that do (both found once,
-by tracing, and kept in runs/mutants/coverage.json). Tests that start `handgrad` in a
-subprocess see the file on disk, so they cannot kill a mutant here: the score is a
-lower bound.
+by tracing, and kept in runs/mutants/coverage.json). Two kinds of test cannot kill a
+mutant here, so the score is a lower bound: tests that start `handgrad` in a subprocess
+(they see the file on disk) and tests that train a network (over SLOW_TEST seconds, left
+out to keep a run to about an hour).
 """
 import argparse
 import ast
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "runs" / "mutants"
 sys.path.insert(0, str(ROOT))
 
+SLOW_TEST = 5.0  # seconds (traced); tests that train a network are left out of mutant runs
 SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
         ast.Pow: ast.Mult, ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv,
         ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
@@ -217,11 +219,13 @@ class TestTracer:
         self.found = {}
 
     def pytest_runtest_call(self, item):
+        self._start = time.perf_counter()
         self._tracer = Tracer().__enter__()
 
     def pytest_runtest_teardown(self, item):
         self._tracer.__exit__()
-        self.found[item.nodeid] = {"lines": sorted(self._tracer.lines)}
+        self.found[item.nodeid] = {"lines": sorted(self._tracer.lines),
+                                   "seconds": time.perf_counter() - self._start}
 
 
 def trace_tests():
@@ -271,8 +275,11 @@ def _run_mutant(m, entries, tests):
                 return f"check {e.name}"
     if tests:
         import pytest
-        if pytest.main(["-x", "-q", "-p", "no:cacheprovider", *tests]) != 0:
+        status = pytest.main(["-x", "-q", "-p", "no:cacheprovider", *tests])
+        if status == pytest.ExitCode.TESTS_FAILED:
             return "pytest"
+        if status != pytest.ExitCode.OK:
+            return f"pytest could not run ({status.name})"  # not a kill
     return "survived"
 
 
@@ -280,8 +287,8 @@ def _reaching(m, coverage):
     key = f"{Path(m['file']).name}:{m['probe']}"
     entries = {n: c["seconds"] for n, c in coverage["entries"].items()
                if m["probe"] is None or key in c["lines"]}
-    tests = [n for n, c in coverage["tests"].items()
-             if m["probe"] is None or key in c["lines"]]
+    tests = [n for n, c in coverage["tests"].items() if c["seconds"] < SLOW_TEST
+             and (m["probe"] is None or key in c["lines"])]
     return entries, tests
 
 
@@ -289,7 +296,10 @@ def _preload():
     """The heavy imports that are not manual/'s, once, for every child to inherit."""
     import pytest  # noqa: F401
     import tensorboard  # noqa: F401
-    import torch  # noqa: F401
+    import torch
+
+    from crosscheck.proof.harness import exact_float32  # imports no manual/ module
+    exact_float32()  # before torch's test suite locks the cuDNN flags
     import torch.testing._internal.common_methods_invocations  # noqa: F401
     import torch.testing._internal.common_optimizers  # noqa: F401
     import torchvision  # noqa: F401
