@@ -12,9 +12,11 @@ import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
 from crosscheck.commands.train import train  # noqa: E402
 from torch_ref.cnn.optimizers import OPTIMIZERS  # noqa: E402
+from torch_ref.cnn.pictures import log_picture  # noqa: E402
 from torch_ref.cnn.run_dir import run_folder  # noqa: E402
 from torch_ref.cnn.train import Config  # noqa: E402
 
@@ -59,25 +61,37 @@ def summary(results):
 
 
 def plot(results, path):
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4.5))
+    """Loss curves with torch as a wide pale band and manual as a thin line on it (where they
+    agree, the line runs inside the band), the gap between them on its own axis, and the
+    validation accuracy."""
+    fig, (ax_loss, ax_gap, ax_acc) = plt.subplots(1, 3, figsize=(16, 4.8))
     for (name, impl), r in results.items():
-        style = {"color": OPTIMIZERS[name].color, "linestyle": "--" if impl == "manual" else "-",
-                 "linewidth": 1.2 if impl == "manual" else 2.0, "alpha": 0.9,
-                 "label": f"{name} ({impl})"}
+        color = OPTIMIZERS[name].color
+        style = ({"linewidth": 6, "alpha": 0.3, "solid_capstyle": "butt"} if impl == "torch"
+                 else {"linewidth": 1.1})
         steps, losses = zip(*r["train_losses"])
-        ax_loss.plot(steps, _smooth(losses), **style)
+        ax_loss.plot(steps, _smooth(losses), color=color, label=f"{name} ({impl})", **style)
         epochs = [h["epoch"] for h in r["history"]]
         ax_acc.plot(epochs, [h.get("val_accuracy", float("nan")) for h in r["history"]],
-                    marker="o", **style)
+                    color=color, marker="o" if impl == "manual" else None, **style)
+        if impl == "manual" and (name, "torch") in results:
+            torch_loss = dict(results[(name, "torch")]["train_losses"])
+            gap = [(s, abs(v - torch_loss[s]) or float("nan"))  # equal: a break in the line
+                   for s, v in r["train_losses"] if s in torch_loss]
+            ax_gap.plot(*zip(*gap), color=color, linewidth=1, label=name)
     ax_loss.set(xlabel="step", ylabel="training loss (moving average of 20)", yscale="log",
-                title="training loss")
+                title="training loss: torch (band), manual (line)")
+    ax_gap.set(xlabel="step", ylabel="|loss manual - loss torch| (a break: equal)",
+               yscale="log", title="where manual and torch part")
     ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")
     ax_acc.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    ax_loss.legend(fontsize=8, ncol=2, loc="upper right")
-    for ax in (ax_loss, ax_acc):
+    for ax in (ax_loss, ax_gap, ax_acc):
         ax.grid(alpha=0.3)
-    fig.suptitle("one CNN, one initialization, one batch order: manual dashed over torch solid")
-    fig.tight_layout()
+    handles, labels = ax_loss.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 10), frameon=False,
+               fontsize=8)
+    fig.suptitle("one CNN, one initialization, one batch order per optimizer")
+    fig.tight_layout(rect=(0, 0.08, 1, 1))  # the legend below the panels, clear of the data
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -97,6 +111,9 @@ def run(args):
     text = summary(results)
     (logdir / "summary.md").write_text(text)
     plot(results, logdir / "curves.png")
+    with SummaryWriter(str(logdir)) as writer:
+        log_picture(writer, "compare/curves", logdir / "curves.png")
+        writer.add_text("compare/summary", text)
     print(text)
     print(f"wrote {logdir / 'curves.png'} and {logdir / 'summary.md'}; "
           f"tensorboard --logdir {logdir}")

@@ -19,6 +19,7 @@ import torch  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
 from manual import backprop  # noqa: E402
+from torch_ref.cnn.pictures import log_picture  # noqa: E402
 from torch_ref.cnn.run_dir import run_folder  # noqa: E402
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
@@ -71,27 +72,33 @@ def report(depth=10, steps=300, seed=0):
     return {a: study(a, depth=depth, steps=steps, seed=seed) for a in ACTIVATIONS}
 
 
+STYLE = {  # ReLU as a wide pale band, so that Leaky ReLU's thin line on it stays visible
+    "sigmoid": {"color": "tab:blue", "linewidth": 1.5, "marker": "o"},
+    "tanh": {"color": "tab:orange", "linewidth": 1.5, "marker": "s"},
+    "relu": {"color": "tab:green", "linewidth": 7, "alpha": 0.35, "solid_capstyle": "butt"},
+    "leaky_relu": {"color": "darkgreen", "linewidth": 1.2, "marker": ".", "linestyle": "--"},
+}
+
+
 def draw(results, file):
-    fig, (ax, ax_dead) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for act, r in results.items():
-        layers = range(1, len(r["init"]) + 1)
-        line, = ax.plot(layers, r["init"], marker="o", label=f"{act}, at init")
-        ax.plot(layers, r["trained"], marker="x", linestyle="--", color=line.get_color(),
-                label=f"{act}, trained")
-    ax.set(yscale="log", xlabel="layer (1 = next to the input)", ylabel="||dE/dW||",
-           title="gradient norm per layer")
-    ax.legend(fontsize=7, ncol=2)
-    top = 0.05
-    for act in ("relu", "leaky_relu"):
-        dead = results[act]["trained_dead"]
-        top = max(top, *dead)
-        ax_dead.plot(range(1, len(dead) + 1), dead, marker="o", label=f"{act}, trained")
-    ax_dead.set(xlabel="hidden layer", ylabel="share of units no input activates",
-                title="dead units (net <= 0 for every example)", ylim=(0, 1.3 * top))
-    ax_dead.legend(fontsize=8)
-    for a in (ax, ax_dead):
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    for ax, phase in zip(axes, ("init", "trained")):
+        for act, r in results.items():
+            ax.plot(range(1, len(r[phase]) + 1), r[phase], label=act, **STYLE[act])
+        when = "at initialization" if phase == "init" else "after training"
+        ax.set(yscale="log", xlabel="layer (1 = next to the input)", ylabel="||dE/dW||",
+               title=f"gradient norm per layer, {when}")
+    dead = results["relu"]["trained_dead"]
+    axes[2].bar(range(1, len(dead) + 1), dead, color=STYLE["relu"]["color"], alpha=0.7)
+    axes[2].set(xlabel="hidden layer", ylabel="share of units", ylim=(0, max(0.05, *dead) * 1.3),
+                title="dead ReLU units after training\n(net <= 0 for every example: no gradient)")
+    axes[2].text(0.02, 0.97, "Leaky ReLU has none: below 0 it still passes 0.01 x the gradient",
+                 transform=axes[2].transAxes, va="top", fontsize=8)
+    for a in axes:
         a.grid(alpha=0.3)
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))  # the legend below the panels, clear of the data
     fig.savefig(file, dpi=110)
     plt.close(fig)
 
@@ -106,15 +113,17 @@ def run(args):
         for phase in ("init", "trained"):
             for layer, norm in enumerate(r[phase], 1):
                 writer.add_scalar(f"grad_norm_{phase}/{act}", norm, layer)
-        for layer, dead in enumerate(r["trained_dead"], 1):
-            writer.add_scalar(f"dead_fraction/{act}", dead, layer)
+        if act == "relu":
+            for layer, dead in enumerate(r["trained_dead"], 1):
+                writer.add_scalar(f"dead_fraction/{act}", dead, layer)
         dead = sum(r["trained_dead"]) / len(r["trained_dead"])
-        dead = f"{dead:11.1%}" if "relu" in act else f"{'-':>11}"  # only a ReLU can die
+        dead = f"{dead:11.1%}" if act == "relu" else f"{'-':>11}"  # only a ReLU can die
         print(f"{act:<11} {r['init'][0]:14.2e} {r['init'][-1]:18.2e} {r['trained'][0]:17.2e} "
               f"{r['trained_loss']:13.4f} {dead}")
-    writer.close()
     ratio = results["sigmoid"]["init"][0] / results["relu"]["init"][0]
     print(f"first layer, at init: sigmoid / relu = {ratio:.1e}")
     draw(results, logdir / "gradients.png")
+    log_picture(writer, "gradients", logdir / "gradients.png")
+    writer.close()
     print(f"wrote {logdir / 'gradients.png'}; tensorboard --logdir {logdir}")
     return 0

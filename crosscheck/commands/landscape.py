@@ -7,39 +7,55 @@ manual optimizers; torch.optim's paths beside them are the check (``landscape_pa
 from pathlib import Path
 
 import matplotlib
+import matplotlib.colors
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
 from crosscheck.proof.functions import FUNCTIONS, path  # noqa: E402
 from manual import optim  # noqa: E402
 from torch_ref import optim as ref_optim  # noqa: E402
 from torch_ref.cnn.optimizers import OPTIMIZERS  # noqa: E402
+from torch_ref.cnn.pictures import log_picture  # noqa: E402
 from torch_ref.cnn.run_dir import run_folder  # noqa: E402
 
 
 def draw(paths, file):
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-    for ax, (fname, fn) in zip(axes, FUNCTIONS.items()):
+    """Small multiples: a row per function, a panel per optimizer on equal axes, so that
+    paths which overlap in one picture (all of them, along Rosenbrock's valley) stay apart;
+    the other optimizers' paths faint behind each."""
+    names = list(OPTIMIZERS)
+    fig, axes = plt.subplots(len(FUNCTIONS), len(names), figsize=(3.3 * len(names), 6.0),
+                             squeeze=False)
+    for row, (fname, fn) in zip(axes, FUNCTIONS.items()):
         (x0, x1), (y0, y1) = fn.box
         X, Y = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
         Z = fn.f(torch.tensor(np.stack([X, Y]))).numpy()
-        levels = np.logspace(np.log10(Z.min() + 1e-3), np.log10(Z.max()), 25)
-        ax.contour(X, Y, Z, levels=levels, cmap="Greys", linewidths=0.6)
-        for name, pts in paths[fname].items():
-            pts = pts.numpy()
-            lr = OPTIMIZERS[name].landscape_lr[fname]
-            ax.plot(pts[:, 0], pts[:, 1], marker=".", markersize=2, linewidth=1.2, alpha=0.8,
-                    color=OPTIMIZERS[name].color,
-                    label=f"{name} (lr {lr:g}): f = {fn.f(torch.tensor(pts[-1])).item():.2g}")
-            ax.plot(*pts[-1], "o", color=OPTIMIZERS[name].color, markersize=6)
-        ax.plot(*fn.start, "k*", markersize=12)
-        ax.set_xlabel(f"{fn.steps} steps each; o marks where each one ends")
-        ax.set(xlim=fn.box[0], ylim=fn.box[1], title=fname)
-        ax.legend(fontsize=8, loc="lower right")
-    fig.suptitle("walking down in the dark: the manual optimizers' paths from one start (*)")
+        levels = np.logspace(np.log10(Z.min() + 1e-3), np.log10(Z.max()), 18)
+        for ax, name in zip(row, names):
+            ax.contourf(X, Y, Z, levels=levels, cmap="Greys_r", alpha=0.35,
+                        norm=matplotlib.colors.LogNorm())
+            ax.contour(X, Y, Z, levels=levels, colors="0.35", linewidths=0.5)
+            for other in names:
+                if other != name:
+                    ax.plot(*paths[fname][other].numpy().T, color="0.55", linewidth=0.6,
+                            alpha=0.6)
+            pts = paths[fname][name].numpy()
+            spec = OPTIMIZERS[name]
+            ax.plot(pts[:, 0], pts[:, 1], color=spec.color, linewidth=1.6)
+            ax.plot(*pts[-1], "o", color=spec.color, markeredgecolor="black", markersize=7)
+            ax.plot(*fn.start, "*", color="black", markersize=12)
+            ax.plot(*fn.minimum, "+", color="black", markersize=12, markeredgewidth=2)
+            end = fn.f(torch.tensor(pts[-1])).item()
+            ax.set_title(f"{name}, lr {spec.landscape_lr[fname]:g}\nf(end) = {end:.2g}",
+                         fontsize=9)
+            ax.set(xlim=fn.box[0], ylim=fn.box[1], aspect="equal", xticks=[], yticks=[])
+        row[0].set_ylabel(f"{fname}, {fn.steps} steps", fontsize=10)
+    fig.suptitle("walking down in the dark: each manual optimizer's path from * (o: where it "
+                 "ends, +: the minimum; grey: the other optimizers)")
     fig.tight_layout()
     fig.savefig(file, dpi=110)
     plt.close(fig)
@@ -60,5 +76,7 @@ def run(args):
             print(f"{fname:<11} {name:<9} {fn.f(mine[0]).item():10.4g} "
                   f"{fn.f(mine[-1]).item():10.4g} {gap:16.1e}")
     draw(paths, logdir / "landscape.png")
-    print(f"wrote {logdir / 'landscape.png'}")
+    with SummaryWriter(str(logdir)) as writer:
+        log_picture(writer, "landscape", logdir / "landscape.png")
+    print(f"wrote {logdir / 'landscape.png'}; tensorboard --logdir {logdir}")
     return 0

@@ -51,4 +51,10 @@ class RunDir:
         self._lock.flush()
 
     def release(self):
+        """Drop the hold; a folder left with nothing but its lock (a run that failed before
+        it wrote anything) is removed."""
         self._lock.close()  # closing drops the lock
+        lock = self.path / ".lock"
+        if [p.name for p in self.path.iterdir()] == [lock.name]:
+            lock.unlink()
+            self.path.rmdir()

@@ -340,7 +340,7 @@ class Trainer:
               f"{len(d.test_y)} test images on {self.device}; ops {cfg.impl}, optimizer "
               f"{cfg.optimizer}:{cfg.optimizer_impl} lr {cfg.learning_rate:g}; logs in "
               f"{self.dir} (tensorboard --logdir {self.dir.parent})")
-        if len(d.val_y) > len(d.train_y):
+        if cfg.train_size is None and len(d.val_y) > len(d.train_y):
             print(f"warning: --val-size {cfg.val_size} holds out more images than are left "
                   f"to train on ({len(d.train_y)})")
         self.writer.add_text("config", "\n".join(f"    {k}: {v}"
