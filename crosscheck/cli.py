@@ -192,7 +192,9 @@ def main(argv=None):
         if getattr(args, "device", None) == "cuda":  # before any work
             from torch_ref.cnn.device import resolve_device
             resolve_device("cuda")
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()  # inside the try: a reader that has gone is met here
+        return status
     except HandgradError as err:
         print(f"handgrad {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -53,3 +53,12 @@ def test_gradients_command_writes_its_picture(tmp_path, capsys):
 def test_a_bad_flag_is_argparse_s_one_line_error(capsys):
     assert main(["train", "--optimizer", "adamw"]) == 2
     assert "unknown optimizer 'adamw'" in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_is_no_traceback():
+    """`handgrad check --list | head -1`: the pipe closes before the list is written."""
+    p = subprocess.Popen([sys.executable, "-m", "crosscheck", "check", "--list"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait() == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
