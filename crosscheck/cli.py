@@ -50,6 +50,9 @@ def add_check(sub):
                    help="which precisions")
     p.add_argument("--json", metavar="FILE", type=F.out_file, help="also write the rows as JSON")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
+    p.add_argument("--with", dest="with_", metavar="FILE",
+                   help="check your own derivation: the pieces of this file (or module) "
+                   "that carry a checked name, in place of handgrad's")
     p.set_defaults(run=command("check"))
 
 
@@ -146,12 +149,24 @@ def add_gradients(sub):
     p.set_defaults(run=command("gradients"))
 
 
+def add_exercise(sub):
+    p = sub.add_parser("exercise",
+                       help="write a starter file for deriving one piece yourself")
+    p.add_argument("name", nargs="?", help="the piece, e.g. sigmoid, conv2d, Adam")
+    p.add_argument("--list", action="store_true", help="list the exercises and exit")
+    p.add_argument("--out", type=F.out_file, metavar="FILE",
+                   help="where to write it (default: <name>_exercise.py)")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.set_defaults(run=command("exercise"))
+
+
 def build_parser():
     parser = Parser(prog="handgrad", description="Deep-learning notes derived by hand and "
                     "proved against PyTorch.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=Parser)
-    for add in (add_check, add_bench, add_train, add_compare, add_landscape, add_gradients):
+    for add in (add_check, add_bench, add_train, add_compare, add_landscape, add_gradients,
+                add_exercise):
         add(sub)
     return parser
 

@@ -6,6 +6,7 @@ import warnings
 import torch
 from tqdm import tqdm
 
+from crosscheck.proof.diagnosis import diagnose, not_implemented
 from crosscheck.proof.harness import devices, exact_float32
 from torch_ref.errors import HandgradError
 
@@ -49,7 +50,7 @@ def run_row(entry, dtype, device, wrong_name):
     if wrong_name:
         result = "REJECTED" if not m.ok else "ACCEPTED"
     else:
-        result = "PASS" if m.ok else "FAIL"
+        result = "PASS" if m.ok else "TODO" if not_implemented(m) else "FAIL"
     return {
         "case": entry.name if not wrong_name else f"{entry.name} ! {wrong_name}",
         "group": entry.group, "section": entry.section, "negative_control": bool(wrong_name),
@@ -60,6 +61,7 @@ def run_row(entry, dtype, device, wrong_name):
         "detail": "; ".join(m.failures[:2] + m.notes[:1]), "note": "; ".join(m.notes),
         "why_tol": entry.why_tol,
         "erratum": wrong.erratum.name if wrong and wrong.erratum else None,
+        "measure": m,
     }
 
 
@@ -99,6 +101,33 @@ def summary(rows):
             f"float64 max rel error: out {worst['out_rel']:.1e}, grad {worst['grad_rel']:.1e}")
 
 
+def learner_entries(spec, registry):
+    """The entries with the learner's pieces in place (``--with``); prints what matched
+    nothing. Returns (entries, handgrad's entry by name)."""
+    from crosscheck.proof import learner
+    made, unmatched, originals = learner.entries(learner.load(spec), registry)
+    if not made:
+        names = ", ".join(sorted(learner.pieces(registry)))
+        raise HandgradError(f"--with {spec}: no name in it is a piece handgrad checks; these "
+                            f"are: {names} (or an autograd Function named after one)")
+    if unmatched:
+        print(f"not checked (no piece of that name): {', '.join(unmatched)}")
+    return made, originals
+
+
+def print_diagnoses(rows, entries, originals):
+    """Under the table, for each failing case (its first failing row), what went wrong."""
+    by_name, told = {e.name: e for e in entries}, set()
+    for r in rows:
+        if not r["passed"] and r["case"] not in told:
+            told.add(r["case"])
+            e = by_name[r["case"]]
+            print(f"\n{r['case']} ({r['dtype']}, {r['device']}):")
+            for line in diagnose(originals[e.name], e.manual, DTYPES[r["dtype"]], r["device"],
+                                 r["measure"]):
+                print(f"  {line}")
+
+
 def run(args):
     from crosscheck.proof.registry import REGISTRY as registry
     if args.list:
@@ -110,12 +139,18 @@ def run(args):
     exact_float32()
     # torch's own note that its 'same' padding for even kernels copies the input
     warnings.filterwarnings("ignore", message="Using padding='same'")
+    originals = None
+    if args.with_:
+        registry, originals = learner_entries(args.with_, registry)
     todo = list(plan(select(registry, args.only), dtypes, devs))
     bar = tqdm(todo, desc="checking", unit="row", leave=False, disable=None)  # terminals only
     rows = [run_row(*job) for job in bar]
     print_table(rows)
     print(summary(rows))
+    if originals:
+        print_diagnoses(rows, registry, originals)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+            json.dump([{k: v for k, v in r.items() if k != "measure"} for r in rows], f,
+                      indent=1)
     return 0 if all(r["passed"] for r in rows) else 1

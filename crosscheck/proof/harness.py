@@ -44,6 +44,7 @@ class Measure:
     gradcheck: bool | None = None
     failures: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    first: dict = None  # the first element that differs (see ``compare``)
 
     @property
     def ok(self):
@@ -71,8 +72,10 @@ class Measure:
         self.failures.append(what)
 
 
-def compare(m: Measure, kind, what, actual, expected, tol):
-    """The one comparison: record the error, then hold it to torch.testing.assert_close."""
+def compare(m: Measure, kind, what, actual, expected, tol, at=None):
+    """The one comparison: record the error, then hold it to torch.testing.assert_close.
+    The first element out of tolerance is kept in ``m.first`` (with the value of ``at``, the
+    input, there when it has the same shape): what a learner needs to find the slip."""
     if actual is None or expected is None:
         if (actual is None) != (expected is None):
             m.fail(f"{what}: one side is None")
@@ -85,6 +88,21 @@ def compare(m: Measure, kind, what, actual, expected, tol):
         torch.testing.assert_close(actual, expected, equal_nan=True, **tol)
     except AssertionError as err:
         m.fail(f"{what}: {str(err).splitlines()[0]}")
+        if m.first is None:
+            m.first = _first_difference(what, actual, expected, tol, at)
+
+
+def _first_difference(what, actual, expected, tol, at):
+    a, e = actual.detach().cpu(), expected.detach().cpu()
+    close = torch.isclose(a, e.to(a.dtype), equal_nan=True, **{"rtol": 1.3e-6, "atol": 1e-5,
+                                                               **tol})
+    bad = (~close).nonzero()
+    index = tuple(bad[0].tolist()) if len(bad) else ()
+    first = {"what": what, "index": index, "mine": a[index].item() if a.numel() else None,
+             "torch": e[index].item() if e.numel() else None}
+    if at is not None and at.shape == a.shape:
+        first["input"] = at.detach().cpu()[index].item()
+    return first
 
 
 @dataclass
@@ -106,7 +124,7 @@ def compare_grads(m, what, mine, theirs, v, tol):
         m.fail(f"{what} backward: {type(err).__name__}: {str(err).splitlines()[0]}")
         return
     for i, (g, w) in enumerate(zip(got, want)):
-        compare(m, "grad", f"{what} grad of input {i}", g, w, tol)
+        compare(m, "grad", f"{what} grad of input {i}", g, w, tol, at=mine[1][i])
 
 
 def _grad_inputs(args):
@@ -150,8 +168,9 @@ def check_op(impl, dtype, device, *, reference, samples, tol=default_tol):
         if len(outs) != len(refs):
             m.fail(f"sample {k}: {len(outs)} outputs, torch gives {len(refs)}")
             continue
+        first_input = next((a for a in sample.args if isinstance(a, torch.Tensor)), None)
         for i, (out, ref) in enumerate(zip(outs, refs)):
-            compare(m, "out", f"sample {k} output {i}", out, ref, tol(dtype))
+            compare(m, "out", f"sample {k} output {i}", out, ref, tol(dtype), at=first_input)
         inputs = _grad_inputs(sample.args)
         if not inputs or any(o.shape != r.shape for o, r in zip(outs, refs)):
             continue

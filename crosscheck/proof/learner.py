@@ -1,0 +1,136 @@
+"""A learner's own derivation in place of handgrad's: ``handgrad check --with FILE``.
+
+Every public name of the learner's file that is the name of a registry entry's manual piece
+(``sigmoid``, ``conv2d``, ``Linear``, ``Adam``, ...) takes that piece's place in its entries,
+and the same checks run on it. An autograd Function class counts under its op's name
+(``Sigmoid`` -> ``sigmoid``, ``MaxPool2d`` -> ``max_pool2d``); where the file has both the
+function and its Function class, the function is checked (it is what a user calls).
+Entries that measure handgrad's own conventions (a notes' form against torch's) are left
+out: a learner's piece is held to torch.
+"""
+import importlib
+import importlib.util
+import inspect
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from torch_ref.errors import HandgradError
+
+
+def load(spec):
+    """The learner's module from a file path or a module name; a one-line error if it cannot
+    be imported (the file and line of a syntax error, the first line of any other)."""
+    path = Path(spec)
+    if spec.endswith(".py") or path.exists():
+        if not path.is_file():
+            raise HandgradError(f"--with {spec}: no such file")
+        name = f"handgrad_learner_{path.stem}"
+        module_spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module  # dataclasses and pickling look a module up by name
+        run = lambda: module_spec.loader.exec_module(module)  # noqa: E731
+    else:
+        module, run = None, lambda: importlib.import_module(spec)
+    try:
+        loaded = run()
+    except SyntaxError as err:
+        raise HandgradError(f"--with {spec}: syntax error at line {err.lineno}: {err.msg}") \
+            from None
+    except ModuleNotFoundError as err:
+        raise HandgradError(f"--with {spec}: cannot import {err.name!r} ({err})") from None
+    except Exception as err:  # the learner's file may raise anything while it loads
+        line = _line_in(err, spec)
+        raise HandgradError(f"--with {spec}: importing it failed{line}: "
+                            f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+                            ) from None
+    return module if module is not None else loaded
+
+
+def _line_in(err, spec):
+    frames = [f for f in inspect.getinnerframes(err.__traceback__) if
+              Path(f.filename).name == Path(spec).name]
+    return f" at line {frames[-1].lineno}" if frames else ""
+
+
+def _key(name):
+    """'MaxPool2d', 'max_pool2d' -> 'maxpool2d': how an op and its Function class meet."""
+    return name.replace("_", "").lower()
+
+
+def pieces(registry):
+    """Piece name -> the entries that check it (handgrad's conventions left out)."""
+    found = {}
+    for e in registry:
+        name = getattr(e.manual, "__name__", None)
+        if name and e.group != "convention" and _keywords(e).get("ref_kwargs") is None:
+            found.setdefault(name, []).append(e)
+    return found
+
+
+def _keywords(entry):
+    return getattr(entry.check, "keywords", {})
+
+
+def _as_op(function_class):
+    """An autograd Function as the op torch calls: keyword arguments bound to forward's
+    parameters (Function.apply takes positional ones only), defaults filled in."""
+    signature = inspect.signature(function_class.forward)
+
+    def op(*args, **kwargs):
+        bound = signature.bind(None, *args, **kwargs)  # None: forward's ctx
+        bound.apply_defaults()
+        return function_class.apply(*bound.args[1:])
+    op.__name__ = function_class.__name__
+    return op
+
+
+def _is_function_class(obj):
+    return inspect.isclass(obj) and issubclass(obj, torch.autograd.Function)
+
+
+def match(module, registry):
+    """([(name, learner's object as the check calls it, entries)], names that match none)."""
+    known = pieces(registry)
+    by_key = {_key(n): n for n in known}
+    public = {n: v for n, v in vars(module).items() if not n.startswith("_")
+              and (inspect.isfunction(v) or inspect.isclass(v))
+              and getattr(v, "__module__", None) == module.__name__}
+    chosen, unmatched = {}, []
+    for name, obj in public.items():
+        piece = name if name in known and not _is_function_class(obj) else None
+        if piece is None and _is_function_class(obj):
+            piece = by_key.get(_key(name))
+        if piece is None:
+            unmatched.append(name)
+        elif piece not in chosen or not _is_function_class(obj):  # the function wins
+            chosen[piece] = (name, _as_op(obj) if _is_function_class(obj) else obj)
+    for piece, (name, obj) in chosen.items():
+        _check_signature(name, obj, known[piece][0].manual)
+    return ([(name, obj, known[piece]) for piece, (name, obj) in chosen.items()], unmatched)
+
+
+def _check_signature(name, mine, theirs):
+    """A required parameter that torch's op does not have cannot be called by any check."""
+    try:
+        ours = inspect.signature(theirs).parameters
+        sig = inspect.signature(mine)
+    except (TypeError, ValueError):
+        return
+    positional = [p for p in ours.values() if p.kind in (p.POSITIONAL_ONLY,
+                                                          p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in sig.parameters.values() if p.default is p.empty
+                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(required) > len(positional) and not inspect.isclass(mine):
+        extra = required[len(positional)].name
+        raise HandgradError(f"{name}{sig}: parameter {extra!r} is not in torch's "
+                            f"{theirs.__name__}{inspect.signature(theirs)}")
+
+
+def entries(module, registry):
+    """The registry's entries with the learner's pieces in place, and what matched nothing."""
+    matched, unmatched = match(module, registry)
+    made = [replace(e, manual=obj, wrong={}) for _, obj, es in matched for e in es]
+    return made, unmatched, {e.name: e for _, _, es in matched for e in es}

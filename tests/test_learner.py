@@ -1,0 +1,99 @@
+"""`handgrad check --with FILE` on learners' own files, as learners write them (in
+tests/learners/): right ones pass, each known slip is named, bad input is one line."""
+from pathlib import Path
+
+import pytest
+
+from crosscheck.cli import main
+
+LEARNERS = Path(__file__).parent / "learners"
+
+
+def check_with(path, capsys, *extra):
+    status = main(["check", "--with", str(path), "--device", "cpu", "--dtype", "float64",
+                   *extra])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.parametrize("name, cases", [("sigmoid_right", {"sigmoid", "conformance_sigmoid"}),
+                                         ("adam_right", {"Adam", "Adam_amsgrad",
+                                                         "optim_db_Adam"})])
+def test_a_right_derivation_passes_every_check_of_its_piece(name, cases, capsys):
+    status, out, _ = check_with(LEARNERS / f"{name}.py", capsys)
+    assert status == 0, out
+    rows = [line.split()[0] for line in out.splitlines() if " float64  cpu " in line]
+    assert set(rows) == cases and all("PASS" in line for line in out.splitlines()
+                                      if " float64  cpu " in line)
+
+
+@pytest.mark.parametrize("name, slip, part", [
+    ("sigmoid_notes_slip", "notes: sigma(out)(1-sigma(out)) (the notes, 反向传播", "backward"),
+    ("relu_one_at_zero", "relu'(0) = 1", "backward"),
+    ("tanh_no_square", "1 - t", "backward"),
+    ("softmax_diagonal", "diagonal Jacobian", "backward"),
+    ("sgd_wrong_sign", "momentum with the wrong sign", "update"),
+    ("adam_no_bias_correction", "no bias correction", "update"),
+])
+def test_each_known_slip_is_named(name, slip, part, capsys):
+    status, out, err = check_with(LEARNERS / f"{name}.py", capsys)
+    assert status == 1 and not err
+    assert f"your {part} matches a known slip: {slip}" in out, out
+    assert "first difference:" in out  # the element, torch's value and theirs
+
+
+def test_an_optimizer_diagnosis_names_the_step_where_it_parts(capsys):
+    _, out, _ = check_with(LEARNERS / "adam_no_bias_correction.py", capsys, "--only", "Adam")
+    assert "the trajectories part at step 0: param 0" in out
+
+
+def test_the_untouched_exercise_says_not_implemented_yet(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("sigmoid", "max_pool2d", "Adam"):
+        assert main(["exercise", name]) == 0
+        status, out, err = check_with(tmp_path / f"{name}_exercise.py", capsys)
+        assert status == 1 and "Traceback" not in out + err
+        assert "TODO" in out and "not implemented yet" in out, out
+    assert main(["exercise", "sigmoid"]) == 2  # never over a learner's work
+    assert "exists" in capsys.readouterr().err
+
+
+def test_exercise_list_names_every_piece_with_something_to_derive(capsys):
+    assert main(["exercise", "--list"]) == 0
+    names = {line.split()[0] for line in capsys.readouterr().out.splitlines()}
+    assert {"sigmoid", "conv2d", "max_pool2d", "cross_entropy", "SGD", "Adam"} <= names
+
+
+def test_a_filled_in_exercise_passes(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    main(["exercise", "relu"])
+    path = tmp_path / "relu_exercise.py"
+    path.write_text(path.read_text().replace(
+        'raise NotImplementedError("derive the backward")',
+        "(out,) = ctx.saved_tensors\n        return grad * (out > 0)"))
+    capsys.readouterr()
+    status, out, _ = check_with(path, capsys)
+    assert status == 0, out
+
+
+BAD = {
+    "missing": (None, "no such file"),
+    "syntax": ("def sigmoid(x):\n    return x +\n", "syntax error at line 2"),
+    "import": ("import no_such_module_here\n", "cannot import 'no_such_module_here'"),
+    "raises": ("x = 1\nraise RuntimeError('oops')\n", "importing it failed at line 2"),
+    "nothing": ("def my_helper(x):\n    return x\n", "no name in it is a piece"),
+    "signature": ("def sigmoid(x, y):\n    return x\n", "parameter 'y' is not in torch's"),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_input_is_one_line_and_status_2(case, tmp_path, capsys):
+    text, message = BAD[case]
+    path = tmp_path / f"{case}.py"
+    if text is not None:
+        path.write_text(text)
+    status, out, err = check_with(path, capsys)
+    assert status == 2 and err.count("\n") == 1 and message in err, err
+    assert "Traceback" not in out + err
+    if case == "nothing":
+        assert "sigmoid" in err and "Adam" in err  # the names that would match
