@@ -30,7 +30,7 @@ def test_a_right_derivation_passes_every_check_of_its_piece(name, cases, capsys)
 @pytest.mark.parametrize("name, slip, part", [
     ("sigmoid_notes_slip", "notes: sigma(out)(1-sigma(out)) (the notes, 反向传播", "backward"),
     ("relu_one_at_zero", "relu'(0) = 1", "backward"),
-    ("tanh_no_square", "1 - t", "backward"),
+    ("tanh_no_square", "1 - t instead of 1 - t^2", "backward"),
     ("softmax_diagonal", "diagonal Jacobian", "backward"),
     ("sgd_wrong_sign", "momentum with the wrong sign", "update"),
     ("adam_no_bias_correction", "no bias correction", "update"),

@@ -122,7 +122,7 @@ REGISTRY = [
             with_backward(activations.Sigmoid, notes.sigmoid_of_output_backward,
                           E.SIGMA_OF_OUTPUT)}),
     op("tanh", TANH, activations.tanh, ref_activations.tanh, S.pointwise(extremes=True),
-       {"1 - t": W.TANH_ONE_MINUS_T}),
+       {"1 - t instead of 1 - t^2": W.TANH_ONE_MINUS_T}),
     op("relu", RELU, activations.relu, ref_activations.relu, S.pointwise(),
        {"relu'(0) = 1": W.RELU_ONE_AT_ZERO}),
     op("leaky_relu", RELU, activations.leaky_relu, ref_activations.leaky_relu,
