@@ -47,8 +47,7 @@ def _out_size(size, k, d, pad_before, pad_after, s):
 def _pad(x, top, bottom, left, right):
     """A border of zeros; a negative amount crops instead."""
     H, W = x.shape[-2:]
-    out = x.new_zeros((*x.shape[:-2], H + max(top, 0) + max(bottom, 0),
-                       W + max(left, 0) + max(right, 0)))
+    out = x.new_zeros((*x.shape[:-2], H + top + bottom, W + left + right))
     src = x[..., max(-top, 0):H - max(-bottom, 0), max(-left, 0):W - max(-right, 0)]
     out[..., max(top, 0):max(top, 0) + src.shape[-2],
         max(left, 0):max(left, 0) + src.shape[-1]] = src

@@ -101,10 +101,14 @@ BACKPROP = "正向传播 / 反向传播 (数学建模, 代码实现思路)"
 BIAS = "偏差的作用 (Bias)"
 WD = 1e-2
 
-LINEAR_CONFIGS = [((3, 4), {}, (5, 3)), ((6, 2), {"bias": False}, (2, 3, 6))]
+# ((args), {kwargs}, input shape); one input feature (the bound 1/sqrt(1)) and none (torch
+# then draws no bias: the bound is 0)
+LINEAR_CONFIGS = [((3, 4), {}, (5, 3)), ((6, 2), {"bias": False}, (2, 3, 6)),
+                  ((1, 2), {}, (4, 1)), ((0, 3), {}, (4, 0))]
 CONV2D_CONFIGS = [((1, 4, 3), {"padding": 1}, (2, 1, 13, 11)),
                   ((3, 2, 5), {"stride": 2, "padding": "valid"}, (1, 3, 13, 11)),
-                  ((3, 2, 4), {"padding": "same"}, (1, 3, 8, 7))]
+                  ((3, 2, 4), {"padding": "same"}, (1, 3, 8, 7)),
+                  ((4, 6, (3, 2)), {"groups": 2}, (2, 4, 7, 6))]  # defaults, fan_in 2*3*2
 
 WRONG_SIGN = {"momentum with the wrong sign": Wrong(W.SGDMomentumWrongSign)}
 NO_LEAK = {"no (1 - alpha)": Wrong(W.RMSpropWithoutLeak)}

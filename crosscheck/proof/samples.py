@@ -38,6 +38,14 @@ def linear_samples(dtype, device, gen):
     yield Sample((randn(gen, (7, 2), dtype, device), randn(gen, (1, 2), dtype, device)))
 
 
+def softmax_dtype_samples(dtype, device, gen):
+    """softmax(x, dim, dtype=...): torch casts the input first (no gradcheck: the input is
+    float32 in the float64 row)."""
+    other = torch.float32 if dtype == torch.float64 else torch.float64
+    yield Sample((randn(gen, (3, 5), other, device),), {"dim": 1, "dtype": dtype},
+                 gradcheck=False)
+
+
 def mse_samples(dtype, device, gen):
     for reduction in ("mean", "sum", "none"):
         x, t = randn(gen, (4, 5), dtype, device), randn(gen, (4, 5), dtype, device)
@@ -47,6 +55,7 @@ def mse_samples(dtype, device, gen):
 def softmax_samples(dtype, device, gen):
     for dim in (0, 1, -1):
         yield Sample((randn(gen, (3, 4, 5), dtype, device),), {"dim": dim})
+    yield from softmax_dtype_samples(dtype, device, gen)
     huge = randn(gen, (4, 6), dtype, device, scale=1e4, grad=False)  # exp(1e4) overflows
     yield Sample((huge.requires_grad_(),), {"dim": 1}, gradcheck=False)
 
@@ -61,6 +70,13 @@ def cross_entropy_samples(dtype, device, gen):
     yield Sample((randn(gen, (6, 5), dtype, device), one_hot))
     huge = randn(gen, (6, 5), dtype, device, scale=1e4)
     yield Sample((huge, labels), gradcheck=False)
+    # -100 is the default ignore_index; label smoothing at its largest, 1
+    ignored = torch.tensor([0, -100, 2, -100, 1, 3], device=device)
+    yield Sample((randn(gen, (6, 5), dtype, device), ignored))
+    yield Sample((randn(gen, (6, 5), dtype, device), labels), {"label_smoothing": 1.0})
+    # unbatched: logits (C,) with a class index, or with class probabilities
+    yield Sample((randn(gen, (5,), dtype, device), torch.tensor(3, device=device)))
+    yield Sample((randn(gen, (5,), dtype, device), probs[0].to(device, dtype)))
 
 
 # (N, C, H, W, out channels, kernel, stride, padding, dilation): 1 and 3 input channels,
@@ -73,6 +89,9 @@ CONV = [
     (2, 1, 8, 7, 2, 3, 1, "same", 1),
     (1, 3, 8, 7, 2, 4, 1, "same", 1),
     (1, 2, 9, 9, 2, 3, (2, 1), (1, 0), 2),
+    # stride 3 that divides neither side, ph != pw, dilation 2; an output exactly 1 high
+    (1, 2, 10, 11, 2, 3, 3, (1, 2), 2),
+    (2, 1, 3, 7, 2, 3, 1, 0, 1),
 ]
 
 
@@ -81,6 +100,14 @@ def conv2d_samples(dtype, device, gen):
         x, w = randn(gen, (N, C, H, W), dtype, device), randn(gen, (O, C, k, k), dtype, device)
         b = randn(gen, (O,), dtype, device) if O != 3 else None
         yield Sample((x, w, b), {"stride": s, "padding": p, "dilation": d})
+    x = randn(gen, (2, 3, 9, 8), dtype, device)
+    yield Sample((x, randn(gen, (2, 3, 3, 2), dtype, device)))  # the defaults
+    yield Sample((x, randn(gen, (2, 3, 3, 2), dtype, device)), {"padding": "valid"})
+    # 'same' with a non-square kernel and a dilation per axis
+    yield Sample((x, randn(gen, (2, 3, 3, 2), dtype, device)), {"padding": "same",
+                                                                "dilation": (2, 1)})
+    # a kernel that is not learned: only the input's gradient is asked for
+    yield Sample((x, randn(gen, (2, 3, 3, 3), dtype, device, grad=False)), {"stride": 2})
 
 
 def _unfold_configs():
@@ -91,6 +118,8 @@ def im2col_samples(dtype, device, gen):
     for N, C, H, W, _, k, s, p, d in _unfold_configs():
         x = randn(gen, (N, C, H, W), dtype, device)
         yield Sample((x, k), {"dilation": d, "padding": p, "stride": s})
+    yield Sample((randn(gen, (2, 3, 6, 5), dtype, device), 2))  # the defaults
+    yield Sample((randn(gen, (3, 6, 5), dtype, device), (2, 3)), {"padding": 1})  # unbatched
 
 
 def _out(size, k, s, p, d):
@@ -103,6 +132,9 @@ def col2im_samples(dtype, device, gen):
         L = _out(H, k, sh, ph, dh) * _out(W, k, sw, pw, dw)
         cols = randn(gen, (N, C * k * k, L), dtype, device)
         yield Sample((cols, (H, W), k), {"dilation": d, "padding": p, "stride": s})
+    yield Sample((randn(gen, (2, 3 * 4, 20), dtype, device), (6, 5), 2))  # the defaults
+    yield Sample((randn(gen, (3 * 6, 35), dtype, device), (6, 5), (2, 3)),
+                 {"padding": 1})  # unbatched
 
 
 def conv2d_input_samples(dtype, device, gen):
@@ -111,6 +143,10 @@ def conv2d_input_samples(dtype, device, gen):
         oh, ow = _out(H, k, sh, ph, dh), _out(W, k, sw, pw, dw)
         w, g = randn(gen, (O, C, k, k), dtype, device), randn(gen, (N, O, oh, ow), dtype, device)
         yield Sample(((N, C, H, W), w, g), {"stride": s, "padding": p, "dilation": d})
+    w = randn(gen, (2, 3, 3, 3), dtype, device)
+    yield Sample(((1, 3, 7, 6), w, randn(gen, (1, 2, 5, 4), dtype, device)))  # the defaults
+    # padding beyond d(k - 1): the flipped convolution crops the upstream gradient instead
+    yield Sample(((1, 3, 5, 6), w, randn(gen, (1, 2, 9, 10), dtype, device)), {"padding": 3})
 
 
 def max_pool2d_samples(dtype, device, gen):

@@ -1,0 +1,96 @@
+"""Bad input to a manual op is a one-line ValueError that says what does not fit, each
+condition on its own (so no check can pass by refusing), and the edge that is valid is
+accepted and equal to torch."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from manual import activations as A
+from manual import conv, least_squares, losses
+
+x4 = torch.randn(1, 2, 5, 6, dtype=torch.float64)
+
+
+def refused(fn, *args, **kwargs):
+    with pytest.raises(ValueError) as err:
+        fn(*args, **kwargs)
+    assert "\n" not in str(err.value)
+    return str(err.value)
+
+
+@pytest.mark.parametrize("kernel", [(6, 3), (3, 7)])  # too tall only, too wide only
+def test_a_kernel_that_does_not_fit_one_side_is_refused(kernel):
+    assert "does not fit" in refused(conv.im2col, x4, kernel)
+
+
+def test_a_kernel_as_large_as_the_input_gives_one_output():
+    torch.testing.assert_close(conv.im2col(x4, (5, 6)), F.unfold(x4, (5, 6)))
+
+
+def test_col2im_refuses_columns_that_do_not_fit():
+    cols = torch.randn(1, 2 * 4, 20, dtype=torch.float64)  # 2x2 kernel on 5x6: L = 20
+    torch.testing.assert_close(conv.col2im(cols, (5, 6), 2), F.fold(cols, (5, 6), 2))
+    assert "does not fit" in refused(conv.col2im, cols[:, :, :19], (5, 6), 2)  # L only
+    assert "does not fit" in refused(conv.col2im, cols[:, :7], (5, 6), 2)  # C*k*k only
+    assert "expected" in refused(conv.col2im, cols[0, 0], (5, 6), 2)
+
+
+@pytest.mark.parametrize("weight, kw, what", [
+    (torch.randn(3, 2, 3, 3), {"groups": 0}, "groups"),
+    (torch.randn(3, 2, 3, 3), {"groups": 1.5}, "groups"),
+    (torch.randn(3, 3, 3, 3), {}, "do not fit"),  # channels only
+    (torch.randn(3, 2, 3), {}, "do not fit"),  # the weight's rank only
+    (torch.tensor(1.0), {}, "do not fit"),  # a 0-dim weight
+    (torch.randn(3, 1, 3, 3), {"groups": 2}, "do not fit"),  # 3 kernels in 2 groups only
+    (torch.randn(4, 2, 3, 3), {"bias": torch.zeros(3)}, "bias"),
+    (torch.randn(4, 2, 3, 3), {"padding": "full"}, "padding"),
+    (torch.randn(4, 2, 3, 3), {"padding": "same", "stride": 2}, "same"),
+])
+def test_conv2d_refuses_what_does_not_fit(weight, kw, what):
+    assert what in refused(conv.conv2d, x4, weight.double(), **kw)
+
+
+def test_conv2d_refuses_an_input_of_the_wrong_rank():
+    assert "do not fit" in refused(conv.conv2d, x4[0, 0], torch.randn(3, 2, 3, 3).double())
+
+
+def test_conv2d_refuses_channels_that_do_not_split_into_groups():
+    x = torch.randn(1, 3, 5, 5, dtype=torch.float64)
+    assert "do not fit" in refused(conv.conv2d, x, torch.randn(2, 1, 3, 3).double(), groups=2)
+
+
+@pytest.mark.parametrize("input, target, kw, what", [
+    (torch.tensor(1.0), torch.tensor(0), {}, "C >= 1"),
+    (torch.randn(3, 0), torch.zeros(3, dtype=torch.long), {}, "C >= 1"),
+    (torch.randn(3, 4), torch.zeros(2, dtype=torch.long), {}, "target shape"),
+    (torch.randn(3, 4), torch.zeros(3, dtype=torch.long), {"weight": torch.ones(3)}, "weight"),
+    (torch.randn(3, 4), torch.zeros(3, dtype=torch.long), {"label_smoothing": 1.5}, "[0, 1]"),
+    (torch.randn(3, 4), torch.zeros(3, dtype=torch.long), {"label_smoothing": -0.1}, "[0, 1]"),
+    (torch.randn(3, 4), torch.full((3,), 4), {}, "outside"),
+    (torch.randn(3, 4), torch.zeros(3, dtype=torch.long), {"size_average": True}, "reduction"),
+    (torch.randn(3, 4), torch.zeros(3, dtype=torch.long), {"reduce": False}, "reduction"),
+    (torch.randn(3, 4), torch.zeros(3, dtype=torch.long), {"reduction": "avg"}, "reduction"),
+])
+def test_cross_entropy_refuses_what_torch_refuses(input, target, kw, what):
+    assert what in refused(losses.cross_entropy, input.double(), target, **kw)
+
+
+def test_least_squares_refuses_what_has_no_line():
+    two = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    w, b = least_squares.fit_line(two, torch.tensor([1.0, 3.0], dtype=torch.float64))
+    assert (w.item(), b.item()) == (2.0, 1.0)  # two points are enough
+    assert "two points" in refused(least_squares.fit_line, two[:1], two[:1])
+    assert "equal" in refused(least_squares.fit_line, torch.ones(3), torch.arange(3.0))
+    assert "1-D" in refused(least_squares.fit_line, two, two[:1])
+    X = torch.randn(5, 2, dtype=torch.float64)
+    assert "need X" in refused(least_squares.fit, X[:, 0], X[:, 0])  # X not 2-D only
+    assert "need X" in refused(least_squares.fit, X, X[:4, 0])  # y's length only
+
+
+@pytest.mark.parametrize("helper, function", [
+    (A.leaky_relu_backward, F.leaky_relu), (A.elu_backward, F.elu), (A.gelu_backward, F.gelu)])
+def test_the_backward_helpers_defaults_are_torchs(helper, function):
+    x = torch.randn(20, dtype=torch.float64, requires_grad=True)
+    grad = torch.randn(20, dtype=torch.float64)
+    (want,) = torch.autograd.grad(function(x), x, grad)
+    torch.testing.assert_close(helper(grad, x.detach()), want)
