@@ -15,10 +15,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
 from crosscheck.commands.train import train  # noqa: E402
+from torch_ref.cnn.config import Config  # noqa: E402
 from torch_ref.cnn.optimizers import OPTIMIZERS  # noqa: E402
 from torch_ref.cnn.pictures import log_picture  # noqa: E402
 from torch_ref.cnn.run_dir import run_folder  # noqa: E402
-from torch_ref.cnn.train import Config  # noqa: E402
 
 
 def run_all(args, optimizers, impls, logdir):

@@ -8,8 +8,9 @@ from manual import optim, schedules, stopping
 from torch_ref import optim as ref_optim
 from torch_ref import schedules as ref_schedules
 from torch_ref.cnn import checkpoint
+from torch_ref.cnn.config import Config
 from torch_ref.cnn.optimizers import optimizer_class
-from torch_ref.cnn.train import Config, Parts, Trainer
+from torch_ref.cnn.train import Parts, Trainer
 
 
 def build_parts(cfg):

@@ -11,8 +11,7 @@ CPU and resumes exactly from a checkpoint, even one written mid-epoch.
 """
 import math
 import time
-from dataclasses import asdict, dataclass, fields, replace
-from pathlib import Path
+from dataclasses import asdict, dataclass
 from types import ModuleType
 
 import torch
@@ -20,6 +19,7 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from torch_ref.cnn import checkpoint, data, pictures
+from torch_ref.cnn.config import Config
 from torch_ref.cnn.device import resolve_device
 from torch_ref.cnn.model import CNN
 from torch_ref.cnn.optimizers import OPTIMIZERS
@@ -28,66 +28,6 @@ from torch_ref.errors import HandgradError
 
 LOG_EVERY = 20  # steps between reads of the loss from the device (each read is a sync)
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-# what a checkpoint fixes: a resumed run takes these from it (lr, epochs, early stopping,
-# device and data folder may change)
-FIXED_ON_RESUME = ("dataset", "impl", "optimizer", "optimizer_impl", "batch_size", "val_size",
-                   "train_size", "seed", "channels", "hidden", "dtype", "warmup_steps",
-                   "weight_decay", "dry_run")
-
-
-@dataclass
-class Config:
-    dataset: str = "mnist"
-    data_dir: str = "data"
-    impl: str = "torch"  # the ops
-    optimizer: str = "adam"
-    optimizer_impl: str = "torch"  # the optimizer's and the warm-up's side
-    lr: float = None
-    epochs: int = 3
-    batch_size: int = 128
-    val_size: int = 5000
-    train_size: int = None
-    warmup_steps: int = 0
-    weight_decay: float = 0.0
-    device: str = "auto"
-    seed: int = 0
-    logdir: str = None
-    resume: str = None
-    early_stop_patience: int = None
-    dry_run: bool = False
-    channels: tuple = (32, 64)
-    hidden: int = 128
-    dtype: str = "float32"
-
-    @classmethod
-    def from_args(cls, args, **overrides):
-        """The fields that the parsed command line has, then ``overrides``."""
-        given = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
-        return cls(**{**given, **overrides})
-
-    @property
-    def learning_rate(self):
-        return self.lr if self.lr is not None else OPTIMIZERS[self.optimizer].kwargs["lr"]
-
-    def resumed(self, saved, given):
-        """This run continuing the checkpoint whose config is ``saved``: a setting not typed
-        on the command line (``given``) comes from the checkpoint; one typed is applied if
-        it may change, and refused if the checkpoint fixes it (never silently dropped)."""
-        taken = {}
-        for name in (f.name for f in fields(self) if f.name not in ("resume", "logdir")):
-            theirs = tuple(saved[name]) if name == "channels" else saved[name]
-            if name not in given:
-                taken[name] = theirs
-            elif name in FIXED_ON_RESUME and getattr(self, name) != theirs:
-                flag = "--" + name.replace("_", "-").replace("optimizer-impl", "optimizer side")
-                raise HandgradError(f"--resume: the checkpoint fixes {flag} {theirs}, this "
-                                    f"command gives {getattr(self, name)}; drop it, or start a "
-                                    "new run")
-        folder = Path(self.resume).parent
-        if self.logdir and Path(self.logdir).resolve() != folder.resolve():
-            raise HandgradError(f"--resume: the run lives in {folder}; drop --logdir "
-                                f"{self.logdir}, or start a new run there")
-        return replace(self, **taken, logdir=str(folder))
 
 
 @dataclass

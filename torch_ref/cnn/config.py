@@ -1,0 +1,67 @@
+"""A training run's settings, and which of them a checkpoint fixes on resume."""
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from torch_ref.cnn.optimizers import OPTIMIZERS
+from torch_ref.errors import HandgradError
+
+# what a checkpoint fixes: a resumed run takes these from it (lr, epochs, early stopping,
+# device and data folder may change)
+FIXED_ON_RESUME = ("dataset", "impl", "optimizer", "optimizer_impl", "batch_size", "val_size",
+                   "train_size", "seed", "channels", "hidden", "dtype", "warmup_steps",
+                   "weight_decay", "dry_run")
+
+
+@dataclass
+class Config:
+    dataset: str = "mnist"
+    data_dir: str = "data"
+    impl: str = "torch"  # the ops
+    optimizer: str = "adam"
+    optimizer_impl: str = "torch"  # the optimizer's and the warm-up's side
+    lr: float = None
+    epochs: int = 3
+    batch_size: int = 128
+    val_size: int = 5000
+    train_size: int = None
+    warmup_steps: int = 0
+    weight_decay: float = 0.0
+    device: str = "auto"
+    seed: int = 0
+    logdir: str = None
+    resume: str = None
+    early_stop_patience: int = None
+    dry_run: bool = False
+    channels: tuple = (32, 64)
+    hidden: int = 128
+    dtype: str = "float32"
+
+    @classmethod
+    def from_args(cls, args, **overrides):
+        """The fields that the parsed command line has, then ``overrides``."""
+        given = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+        return cls(**{**given, **overrides})
+
+    @property
+    def learning_rate(self):
+        return self.lr if self.lr is not None else OPTIMIZERS[self.optimizer].kwargs["lr"]
+
+    def resumed(self, saved, given):
+        """This run continuing the checkpoint whose config is ``saved``: a setting not typed
+        on the command line (``given``) comes from the checkpoint; one typed is applied if
+        it may change, and refused if the checkpoint fixes it (never silently dropped)."""
+        taken = {}
+        for name in (f.name for f in fields(self) if f.name not in ("resume", "logdir")):
+            theirs = tuple(saved[name]) if name == "channels" else saved[name]
+            if name not in given:
+                taken[name] = theirs
+            elif name in FIXED_ON_RESUME and getattr(self, name) != theirs:
+                flag = "--" + name.replace("_", "-").replace("optimizer-impl", "optimizer side")
+                raise HandgradError(f"--resume: the checkpoint fixes {flag} {theirs}, this "
+                                    f"command gives {getattr(self, name)}; drop it, or start a "
+                                    "new run")
+        folder = Path(self.resume).parent
+        if self.logdir and Path(self.logdir).resolve() != folder.resolve():
+            raise HandgradError(f"--resume: the run lives in {folder}; drop --logdir "
+                                f"{self.logdir}, or start a new run there")
+        return replace(self, **taken, logdir=str(folder))
