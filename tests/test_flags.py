@@ -105,5 +105,6 @@ def test_hostile_flags_together(data):
 
 def test_every_flag_is_reached():
     """The strategy above draws from every flag of every command."""
-    assert set(FLAGS) == {"check", "bench", "train", "compare", "landscape", "gradients"}
+    assert set(FLAGS) == {"check", "bench", "train", "compare", "landscape", "gradients",
+                          "exercise"}
     assert sum(len(f) for f in FLAGS.values()) >= 50

@@ -317,6 +317,10 @@ def main():
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="mutants at once")
     parser.add_argument("--retrace", action="store_true", help="find again what reaches "
                         "each line (after the checks or tests changed)")
+    parser.add_argument("--results", default="results.jsonl", help="in runs/mutants/")
+    parser.add_argument("--carry", type=Path, help="an earlier results file: its kills of "
+                        "mutants unchanged since (same id, token and line) are kept, the rest "
+                        "run (sound while checks and tests are only added)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     _preload()
@@ -327,9 +331,19 @@ def main():
                     "tests": _in_child(trace_tests, timeout=3600)}
         cov_file.write_text(json.dumps(coverage))
     coverage = json.loads(cov_file.read_text())
-    results_file = OUT / "results.jsonl"
+    results_file = OUT / args.results
     done = {} if args.fresh or not results_file.exists() else {
         r["id"]: r for r in map(json.loads, results_file.read_text().splitlines())}
+    if args.carry:
+        kept = [r for r in map(json.loads, args.carry.read_text().splitlines()) if killed(r)]
+        kept = {(r["id"], r["what"], r["source"]): r for r in kept}
+        with results_file.open("a") as out:
+            for f in args.files:
+                for m in mutants(f.resolve()):
+                    before = kept.get((m["id"], m["what"], m["source"]))
+                    if before and m["id"] not in done:
+                        done[m["id"]] = {**m, "result": "before: " + before["result"]}
+                        out.write(json.dumps(done[m["id"]]) + "\n")
     todo = [m for f in args.files for m in mutants(f.resolve()) if m["id"] not in done]
     print(f"{len(todo)} mutants to run, {len(done)} known", flush=True)
     lock, count = threading.Lock(), iter(range(1, len(todo) + 1))
@@ -350,15 +364,21 @@ def main():
     report(results_file)
 
 
+def killed(r):
+    """A check row failed, a test failed, it raised or ran out of time (or did before)."""
+    result = r["result"].removeprefix("before: ")
+    return result == "pytest" or result.startswith(("check ", "raised", "timeout"))
+
+
 def report(results_file):
     rows = [json.loads(line) for line in results_file.read_text().splitlines()]
-    survivors = [r for r in rows if r["result"] in ("survived", "not reached")]
+    survivors = [r for r in rows if not killed(r)]
     lines = [f"{len(rows)} mutants, {len(rows) - len(survivors)} killed, "
              f"{len(survivors)} survived ({100 * (len(rows) - len(survivors)) / len(rows):.1f}%"
              " killed)", ""]
     lines += [f"- {r['file']}:{r['line']} `{r['what']}` in `{r['source']}` ({r['result']})"
               for r in survivors]
-    (OUT / "survivors.md").write_text("\n".join(lines) + "\n")
+    (OUT / f"survivors-{results_file.stem}.md").write_text("\n".join(lines) + "\n")
     print(lines[0])
 
 
