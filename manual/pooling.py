@@ -77,7 +77,9 @@ class MaxPool2d(Function):
         ctx.save_for_backward(where)
         ctx.shape, ctx.pool = x.shape, (kernel, stride, padding, dilation)
         ctx.mark_non_differentiable(where)
-        best = best.contiguous() if best.data_ptr() == xp.data_ptr() else best
+        # a 1x1 window's maximum is a view of the input itself: return a copy, as torch does
+        best = best.clone(memory_format=torch.contiguous_format) if best.data_ptr() == \
+            xp.data_ptr() else best
         return best, where
 
     @staticmethod

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from manual import activations as A
-from manual import conv, least_squares, losses
+from manual import conv, least_squares, losses, optim, pooling, schedules
 
 x4 = torch.randn(1, 2, 5, 6, dtype=torch.float64)
 
@@ -94,3 +94,69 @@ def test_the_backward_helpers_defaults_are_torchs(helper, function):
     grad = torch.randn(20, dtype=torch.float64)
     (want,) = torch.autograd.grad(function(x), x, grad)
     torch.testing.assert_close(helper(grad, x.detach()), want)
+
+
+@pytest.mark.parametrize("kw, what", [
+    ({"kernel_size": 2, "padding": (2, 0)}, "half the kernel"),  # height only
+    ({"kernel_size": 2, "padding": (0, 2)}, "half the kernel"),  # width only
+    ({"kernel_size": 2, "padding": (0, -1)}, "padding >= 0"),  # only a negative padding
+    ({"kernel_size": 2, "stride": (1, 0)}, ">= 1"),  # only a zero stride
+    ({"kernel_size": (6, 2)}, "does not fit"),  # too tall only
+    ({"kernel_size": (2, 7)}, "does not fit"),  # too wide only
+])
+def test_max_pool2d_refuses_what_torch_refuses(kw, what):
+    assert what in refused(pooling.max_pool2d, x4, **kw)
+
+
+def test_max_pool2d_accepts_a_window_as_large_as_the_input_and_copies():
+    out = pooling.max_pool2d(x4, (5, 6))
+    torch.testing.assert_close(out, F.max_pool2d(x4, (5, 6)))
+    one = pooling.max_pool2d(x4, 1)  # every window one entry: the input itself, but a copy
+    assert torch.equal(one, x4) and one.data_ptr() != x4.data_ptr()
+
+
+def test_flatten_refuses_start_after_end():
+    assert "start_dim" in refused(pooling.flatten, x4, 2, 1)
+
+
+@pytest.mark.parametrize("cls, kw, what", [
+    (optim.SGD, {"nesterov": True}, "Nesterov"),  # without momentum
+    (optim.SGD, {"nesterov": True, "momentum": 0.9, "dampening": 0.1}, "Nesterov"),
+    (optim.SGD, {"lr_in_velocity": True, "momentum": 0.9, "dampening": 0.1}, "lr_in_velocity"),
+    (optim.SGD, {"lr_in_velocity": True, "momentum": 0.9, "nesterov": True}, "lr_in_velocity"),
+    (optim.SGD, {"fused": True}, "fused"),
+    (optim.SGD, {"differentiable": True}, "differentiable"),
+    (optim.Adam, {"betas": (1.0, 0.999)}, "betas"),
+    (optim.Adam, {"betas": (0.9, 1.0)}, "betas"),
+    (optim.Adam, {"betas": (-0.1, 0.999)}, "betas"),
+    (optim.Adam, {"betas": (0.9, -0.1)}, "betas"),
+])
+def test_optimizers_refuse_what_torch_refuses(cls, kw, what):
+    p = [torch.nn.Parameter(torch.zeros(2))]
+    assert what in refused(cls, p, **{"lr": 0.1, **kw})
+
+
+def test_optimizers_accept_the_edges_torch_accepts():
+    p = [torch.nn.Parameter(torch.zeros(2))]
+    optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)
+    optim.SGD(p, lr=0.1, momentum=0.9, lr_in_velocity=True)
+    optim.Adam(p, lr=0.1, betas=(0.0, 0.0))
+
+
+@pytest.mark.parametrize("kw, what", [
+    ({"warmup_steps": -1}, "warmup_steps"),
+    ({"warmup_steps": 2, "start_factor": 0}, "start_factor"),
+    ({"warmup_steps": 2, "start_factor": 1.5}, "start_factor"),
+    ({"warmup_steps": 2, "decay": "cosine"}, "total_steps"),  # no total only
+    ({"warmup_steps": 2, "decay": "cosine", "total_steps": 2}, "total_steps"),  # too few only
+    ({"warmup_steps": 2, "decay": "linear"}, "decay"),
+])
+def test_warmup_refuses_what_has_no_schedule(kw, what):
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
+    assert what in refused(schedules.WarmupLR, opt, **kw)
+
+
+def test_warmup_accepts_its_edges():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
+    schedules.WarmupLR(opt, 0, start_factor=1.0)
+    schedules.WarmupLR(opt, 2, decay="cosine", total_steps=3)

@@ -105,3 +105,27 @@ def test_early_stopping_restores_the_best_parameters():
 def test_negative_patience_is_refused():
     with pytest.raises(ValueError):
         EarlyStopping(-1)
+
+
+def test_each_threshold_is_strict_as_its_formula_says():
+    """|grad| < eps, |dE| < eps, |d theta| < eps: reaching eps exactly is not below it."""
+    assert GradNormBelow(0.5)(Progress(0, grad_norm=0.5)) is None
+    assert GradNormBelow(0.5)(Progress(0, grad_norm=0.25))
+    rule = LossChangeBelow(0.5)
+    assert rule(Progress(0, loss=1.0)) is None and rule(Progress(1, loss=1.5)) is None
+    assert rule(Progress(2, loss=1.25))
+    rule = ParamChangeBelow(0.5)
+    assert rule(Progress(0, params=torch.zeros(1))) is None
+    assert rule(Progress(1, params=torch.full((1,), 0.5))) is None
+    assert rule(Progress(2, params=torch.full((1,), 0.75)))
+
+
+def test_early_stopping_counts_any_improvement_by_default():
+    rule = EarlyStopping(patience=0)  # min_delta 0: a smaller loss is better, however little
+    assert rule(Progress(1, val_loss=1.0)) is None
+    assert rule(Progress(2, val_loss=0.9)) is None and rule.best == 0.9
+    assert rule(Progress(3, val_loss=0.9))  # equal is no improvement
+
+
+def test_early_stopping_with_nothing_to_restore_says_so():
+    assert EarlyStopping(patience=1).restore(torch.nn.Linear(1, 1)) is False

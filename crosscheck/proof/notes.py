@@ -185,3 +185,22 @@ class AdamRAsLearningRate(optim.Adam):
         s = state["exp_avg"].lerp_(g, 1 - beta1)
         r = state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
         p.sub_(r / (1 - beta2**t) * s / (1 - beta1**t))
+
+
+class NotesRMSprop(torch.optim.Optimizer):
+    """RMSProp as the notes write it, on its own: r <- rho r + (1 - rho) g * g,
+    theta <- theta - eta / sqrt(delta + r) * g. The reference that the manual RMSprop's
+    eps_inside_sqrt=True must equal (not merely differ from torch's form)."""
+
+    def __init__(self, params, lr, alpha=0.99, eps=1e-8, weight_decay=0):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            rho, delta, eta = group["alpha"], group["eps"], group["lr"]
+            for p in (p for p in group["params"] if p.grad is not None):
+                g = p.grad + group["weight_decay"] * p
+                r = self.state[p].setdefault("r", torch.zeros_like(p))
+                r.mul_(rho).add_((1 - rho) * g * g)
+                p.sub_(eta / torch.sqrt(delta + r) * g)

@@ -79,6 +79,8 @@ def _compare_state(m, what, state_a, state_b, tol):
     for key in state_a:
         a, b = state_a[key], state_b[key]
         if isinstance(b, torch.Tensor):
+            if a.dtype != b.dtype:  # a state_dict must load into the other side as it is
+                m.fail(f"{what} state {key}: dtype {a.dtype} where torch keeps {b.dtype}")
             compare(m, "grad", f"{what} state {key}", a.to(b.dtype), b, tol)
 
 

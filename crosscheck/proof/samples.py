@@ -159,6 +159,16 @@ def max_pool2d_samples(dtype, device, gen):
     for shape, k, s, p in [((2, 2, 9, 8), 3, 2, 1), ((1, 3, 6, 6), 2, 1, 0)]:
         ties = torch.randint(0, 3, shape, generator=gen).to(device, dtype).requires_grad_()
         yield Sample((ties, k), {"stride": s, "padding": p}, gradcheck=False)
+    # ceil_mode where the last window would start in the right padding (torch drops it);
+    # a non-square kernel with padding up to half of each side
+    yield Sample((randn(gen, (1, 2, 5, 5), dtype, device), 3),
+                 {"stride": 3, "padding": 1, "ceil_mode": True, "return_indices": True})
+    yield Sample((randn(gen, (1, 2, 6, 7), dtype, device), (2, 4)), {"padding": (1, 2)})
+    # -inf at the borders: a window's first real entry is its arg-max, not the padding
+    x = randn(gen, (1, 2, 5, 6), dtype, device, grad=False)
+    x[:, :, :2] = x[:, :, :, :2] = float("-inf")
+    yield Sample((x.requires_grad_(), 3), {"stride": 2, "padding": 1, "ceil_mode": True,
+                                           "return_indices": True}, gradcheck=False)
 
 
 def flatten_samples(dtype, device, gen):
@@ -166,6 +176,7 @@ def flatten_samples(dtype, device, gen):
     yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"start_dim": 1})  # the CNN's
     yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"start_dim": 2})
     yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"start_dim": 0, "end_dim": 1})
+    yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"start_dim": 2, "end_dim": 2})
 
 
 def line_samples(dtype, device, gen):

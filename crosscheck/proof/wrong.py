@@ -212,6 +212,13 @@ class RMSpropWithoutLeak(O.RMSprop):
         p.sub_(group["lr"] * g / (r.sqrt() + group["eps"]))
 
 
+class RMSpropEpsOutsideRoot(O.RMSprop):
+    """Asked for the notes' form, gives torch's: sqrt(r) + eps."""
+
+    def update(self, p, g, state, group):
+        super().update(p, g, state, {**group, "eps_inside_sqrt": False})
+
+
 # -- schedules, least squares, the neuron ----------------------------------------------------
 
 
