@@ -297,12 +297,23 @@ class Adam(_HandOptimizer):
 
     def update(self, p, g, state, group):
         beta1, beta2 = (_scalar(b) for b in group["betas"])
-        t = state["step"].item()
         m = state["exp_avg"].lerp_(g, 1 - beta1)  # beta1 m + (1 - beta1) g
         v = state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
         if group["amsgrad"]:
             v = torch.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        if group["capturable"]:  # torch's arrangements, corrections from the step tensor
+            t, lr, eps = state["step"], _scalar(group["lr"]), group["eps"]
+            if group["foreach"] or (group["foreach"] is None and p.device.type == "cuda"):
+                step_size = ((beta1**t - 1) / lr).reciprocal()  # -lr / (1 - beta1^t)
+                sqrt_c2 = (-(beta2**t - 1)).sqrt()
+                p.addcdiv_(m, (v.sqrt() / sqrt_c2).add_(eps).div_(step_size))
+            else:
+                step_size_neg = (lr / (1 - beta1**t)).neg()
+                sqrt_c2 = (1 - beta2**t).sqrt()
+                p.addcdiv_(m, (v.sqrt() / (sqrt_c2 * step_size_neg)).add_(eps / step_size_neg))
+            return
         # m_hat / (sqrt(v_hat) + eps) with both corrections folded into scalars
+        t = state["step"].item()
         step_size = _scalar(group["lr"]) / (1 - beta1**t)
         denom = (v.sqrt() / (1 - beta2**t) ** 0.5).add_(group["eps"])  # torch's ** 0.5
         p.addcdiv_(m, denom, value=-step_size)

@@ -146,6 +146,11 @@ def ref_minibatch_step(w, X, y, batch, lr=0.1):
 def one_hot_outputs(input, target, reduction="mean"):
     """交叉熵 as written: "先把输出的值转成 One-Hot 向量": the outputs made one-hot, then
     -sum t log(out): log 0 wherever the arg-max is not the label."""
+    if input.dim() != 2 or target.is_floating_point() or bool(((target < 0) |
+                                                              (target >= input.shape[1])).any()):
+        # as written it knows (N, C) logits and class indices only (F.one_hot of -100 is a
+        # device-side assert on CUDA, which would end the whole check)
+        raise ValueError("the notes' one-hot cross-entropy takes (N, C) and class indices")
     out = F.one_hot(input.argmax(1), input.shape[1]).to(input.dtype)
     t = F.one_hot(target, input.shape[1]).to(input.dtype)
     loss = -(t * torch.log(out)).sum(1)
