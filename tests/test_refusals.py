@@ -36,8 +36,8 @@ def test_col2im_refuses_columns_that_do_not_fit():
 
 
 @pytest.mark.parametrize("weight, kw, what", [
-    (torch.randn(3, 2, 3, 3), {"groups": 0}, "groups"),
-    (torch.randn(3, 2, 3, 3), {"groups": 1.5}, "groups"),
+    (torch.randn(3, 2, 3, 3), {"groups": 0}, "positive int"),
+    (torch.randn(3, 2, 3, 3), {"groups": 1.5}, "positive int"),
     (torch.randn(3, 3, 3, 3), {}, "do not fit"),  # channels only
     (torch.randn(3, 2, 3), {}, "do not fit"),  # the weight's rank only
     (torch.tensor(1.0), {}, "do not fit"),  # a 0-dim weight

@@ -129,3 +129,9 @@ def test_early_stopping_counts_any_improvement_by_default():
 
 def test_early_stopping_with_nothing_to_restore_says_so():
     assert EarlyStopping(patience=1).restore(torch.nn.Linear(1, 1)) is False
+
+
+def test_a_first_validation_loss_that_is_nan_counts_once():
+    rule = EarlyStopping(patience=1)
+    assert rule(Progress(1, val_loss=math.nan)) is None  # one epoch without improvement
+    assert rule(Progress(2, val_loss=math.nan))  # two: more than the patience

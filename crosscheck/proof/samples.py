@@ -77,6 +77,18 @@ def cross_entropy_samples(dtype, device, gen):
     # unbatched: logits (C,) with a class index, or with class probabilities
     yield Sample((randn(gen, (5,), dtype, device), torch.tensor(3, device=device)))
     yield Sample((randn(gen, (5,), dtype, device), probs[0].to(device, dtype)))
+    yield Sample((randn(gen, (5,), dtype, device), torch.tensor(1, device=device)),
+                 {"reduction": "none"})
+    # (N, C, d1, d2) per prediction; one class only, with an ignored target
+    spatial = torch.randint(0, 5, (2, 3, 4), generator=gen).to(device)
+    yield Sample((randn(gen, (2, 5, 3, 4), dtype, device), spatial), {"reduction": "none"})
+    yield Sample((randn(gen, (4, 1), dtype, device), torch.tensor([0, -100, 0, 0], device=device)))
+    # weights and smoothing together, with class indices (one ignored) and with probabilities
+    w = (torch.rand(5, generator=gen, dtype=torch.float64) + 0.5).to(device, dtype)
+    yield Sample((randn(gen, (6, 5), dtype, device), ignored),
+                 {"weight": w, "label_smoothing": 0.2})
+    yield Sample((randn(gen, (6, 5), dtype, device), probs.to(device, dtype).requires_grad_()),
+                 {"weight": w, "label_smoothing": 0.2})
 
 
 # (N, C, H, W, out channels, kernel, stride, padding, dilation): 1 and 3 input channels,
@@ -103,6 +115,8 @@ def conv2d_samples(dtype, device, gen):
     x = randn(gen, (2, 3, 9, 8), dtype, device)
     yield Sample((x, randn(gen, (2, 3, 3, 2), dtype, device)))  # the defaults
     yield Sample((x, randn(gen, (2, 3, 3, 2), dtype, device)), {"padding": "valid"})
+    # 'same' with a kernel 2 high: nothing above, one row below
+    yield Sample((x, randn(gen, (2, 3, 2, 3), dtype, device)), {"padding": "same"})
     # 'same' with a non-square kernel and a dilation per axis
     yield Sample((x, randn(gen, (2, 3, 3, 2), dtype, device)), {"padding": "same",
                                                                 "dilation": (2, 1)})
@@ -164,6 +178,7 @@ def max_pool2d_samples(dtype, device, gen):
     yield Sample((randn(gen, (1, 2, 5, 5), dtype, device), 3),
                  {"stride": 3, "padding": 1, "ceil_mode": True, "return_indices": True})
     yield Sample((randn(gen, (1, 2, 6, 7), dtype, device), (2, 4)), {"padding": (1, 2)})
+    yield Sample((randn(gen, (1, 2, 7, 6), dtype, device), (4, 2)), {"padding": (2, 1)})
     # -inf at the borders: a window's first real entry is its arg-max, not the padding
     x = randn(gen, (1, 2, 5, 6), dtype, device, grad=False)
     x[:, :, :2] = x[:, :, :, :2] = float("-inf")
