@@ -21,6 +21,8 @@ def test_compare_writes_runs_curves_and_summary(idx_dir, tmp_path, capsys):
     for run in ("sgd-manual", "sgd-torch", "adam-manual", "adam-torch"):
         assert list((out / run).glob("events.out.tfevents.*")), run
     assert (out / "curves.png").read_bytes()[:8] == PNG
+    assert "compare/curves" in _images(out)  # the picture in TensorBoard too
+    assert _lr_of(out / "sgd-manual") == 0.1  # each run's hparams carry its real rate
     summary = (out / "summary.md").read_text()
     assert summary in capsys.readouterr().out
     gaps = [line for line in summary.splitlines() if line.startswith(("| sgd |", "| adam |"))]
@@ -46,6 +48,23 @@ def test_landscape_quadratic_each_optimizer_descends_like_its_twin(name):
 def test_landscape_command_draws_the_picture(tmp_path):
     assert main(["landscape", "--logdir", str(tmp_path)]) == 0
     assert (tmp_path / "landscape.png").read_bytes()[:8] == PNG
+    assert "landscape" in _images(tmp_path)
+
+
+def _events(folder):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    return EventAccumulator(str(folder)).Reload()
+
+
+def _images(folder):
+    return _events(folder).Tags()["images"]
+
+
+def _lr_of(run):
+    from tensorboard.plugins.hparams import plugin_data_pb2
+    content = _events(run).PluginTagToContent("hparams")["_hparams_/session_start_info"]
+    info = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+    return info.hparams["LR"].number_value
 
 
 def test_sigmoid_gradients_vanish_where_relus_do_not():

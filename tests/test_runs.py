@@ -117,3 +117,11 @@ def test_interrupt_then_resume_equals_the_uninterrupted_run(idx_dir, tmp_path, m
     assert line.split(", val accuracy")[0] in resumed
     assert scalars(tmp_path / "r", "loss/val") == scalars(tmp_path / "whole", "loss/val")
     assert [s for s, _ in scalars(tmp_path / "r", "loss/train")] == list(range(1, 19))
+
+
+def test_a_validation_set_larger_than_what_is_left_is_warned_about(idx_dir, tmp_path, capsys):
+    args = ["train", "--data-dir", str(idx_dir), "--logdir", str(tmp_path / "r"), "--channels",
+            "4,8", "--hidden", "16", "--device", "cpu", "--epochs", "1", "--val-size", "200"]
+    assert main(args) == 0
+    assert "warning: --val-size 200 holds out more images than are left to train on (120)" \
+        in capsys.readouterr().out

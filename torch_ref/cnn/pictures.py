@@ -2,14 +2,14 @@
 histograms, the first layer's 3x3 kernels and one image's response maps (响应值); and the
 PNG figures the commands draw, so they sit beside the curves.
 """
+import matplotlib.image
 import torch
-from torchvision.io import read_image
 from torchvision.utils import make_grid
 
 
 def log_picture(writer, tag, png):
     """A PNG file drawn by a command, as a TensorBoard image."""
-    writer.add_image(tag, read_image(str(png))[:3], 0)  # RGB of RGBA
+    writer.add_image(tag, matplotlib.image.imread(png)[..., :3], 0, dataformats="HWC")
 
 
 def _normalize(maps):
