@@ -13,7 +13,8 @@ from manual import optim
 @pytest.mark.parametrize("name, kw", [("Adam", {}), ("Adam", {"amsgrad": True}),
                                       ("RMSprop", {"momentum": 0.9, "centered": True})])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-@pytest.mark.parametrize("foreach", [False, True])  # torch's two paths (CUDA's default: True)
+# torch's two paths, and its choice between them (None: single-tensor on the CPU)
+@pytest.mark.parametrize("foreach", [False, True, None])
 def test_capturable_follows_torchs_capturable_arithmetic(name, kw, dtype, foreach, monkeypatch):
     for module in ("torch.optim.adam", "torch.optim.rmsprop"):
         monkeypatch.setattr(importlib.import_module(module), "_get_capturable_supported_devices",

@@ -342,7 +342,8 @@ def main():
                 for m in mutants(f.resolve()):
                     before = kept.get((m["id"], m["what"], m["source"]))
                     if before and m["id"] not in done:
-                        done[m["id"]] = {**m, "result": "before: " + before["result"]}
+                        result = before["result"].removeprefix("before: ")
+                        done[m["id"]] = {**m, "result": "before: " + result}
                         out.write(json.dumps(done[m["id"]]) + "\n")
     todo = [m for f in args.files for m in mutants(f.resolve()) if m["id"] not in done]
     print(f"{len(todo)} mutants to run, {len(done)} known", flush=True)
@@ -366,7 +367,9 @@ def main():
 
 def killed(r):
     """A check row failed, a test failed, it raised or ran out of time (or did before)."""
-    result = r["result"].removeprefix("before: ")
+    result = r["result"]
+    while result.startswith("before: "):  # carried over, perhaps more than once
+        result = result.removeprefix("before: ")
     return result == "pytest" or result.startswith(("check ", "raised", "timeout"))
 
 
