@@ -49,7 +49,7 @@ def test_an_optimizer_diagnosis_names_the_step_where_it_parts(capsys):
 
 def test_the_untouched_exercise_says_not_implemented_yet(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for name in ("sigmoid", "max_pool2d", "Adam"):
+    for name in ("sigmoid", "max_pool2d", "Adam", "gradients", "WarmupLR"):
         assert main(["exercise", name]) == 0
         status, out, err = check_with(tmp_path / f"{name}_exercise.py", capsys)
         assert status == 1 and "Traceback" not in out + err
@@ -61,7 +61,9 @@ def test_the_untouched_exercise_says_not_implemented_yet(tmp_path, capsys, monke
 def test_exercise_list_names_every_piece_with_something_to_derive(capsys):
     assert main(["exercise", "--list"]) == 0
     names = {line.split()[0] for line in capsys.readouterr().out.splitlines()}
-    assert {"sigmoid", "conv2d", "max_pool2d", "cross_entropy", "SGD", "Adam"} <= names
+    assert {"sigmoid", "conv2d", "max_pool2d", "cross_entropy", "SGD", "Adam", "gradients",
+            "fit_line", "WarmupLR"} <= names
+    assert not {"Linear", "Conv2d", "<lambda>", "minibatch_step"} & names
 
 
 def test_a_filled_in_exercise_passes(tmp_path, capsys, monkeypatch):

@@ -7,7 +7,7 @@ import torch
 from tqdm import tqdm
 
 from crosscheck.proof.diagnosis import diagnose, not_implemented
-from crosscheck.proof.harness import devices, exact_float32
+from crosscheck.proof.harness import Measure, devices, exact_float32
 from torch_ref.errors import HandgradError
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -45,7 +45,11 @@ def plan(entries, dtypes, devs):
 
 def run_row(entry, dtype, device, wrong_name):
     wrong = entry.wrong[wrong_name] if wrong_name else None
-    m = entry.run(dtype, device, wrong)
+    try:
+        m = entry.run(dtype, device, wrong)
+    except Exception as err:  # a piece that cannot even run (a learner's, half written)
+        m = Measure()
+        m.fail(f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
     out, grad = m.errors.get("out", [None, None]), m.errors.get("grad", [None, None])
     if wrong_name:
         result = "REJECTED" if not m.ok else "ACCEPTED"

@@ -3,8 +3,11 @@
 For an op, the starter holds its autograd Function with the forward written out (as in
 manual/) and the backward left as ``raise NotImplementedError``, and the function torch's
 name calls. For an optimizer, a subclass of the manual one whose ``update`` (the step's
-math) is left to write, with the pseudocode to derive it from. The header says what to
-derive, the notes' section it comes from, and the command that checks it.
+math) is left to write, with the pseudocode to derive it from; for the warm-up, its
+``lr_at``. For a plain function (the least-squares fits, back propagation, the neuron), its
+signature and docstring. The header says what to derive, the notes' section it comes from,
+and the command that checks it. The modules (Linear, Conv2d) have none: they call linear
+and conv2d, which do.
 """
 import ast
 import inspect
@@ -32,7 +35,8 @@ def exercises():
     found = {}
     for name, entries in learner.pieces(REGISTRY).items():
         piece = entries[0].manual
-        if _function_class(piece) or _is_optimizer(piece):
+        if _function_class(piece) or _is_optimizer(piece) or _schedule(piece) or \
+                inspect.isfunction(piece):
             found[name] = (piece, entries[0].section)
     return found
 
@@ -40,6 +44,17 @@ def exercises():
 def _is_optimizer(piece):
     import torch
     return inspect.isclass(piece) and issubclass(piece, torch.optim.Optimizer)
+
+
+def _schedule(piece):
+    return inspect.isclass(piece) and hasattr(piece, "lr_at")
+
+
+def _plain(name, piece):
+    """A function's signature and docstring, its body to write."""
+    doc = inspect.getdoc(piece) or ""
+    return (f"import torch  # noqa: F401\n\n\ndef {name}{inspect.signature(piece)}:\n"
+            f'    """{doc}"""\n    raise NotImplementedError("derive {name}")\n')
 
 
 def _function_class(piece):
@@ -86,6 +101,20 @@ def starter(name, piece, section, path):
                 f'    """\n\n' + OPTIMIZER_HINT.format(state_keys=", ".join(keys) or "empty",
                                                       name=name))
         header += "Write update() below from the pseudocode in the class docstring.\n"
+    elif _schedule(piece):
+        module = inspect.getmodule(piece)
+        formula = inspect.getdoc(module).split("closed form, for step t\nand base rate eta:")[-1]
+        doc = textwrap.indent(textwrap.dedent(formula).strip(), "        ")
+        body = (f"from {module.__name__} import {name} as Given\n\n\nclass {name}(Given):\n"
+                f"    def lr_at(self, base, t):\n        \"\"\"The rate at step t of a group "
+                f"whose base rate is base\n        (self.warmup_steps = W, self.start_factor = s, "
+                f"self.decay,\n        self.total_steps = T, self.min_lr = floor):\n\n{doc}\n"
+                f"        \"\"\"\n"
+                f'        raise NotImplementedError("derive lr_at")\n')
+        header += "Write lr_at() below: the warm-up and the decay after it, step by step.\n"
+    elif _function_class(piece) is None:
+        body = _plain(name, piece)
+        header += f"Write {name} below from the notes' formulas.\n"
     else:
         cls = _function_class(piece)
         code = (_without_backward(inspect.getsource(cls)) + "\n\n\n"
@@ -112,6 +141,8 @@ def run(args):
         raise HandgradError(f"{path} exists: it may hold your work; choose --out or add --force")
     piece, section = found[args.name]
     path.write_text(starter(args.name, piece, section, path))
-    print(f"wrote {path}: derive the {'update' if _is_optimizer(piece) else 'backward'}, then "
-          f"run  handgrad check --with {path}")
+    what = ("update" if _is_optimizer(piece) else "backward" if _function_class(piece)
+            else "lr_at" if _schedule(piece) else args.name)
+    what = f"the {what}" if what in ("update", "backward") else what
+    print(f"wrote {path}: write {what}, then run  handgrad check --with {path}")
     return 0

@@ -64,8 +64,10 @@ def pieces(registry):
     """Piece name -> the entries that check it (handgrad's conventions left out)."""
     found = {}
     for e in registry:
-        name = getattr(e.manual, "__name__", None)
-        if name and e.group != "convention" and _keywords(e).get("ref_kwargs") is None:
+        name = getattr(e.manual, "__name__", "")
+        mine = getattr(e.manual, "__module__", "").startswith("manual.")  # not the notes' own
+        if (name.isidentifier() and mine and e.group != "convention"
+                and _keywords(e).get("ref_kwargs") is None):
             found.setdefault(name, []).append(e)
     return found
 
