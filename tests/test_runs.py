@@ -40,7 +40,7 @@ def test_a_second_process_on_one_folder_is_refused(idx_dir, tmp_path):
                            capture_output=True, text=True)
     assert other.returncode == 2 and "another handgrad process" in other.stderr
     held.release()  # as a crash would: the lock goes with its process
-    assert RunDir(tmp_path / "r") is not None
+    RunDir(tmp_path / "r").release()  # raises if the lock were stuck
 
 
 def test_resume_takes_what_the_checkpoint_fixes_and_refuses_a_change(idx_dir, tmp_path, capsys):

@@ -32,11 +32,14 @@ def run_all(args, optimizers, impls, logdir):
     return results
 
 
-def largest_gap(a, b):
-    """The largest |loss_manual - loss_torch| over the steps both logged."""
+def gaps(a, b):
+    """(step, |loss_manual - loss_torch|) over the steps both logged."""
     other = dict(b)
-    gaps = [abs(loss - other[step]) for step, loss in a if step in other]
-    return max(gaps) if gaps else float("nan")
+    return [(step, abs(loss - other[step])) for step, loss in a if step in other]
+
+
+def largest_gap(a, b):
+    return max((g for _, g in gaps(a, b)), default=float("nan"))
 
 
 def summary(results):
@@ -75,9 +78,8 @@ def plot(results, path):
         ax_acc.plot(epochs, [h.get("val_accuracy", float("nan")) for h in r["history"]],
                     color=color, marker="o" if impl == "manual" else None, **style)
         if impl == "manual" and (name, "torch") in results:
-            torch_loss = dict(results[(name, "torch")]["train_losses"])
-            gap = [(s, abs(v - torch_loss[s]) or float("nan"))  # equal: a break in the line
-                   for s, v in r["train_losses"] if s in torch_loss]
+            gap = [(s, g or float("nan"))  # equal: a break in the line
+                   for s, g in gaps(r["train_losses"], results[(name, "torch")]["train_losses"])]
             ax_gap.plot(*zip(*gap), color=color, linewidth=1, label=name)
     ax_loss.set(xlabel="step", ylabel="training loss (moving average of 20)", yscale="log",
                 title="training loss: torch (band), manual (line)")

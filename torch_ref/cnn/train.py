@@ -65,7 +65,6 @@ class Trainer:
         self.device = resolve_device(cfg.device)
         self.run = RunDir(cfg.logdir or run_folder(cfg.dataset, cfg.impl, cfg.optimizer),
                           resuming=bool(cfg.resume))  # before minutes of data loading
-        self.dir = self.run.path
         try:
             self._build(cfg, parts)
         except BaseException:
@@ -95,7 +94,7 @@ class Trainer:
         self.losses = []  # (step, training loss) of every step this process ran
         resumed = self.resume(cfg.resume) if cfg.resume else None
         # on resume, TensorBoard drops what an earlier process logged after the checkpoint
-        self.writer = SummaryWriter(str(self.dir), purge_step=self.step + 1 if cfg.resume
+        self.writer = SummaryWriter(str(self.run.path), purge_step=self.step + 1 if cfg.resume
                                     else None)
         if resumed:
             self.writer.add_text("resume", resumed, self.step)
@@ -279,7 +278,7 @@ class Trainer:
         print(f"{cfg.dataset} from {d.source}: {len(d.train_y)} train / {len(d.val_y)} val / "
               f"{len(d.test_y)} test images on {self.device}; ops {cfg.impl}, optimizer "
               f"{cfg.optimizer}:{cfg.optimizer_impl} lr {cfg.learning_rate:g}; logs in "
-              f"{self.dir} (tensorboard --logdir {self.dir.parent})")
+              f"{self.run.path} (tensorboard --logdir {self.run.path.parent})")
         if cfg.train_size is None and len(d.val_y) > len(d.train_y):
             print(f"warning: --val-size {cfg.val_size} holds out more images than are left "
                   f"to train on ({len(d.train_y)})")
@@ -325,5 +324,5 @@ class Trainer:
         print(f"test accuracy {test_acc:.2%} (test loss {test_loss:.4f}) after {self.epoch} epochs")
         return {"test_accuracy": test_acc, "test_loss": test_loss, "history": self.history,
                 "train_losses": self.losses, "stop": stop.reason if stop else None,
-                "dir": str(self.dir),
+                "dir": str(self.run.path),
                 "parameters": {k: v.detach().cpu() for k, v in self.model.state_dict().items()}}
