@@ -13,7 +13,14 @@ class Parser(argparse.ArgumentParser):
     """argparse with a one-line error: what was wrong, and where the help is."""
 
     def __init__(self, *args, **kwargs):
+        self.flags = []  # every --flag added (-h among them), as the Action argparse returns
         super().__init__(*args, allow_abbrev=False, formatter_class=_Formatter, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        action = super().add_argument(*args, **kwargs)
+        if action.option_strings:
+            self.flags.append(action)
+        return action
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -54,6 +61,7 @@ def add_check(sub):
                    help="check your own derivation: the pieces of this file (or module) "
                    "that carry a checked name, in place of handgrad's")
     p.set_defaults(run=command("check"))
+    return p
 
 
 def add_bench(sub):
@@ -65,6 +73,7 @@ def add_bench(sub):
     p.add_argument("--rounds", type=F.positive_int, default=20, help="timed rounds per case")
     p.add_argument("--json", metavar="FILE", type=F.out_file, help="also write the rows as JSON")
     p.set_defaults(run=command("bench"))
+    return p
 
 
 def add_data_flags(p):
@@ -114,6 +123,7 @@ def add_train(sub):
     p.add_argument("--resume", metavar="CHECKPOINT", type=F.in_file, default=None,
                    help="continue a run from its checkpoint.pt")
     p.set_defaults(run=command("train"))
+    return p
 
 
 def add_compare(sub):
@@ -128,6 +138,7 @@ def add_compare(sub):
                    help="learning rates, e.g. adam=1e-3,sgd=0.05 (default: per optimizer)")
     p.add_argument("--logdir", type=F.out_dir, default=None, help="(default: runs/compare-<time>)")
     p.set_defaults(run=command("compare"))
+    return p
 
 
 def add_landscape(sub):
@@ -136,6 +147,7 @@ def add_landscape(sub):
     p.add_argument("--logdir", type=F.out_dir, default=None,
                    help="(default: runs/landscape-<time>)")
     p.set_defaults(run=command("landscape"))
+    return p
 
 
 def add_gradients(sub):
@@ -147,6 +159,7 @@ def add_gradients(sub):
     p.add_argument("--logdir", type=F.out_dir, default=None,
                    help="(default: runs/gradients-<time>)")
     p.set_defaults(run=command("gradients"))
+    return p
 
 
 def add_exercise(sub):
@@ -158,24 +171,31 @@ def add_exercise(sub):
                    help="where to write it (default: <name>_exercise.py)")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.set_defaults(run=command("exercise"))
+    return p
 
 
 def build_parser():
+    """The parser, and each command's own parser by name."""
     parser = Parser(prog="handgrad", description="Deep-learning notes derived by hand and "
                     "proved against PyTorch.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=Parser)
+    commands = {}
     for add in (add_check, add_bench, add_train, add_compare, add_landscape, add_gradients,
                 add_exercise):
-        add(sub)
-    return parser
+        p = add(sub)
+        commands[p.prog.split()[-1]] = p
+    return parser, commands
 
 
-def _given(parser, args, argv):
-    """The flags typed on the command line (not left at their defaults)."""
-    command = parser._subparsers._group_actions[0].choices[args.command]
-    return {a.dest for a in command._actions for opt in a.option_strings
-            if any(t == opt or t.startswith(opt + "=") for t in argv)}
+def _given(args, argv, command):
+    """The settings typed on the command line: the command's parser, run again over a
+    namespace where every setting is already there (so no default is filled in), sets only
+    those."""
+    unset = object()
+    typed = argparse.Namespace(**{k: unset for k in vars(args)})
+    command.parse_args(argv[argv.index(args.command) + 1:], namespace=typed)
+    return {k for k, v in vars(typed).items() if v is not unset}
 
 
 def validate(args):
@@ -188,12 +208,12 @@ def validate(args):
 def parse(argv=None):
     """The parsed and validated command line; a bad one exits with status 2 and one line."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser()
+    parser, commands = build_parser()
     args = parser.parse_args(argv)
-    args.given = _given(parser, args, argv)
+    args.given = _given(args, argv, commands[args.command])
     problem = validate(args)
     if problem:
-        parser._subparsers._group_actions[0].choices[args.command].error(problem)
+        commands[args.command].error(problem)
     return args
 
 

@@ -17,6 +17,8 @@ import math
 import torch
 from torch.autograd import Function
 
+from manual import NotSupported
+
 __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"]
 
 
@@ -158,7 +160,7 @@ class GELU(Function):
 
 def _refuse_inplace(name, inplace):
     if inplace:  # an autograd Function returns a new tensor; torch's inplace overwrites input
-        raise ValueError(f"{name}: inplace=True is not supported by the manual op")
+        raise NotSupported(name, "inplace", "inplace=True")
 
 
 def sigmoid(input):

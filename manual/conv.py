@@ -32,6 +32,8 @@ import torch
 from torch import nn
 from torch.autograd import Function
 
+from manual import NotSupported
+
 __all__ = ["Conv2d", "col2im", "conv2d", "conv2d_input", "im2col"]
 
 
@@ -40,8 +42,20 @@ def pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-def _out_size(size, k, d, pad_before, pad_after, s):
-    return (size + pad_before + pad_after - d * (k - 1) - 1) // s + 1
+def out_size(size, k, stride=1, pad=0, dilation=1, pad_after=None, ceil_mode=False):
+    """How many windows of k entries, d apart, fit along an axis of ``size`` padded by
+    ``pad`` (and ``pad_after`` at the end, default the same) at steps of ``stride``:
+
+        floor((size + pads - d(k - 1) - 1) / stride) + 1
+
+    or the ceiling with ``ceil_mode``, whose last window must still start inside the input
+    or its first padding (torch's pooling rule)."""
+    pad_after = pad if pad_after is None else pad_after
+    span = size + pad + pad_after - dilation * (k - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
 
 
 def _pad(x, top, bottom, left, right):
@@ -60,8 +74,8 @@ def _patches(x, kernel, dilation, pads, stride):
     (kh, kw), (dh, dw), (sh, sw) = kernel, dilation, stride
     top, bottom, left, right = pads
     N, C, H, W = x.shape
-    oh = _out_size(H, kh, dh, top, bottom, sh)
-    ow = _out_size(W, kw, dw, left, right, sw)
+    oh = out_size(H, kh, sh, top, dh, bottom)
+    ow = out_size(W, kw, sw, left, dw, right)
     if oh < 1 or ow < 1:
         raise ValueError(f"im2col: kernel {kernel} does not fit the padded input {H}x{W}")
     xp = _pad(x, *pads) if any(pads) else x.contiguous()
@@ -95,8 +109,8 @@ def _unfold(x, kernel, dilation, pads, stride):
 def _fold(cols, size, kernel, dilation, pads, stride):
     """(N, C*kh*kw, L) -> (N, C, H, W): F.fold's layout, the adjoint of _unfold."""
     (kh, kw), (dh, dw), (sh, sw) = kernel, dilation, stride
-    oh = _out_size(size[0], kh, dh, pads[0], pads[1], sh)
-    ow = _out_size(size[1], kw, dw, pads[2], pads[3], sw)
+    oh = out_size(size[0], kh, sh, pads[0], dh, pads[1])
+    ow = out_size(size[1], kw, sw, pads[2], dw, pads[3])
     N, CKK, L = cols.shape
     if CKK % (kh * kw) or L != oh * ow:
         raise ValueError(f"col2im: input of shape {tuple(cols.shape)} does not fit output "
@@ -246,9 +260,10 @@ def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=
     N, _, oh, ow = grad_output.shape
     g = grad_output.new_zeros(N, O, (oh - 1) * sh + 1, (ow - 1) * sw + 1)
     g[:, :, ::sh, ::sw] = grad_output  # s - 1 zeros between entries
-    # rows the stride skipped at the end of the input still need a gradient (of zero)
-    extra_h = (H + 2 * ph - dh * (kh - 1) - 1) % sh
-    extra_w = (W + 2 * pw - dw * (kw - 1) - 1) % sw
+    # rows the stride skipped at the end of the input (past the last window) still need a
+    # gradient, of zero
+    extra_h = H + 2 * ph - dh * (kh - 1) - 1 - (oh - 1) * sh
+    extra_w = W + 2 * pw - dw * (kw - 1) - 1 - (ow - 1) * sw
     fh, fw = dh * (kh - 1) - ph, dw * (kw - 1) - pw
     g = _pad(g, fh, fh + extra_h, fw, fw + extra_w)
     flipped = weight.flip(2, 3)  # each kernel rotated 180 degrees
@@ -268,8 +283,8 @@ class Conv2d(nn.Module):
                  dtype=None):
         super().__init__()
         if padding_mode != "zeros":
-            raise ValueError(f"Conv2d: padding_mode={padding_mode!r} is not supported, "
-                             "only 'zeros'")
+            raise NotSupported("Conv2d", "padding_mode", f"padding_mode={padding_mode!r}",
+                               "only 'zeros'")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride = pair(kernel_size), pair(stride)
         self.padding = padding if isinstance(padding, str) else pair(padding)

@@ -2,7 +2,7 @@
 plain batch gradient descent with a stop rule.
 
 Notes sections: 最小二乘法拟合直线 (the notes call it 逻辑回归, logistic regression; it is
-linear regression), 数学建模, 求解过程, 梯度下降 (背景, 过程), 批量梯度下降.
+linear regression), 数学建模, 求解过程, 梯度下降 (背景, 过程), 批量梯度下降, 随机梯度下降.
 
 E(w, b) = sum_i (y_i - w x_i - b)^2 is a bowl in (w, b); setting both partial derivatives
 
@@ -18,7 +18,7 @@ import torch
 
 from manual.stopping import GradNormBelow, MaxEpochs, NonFiniteLoss, Progress, StopRules
 
-__all__ = ["fit", "fit_line", "fit_line_gd"]
+__all__ = ["fit", "fit_line", "fit_line_gd", "minibatch_step"]
 
 
 def _check_points(x, y):
@@ -70,3 +70,11 @@ def fit_line_gd(x, y, lr=0.1, tol=1e-10, max_steps=100_000):
         if stop:
             return w, b, step, stop
         w, b, step = w - lr * gw, b - lr * gb, step + 1
+
+
+def minibatch_step(w, X, y, batch, lr=0.1):
+    """One step of mini-batch SGD on E_B(w) = 1/|B| sum_(i in B) (x_i w - y_i)^2: the
+    examples of ``batch`` only, every weight updated (not a random subset of the weights,
+    as the notes have it). dE_B/dw = 2/|B| X_B^T (X_B w - y_B)."""
+    Xb, yb = X[batch], y[batch]
+    return w - lr * 2 * Xb.T @ (Xb @ w - yb) / len(batch)

@@ -8,6 +8,8 @@ reduction='sum')``; the 1/2 is there so that dE/dout = out - target carries no f
 import torch
 from torch.autograd import Function
 
+from manual import NotSupported
+
 __all__ = ["cross_entropy", "log_softmax", "mse_loss", "softmax"]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -208,9 +210,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     against class indices (N, d1, ...) or class probabilities of the input's shape (e.g.
     one-hot rows), as torch's: per-class ``weight``, ``ignore_index``, ``label_smoothing``."""
     _check_reduction(reduction)
-    if size_average is not None or reduce is not None:
-        raise ValueError("cross_entropy: size_average and reduce are deprecated in torch; "
-                         "use reduction")
+    for name, value in (("size_average", size_average), ("reduce", reduce)):
+        if value is not None:
+            raise NotSupported("cross_entropy", name, detail="deprecated in torch: use reduction")
     _check_cross_entropy(input, target, weight, label_smoothing)
     if not target.is_floating_point():
         C = input.shape[0 if input.dim() == 1 else 1]

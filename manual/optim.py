@@ -15,6 +15,8 @@ arithmetic gives the same steps.
 import torch
 from torch.optim import Optimizer
 
+from manual import NotSupported
+
 __all__ = ["SGD", "Adagrad", "RMSprop", "Adam"]
 
 
@@ -45,9 +47,9 @@ class _HandOptimizer(Optimizer):
         unknown = set(switches) - set(self.switches)
         if unknown:
             raise TypeError(f"{type(self).__name__}: unexpected argument {sorted(unknown)[0]!r}")
-        if switches.get("fused") or switches.get("differentiable"):
-            raise ValueError(f"{type(self).__name__}: fused and differentiable are not "
-                             "supported by the manual optimizer")
+        for switch in ("fused", "differentiable"):  # torch's kernels, not another formula
+            if switches.get(switch):
+                raise NotSupported(type(self).__name__, switch, f"{switch}=True")
         defaults = {**defaults, **self.switches, **switches}
         for name in ("lr", "eps", "weight_decay"):
             if name in defaults and not defaults[name] >= 0:

@@ -19,67 +19,70 @@ import math
 import torch
 from torch.autograd import Function
 
-from manual.conv import pair
+from manual.conv import out_size, pair
 
 __all__ = ["flatten", "max_pool2d"]
 
 
-def _out_size(size, k, s, p, d, ceil_mode):
-    """Windows along one axis: floor((size + 2p - d(k-1) - 1) / s) + 1, or the ceiling; a
-    ceil_mode window must still start inside the input or its left padding (torch's rule)."""
-    span = size + 2 * p - d * (k - 1) - 1
-    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
-    if ceil_mode and (out - 1) * s >= size + p:
-        out -= 1
-    return out
+def _padded(x, oh, ow, kernel, stride, padding, dilation):
+    """x inside a border of -inf: the padding, and whatever the last window overhangs
+    (no window takes it while it has seen a real entry). None where nothing overhangs."""
+    N, C, H, W = x.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    bottom = max((oh - 1) * sh + dh * (kh - 1) + 1 - H - ph, 0)
+    right = max((ow - 1) * sw + dw * (kw - 1) + 1 - W - pw, 0)
+    if not (ph or pw or bottom or right):
+        return None
+    xp = x.new_full((N, C, ph + H + bottom, pw + W + right), float("-inf"))
+    xp[:, :, ph:ph + H, pw:pw + W] = x
+    return xp
+
+
+def _scan(x, xp, oh, ow, kernel, stride, padding, dilation):
+    """The largest entry of every window and its flat index into H*W, found as torch finds
+    it: the window's entries in row order, a new maximum where val > best or val is NaN;
+    a window starts at its first real entry (not padding) in any case."""
+    H, W = x.shape[-2:]
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    rows = torch.arange(oh, device=x.device).view(oh, 1) * sh - ph  # each window's top row
+    cols = torch.arange(ow, device=x.device).view(1, ow) * sw - pw  # and left column
+    best = where = seen = None
+    for u in range(kh):
+        for v in range(kw):
+            r, c = rows + u * dh, cols + v * dw  # (oh, 1), (1, ow): this entry of each window
+            val = (x if xp is None else xp)[:, :, u * dh:u * dh + sh * (oh - 1) + 1:sh,
+                                            v * dw:v * dw + sw * (ow - 1) + 1:sw]
+            flat = r * W + c  # (oh, ow) index into the unpadded input
+            real = (r >= 0) & (r < H) & (c >= 0) & (c < W)
+            if best is None:
+                best, where, seen = val, flat.expand_as(val), real.expand_as(val)
+                continue
+            take = (val > best) | torch.isnan(val)
+            if xp is not None:  # a window that has seen only padding takes its first real entry
+                take = (take | ~seen) & real
+                seen = seen | real
+            best = torch.maximum(best, val)  # NaN wins here too
+            where = torch.where(take, flat, where)
+    return best, where.contiguous()
 
 
 class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
-        N, C, H, W = x.shape
-        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
-        oh, ow = _out_size(H, kh, sh, ph, dh, ceil_mode), _out_size(W, kw, sw, pw, dw, ceil_mode)
+        # the notes' max pooling: the largest response of each window, and where it is
+        H, W = x.shape[-2:]
+        oh = out_size(H, kernel[0], stride[0], padding[0], dilation[0], ceil_mode=ceil_mode)
+        ow = out_size(W, kernel[1], stride[1], padding[1], dilation[1], ceil_mode=ceil_mode)
         if oh < 1 or ow < 1:
             raise ValueError(f"max_pool2d: the kernel {kernel} does not fit the input {H}x{W}")
-        # -inf around the input: the padding, and whatever the last window overhangs
-        bottom = max((oh - 1) * sh + dh * (kh - 1) + 1 - H - ph, 0)
-        right = max((ow - 1) * sw + dw * (kw - 1) + 1 - W - pw, 0)
-        padded = bool(ph or pw or bottom or right)
-        xp = x
-        if padded:
-            xp = x.new_full((N, C, ph + H + bottom, pw + W + right), float("-inf"))
-            xp[:, :, ph:ph + H, pw:pw + W] = x
-        # torch's scan: visit the window's entries in row order and take a new maximum
-        # when val > best or val is NaN; a window starts at its first real entry in any case
-        best, where, seen = None, None, None
-        rows = torch.arange(oh, device=x.device).view(oh, 1) * sh - ph  # window's top row
-        cols = torch.arange(ow, device=x.device).view(1, ow) * sw - pw  # and left column
-        for u in range(kh):
-            for v in range(kw):
-                r, c = u * dh, v * dw
-                val = xp[:, :, r:r + sh * (oh - 1) + 1:sh, c:c + sw * (ow - 1) + 1:sw]
-                flat = (rows + r) * W + (cols + c)  # (oh, ow) index into the unpadded input
-                if best is None:
-                    best, where = val, flat.expand_as(val)
-                    if padded:
-                        seen = ((rows + r >= 0) & (rows + r < H) & (cols + c >= 0)
-                                & (cols + c < W)).expand_as(val)
-                    continue
-                take = (val > best) | torch.isnan(val)
-                if padded:  # a window that has seen only padding takes its first real entry
-                    real = (rows + r >= 0) & (rows + r < H) & (cols + c >= 0) & (cols + c < W)
-                    take = (take | ~seen) & real
-                    seen = seen | real
-                best = torch.maximum(best, val)  # NaN wins here too
-                where = torch.where(take, flat, where)
-        where = where.contiguous()
+        window = (kernel, stride, padding, dilation)
+        xp = _padded(x, oh, ow, *window)
+        best, where = _scan(x, xp, oh, ow, *window)
         ctx.save_for_backward(where)
-        ctx.shape, ctx.pool = x.shape, (kernel, stride, padding, dilation)
+        ctx.shape, ctx.pool = x.shape, window
         ctx.mark_non_differentiable(where)
-        # a 1x1 window's maximum is a view of the input itself: return a copy, as torch does
-        best = best.clone(memory_format=torch.contiguous_format) if best.data_ptr() == \
-            xp.data_ptr() else best
+        if kernel == (1, 1):  # the maxima of 1x1 windows are a view of the input: copy, as torch
+            best = best.clone(memory_format=torch.contiguous_format)
         return best, where
 
     @staticmethod

@@ -4,13 +4,8 @@ Notes section: 学习率的优化 (Warm Up).
 
 The notes' wish, "big steps would be good early on, but later they pace back and forth
 across the valley", is usually met in two phases: a short linear warm-up (small steps while
-Adam's or momentum's averages are still unreliable), then a decay. In closed form, for step t
-and base rate eta:
-
-    t < W:          eta_t = eta * (s + (1 - s) t / W)                     (s = start_factor)
-    'constant':     eta_t = eta
-    'cosine':       eta_t = floor + (eta - floor) (1 + cos(pi (t - W) / (T - W))) / 2,  t <= T
-                    eta_t = floor                                                        t > T
+Adam's or momentum's averages are still unreliable), then a decay (``WarmupLR.lr_at`` has
+the closed form).
 """
 import math
 
@@ -33,6 +28,14 @@ class WarmupLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base, t):
+        """The rate at step t of a param group whose base rate is ``base`` (eta), with
+        W = warmup_steps, s = start_factor, T = total_steps, floor = min_lr:
+
+            t < W:       eta_t = eta (s + (1 - s) t / W)
+            'constant':  eta_t = eta
+            'cosine':    eta_t = floor + (eta - floor) (1 + cos(pi (t - W) / (T - W))) / 2, t <= T
+                         eta_t = floor,                                                   t > T
+        """
         W, T = self.warmup_steps, self.total_steps
         if t < W:
             return base * (self.start_factor + (1 - self.start_factor) * t / W)

@@ -11,10 +11,8 @@ from hypothesis import strategies as st
 
 from crosscheck import cli
 
-PARSER = cli.build_parser()
-COMMANDS = PARSER._subparsers._group_actions[0].choices  # name -> its parser
-FLAGS = {name: [a for a in p._actions if a.option_strings and a.dest != "help"]
-         for name, p in COMMANDS.items()}
+PARSER, COMMANDS = cli.build_parser()  # COMMANDS: name -> its parser
+FLAGS = {name: [a for a in p.flags if a.dest != "help"] for name, p in COMMANDS.items()}
 
 HOSTILE = ["-1", "0", "-0", "1", "nan", "NaN", "inf", "-inf", "1e309", "-1e-9", "1e-320",
            "99999999999999999999999", "", " ", "abc", "1.5", "0x10", "0,0", "-4,8", "5,",

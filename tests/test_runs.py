@@ -84,16 +84,16 @@ def test_nan_message_tells_which_checkpoint_exists_and_a_rate_that_works(idx_dir
                  "--lr", "0.05"]) == 0  # the advice works
 
 
-def _interrupt_in(monkeypatch, name, calls_before):
-    real, calls = getattr(train.Trainer, name), []
+def _interrupt_in(monkeypatch, owner, name, calls_before):
+    real, calls = getattr(owner, name), []
 
-    def interrupted(trainer, *args):
+    def interrupted(*args):
         calls.append(1)
         if len(calls) == calls_before + 1:
             raise KeyboardInterrupt
-        return real(trainer, *args)
-    monkeypatch.setattr(train.Trainer, name, interrupted)
-    return lambda: monkeypatch.setattr(train.Trainer, name, real)
+        return real(*args)
+    monkeypatch.setattr(owner, name, interrupted)
+    return lambda: monkeypatch.setattr(owner, name, real)
 
 
 @pytest.mark.parametrize("where", ["validation", "mid-epoch"])
@@ -102,8 +102,8 @@ def test_interrupt_then_resume_equals_the_uninterrupted_run(idx_dir, tmp_path, m
     args = ["--epochs", "2", "--impl", "manual", "--optimizer", "adam", "--warmup-steps", "3"]
     assert run(idx_dir, tmp_path / "whole", *args) == 0
     whole = capsys.readouterr().out
-    restore = (_interrupt_in(monkeypatch, "evaluate", 0) if where == "validation"
-               else _interrupt_in(monkeypatch, "train_step", 5))
+    restore = (_interrupt_in(monkeypatch, train, "evaluate", 0) if where == "validation"
+               else _interrupt_in(monkeypatch, train.Trainer, "train_step", 5))
     assert run(idx_dir, tmp_path / "r", *args) == 130
     restore()
     ckpt = tmp_path / "r" / "checkpoint.pt"

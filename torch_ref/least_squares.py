@@ -1,8 +1,9 @@
 """Built-in twins of manual/least_squares.py: torch.linalg.lstsq, and autograd with
-torch.optim.SGD for the gradient-descent fit."""
+torch.optim.SGD for the gradient-descent fit and the mini-batch step."""
 import torch
+import torch.nn.functional as F
 
-__all__ = ["fit", "fit_line", "fit_line_gd"]
+__all__ = ["fit", "fit_line", "fit_line_gd", "minibatch_step"]
 
 
 def fit(X, y):
@@ -27,3 +28,12 @@ def fit_line_gd(x, y, lr=0.1, tol=1e-10, max_steps=100_000):
         if torch.sqrt(w.grad**2 + b.grad**2) < tol or step == max_steps:
             return w.detach(), b.detach(), step
         opt.step()
+
+
+def minibatch_step(w, X, y, batch, lr=0.1):
+    """The same step with autograd and torch's SGD."""
+    p = torch.nn.Parameter(w.detach().clone())
+    opt = torch.optim.SGD([p], lr=lr)
+    F.mse_loss(X[batch] @ p, y[batch]).backward()
+    opt.step()
+    return p.detach()

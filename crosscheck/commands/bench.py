@@ -14,7 +14,7 @@ from crosscheck.proof.backends import MANUAL, TORCH
 from crosscheck.proof.harness import devices
 from manual import optim
 from torch_ref import optim as ref_optim
-from torch_ref.cnn.model import CNN
+from torch_ref.model import CNN
 
 
 def _sync(device):

@@ -2,24 +2,79 @@
 import fnmatch
 import json
 import warnings
+from dataclasses import dataclass
 
 import torch
 from tqdm import tqdm
 
 from crosscheck.proof.diagnosis import diagnose, not_implemented
-from crosscheck.proof.harness import Measure, devices, exact_float32
+from crosscheck.proof.entry import Entry
+from crosscheck.proof.harness import devices, exact_float32
+from crosscheck.proof.measure import Measure
 from torch_ref.errors import HandgradError
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
+FAILURES_IN_JSON = 20  # per row: a wrong version may fail every step of every configuration
 COLUMNS = ("case", "dtype", "device", "out abs", "out rel", "grad abs", "grad rel",
            "gradcheck", "result")
 
 
+@dataclass
+class Row:
+    """One line of the table: an entry (or one of its negative controls, ``wrong``) on one
+    dtype and device, what was measured, and for a learner's piece handgrad's own entry."""
+
+    entry: Entry
+    dtype: torch.dtype
+    device: str
+    wrong: str = None
+    measure: Measure = None
+    original: Entry = None
+
+    @property
+    def case(self):
+        return self.entry.name if not self.wrong else f"{self.entry.name} ! {self.wrong}"
+
+    @property
+    def result(self):
+        ok = self.measure.ok
+        if self.wrong:
+            return "ACCEPTED" if ok else "REJECTED"
+        return "PASS" if ok else "TODO" if not_implemented(self.measure) else "FAIL"
+
+    @property
+    def passed(self):
+        return self.measure.ok != bool(self.wrong)  # a negative control passes when rejected
+
+    @property
+    def erratum(self):
+        erratum = self.entry.wrong[self.wrong].erratum if self.wrong else None
+        return erratum.name if erratum else None
+
+    def errors(self, kind):
+        return self.measure.errors.get(kind, [None, None])
+
+    def record(self):
+        """The row as JSON data; ``failures`` are the failure records."""
+        m, e = self.measure, self.entry
+        return {"case": self.case, "group": e.group, "kind": e.kind, "section": e.section,
+                "negative_control": bool(self.wrong), "dtype": str(self.dtype)[6:],
+                "device": self.device, "out_abs": self.errors("out")[0],
+                "out_rel": self.errors("out")[1], "grad_abs": self.errors("grad")[0],
+                "grad_rel": self.errors("grad")[1], "gradcheck": m.gradcheck,
+                "result": self.result, "passed": self.passed, "erratum": self.erratum,
+                "why_tol": e.why_tol, "notes": m.notes, "counts": m.counts,
+                "failures": [f.record() for f in m.failures[:FAILURES_IN_JSON]],
+                "failure_count": len(m.failures)}
+
+
 def _names(entry):
-    """What --only matches: the case, its group, and the errata among its controls
-    (an entry that proves a correction of the notes is also in the group 'errata')."""
+    """What --only matches: the case, its group, 'convention' for a measured convention,
+    and the errata among its controls (an entry that proves a correction of the notes is
+    also in the group 'errata')."""
     errata = [e.name for e in entry.errata]
-    return [entry.name, entry.group, *errata, *(["errata"] if errata else [])]
+    return [entry.name, entry.group, *(["convention"] if entry.convention else []), *errata,
+            *(["errata"] if errata else [])]
 
 
 def select(registry, only):
@@ -32,41 +87,26 @@ def select(registry, only):
     return chosen
 
 
-def plan(entries, dtypes, devs):
-    """(entry, dtype, device, wrong name or None) for every row, negative controls included."""
+def plan(entries, dtypes, devs, originals=None):
+    """A Row for every entry, dtype and device, negative controls (float64) included."""
+    originals = originals or {}
     for e in entries:
         for device in devs:
             for dtype in (d for d in e.dtypes if d in dtypes):
-                yield e, dtype, device, None
+                yield Row(e, dtype, device, original=originals.get(id(e)))
             if torch.float64 in dtypes and torch.float64 in e.dtypes:
                 for name in e.wrong:
-                    yield e, torch.float64, device, name
+                    yield Row(e, torch.float64, device, name)
 
 
-def run_row(entry, dtype, device, wrong_name):
-    wrong = entry.wrong[wrong_name] if wrong_name else None
+def run_row(row):
+    wrong = row.entry.wrong[row.wrong] if row.wrong else None
     try:
-        m = entry.run(dtype, device, wrong)
+        row.measure = row.entry.run(row.dtype, row.device, wrong)
     except Exception as err:  # a piece that cannot even run (a learner's, half written)
-        m = Measure()
-        m.fail(f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
-    out, grad = m.errors.get("out", [None, None]), m.errors.get("grad", [None, None])
-    if wrong_name:
-        result = "REJECTED" if not m.ok else "ACCEPTED"
-    else:
-        result = "PASS" if m.ok else "TODO" if not_implemented(m) else "FAIL"
-    return {
-        "case": entry.name if not wrong_name else f"{entry.name} ! {wrong_name}",
-        "group": entry.group, "section": entry.section, "negative_control": bool(wrong_name),
-        "dtype": str(dtype).removeprefix("torch."), "device": device,
-        "out_abs": out[0], "out_rel": out[1], "grad_abs": grad[0], "grad_rel": grad[1],
-        "gradcheck": m.gradcheck, "result": result,
-        "passed": (not m.ok) if wrong_name else m.ok,
-        "detail": "; ".join(m.failures[:2] + m.notes[:1]), "note": "; ".join(m.notes),
-        "why_tol": entry.why_tol,
-        "erratum": wrong.erratum.name if wrong and wrong.erratum else None,
-        "measure": m,
-    }
+        row.measure = Measure()
+        row.measure.raised(err)
+    return row
 
 
 def _fmt(v):
@@ -77,59 +117,65 @@ def _fmt(v):
     return f"{v:.1e}" if isinstance(v, float) else str(v)
 
 
+def _detail(row):
+    """What the row's last column says: why it failed, or its note (a control: its erratum)."""
+    m = row.measure
+    if not row.passed:
+        return "; ".join([f.text for f in m.failures[:2]] + m.notes[:1])
+    return (row.erratum or "") if row.wrong else "; ".join(m.notes)
+
+
 def print_table(rows):
-    cells = [[_fmt(r[k]) for k in ("case", "dtype", "device", "out_abs", "out_rel",
-                                   "grad_abs", "grad_rel", "gradcheck", "result")]
-             for r in rows]
+    cells = [[row.case, str(row.dtype)[6:], row.device, *map(_fmt, (*row.errors("out"),
+             *row.errors("grad"), row.measure.gradcheck)), row.result] for row in rows]
     widths = [max(len(c[i]) for c in cells + [list(COLUMNS)]) for i in range(len(COLUMNS))]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     print(line.format(*COLUMNS))
-    for r, c in zip(rows, cells):
-        extra = r["detail"] if not r["passed"] else (r["erratum"] or "" if r["negative_control"]
-                                                     else r["note"])
+    for row, c in zip(rows, cells):
+        extra = _detail(row)
         print(line.format(*c) + (f"   {extra}" if extra else ""))
 
 
 def summary(rows):
-    failed = [r for r in rows if not r["passed"]]
-    negatives = [r for r in rows if r["negative_control"]]
+    failed = [r for r in rows if not r.passed]
+    negatives = [r for r in rows if r.wrong]
     # convention rows measure a difference on purpose, and rows with a stated tolerance say
     # why they cannot reach 1e-12: both are reported in their rows, not in this maximum
-    f64 = [r for r in rows if r["dtype"] == "float64" and not r["negative_control"]
-           and r["group"] != "convention" and not r["why_tol"]]
-    worst = {k: max((r[k] for r in f64 if r[k] is not None), default=0.0)
-             for k in ("out_rel", "grad_rel")}
+    f64 = [r for r in rows if r.dtype == torch.float64 and not r.wrong
+           and r.entry.group != "convention" and not r.entry.why_tol]
+    worst = {kind: max((r.errors(kind)[1] for r in f64 if r.errors(kind)[1] is not None),
+                       default=0.0) for kind in ("out", "grad")}
     return (f"{len(rows)} rows: {len(rows) - len(failed)} passed, {len(failed)} failed "
             f"({len(negatives)} negative controls, "
-            f"{sum(r['result'] == 'REJECTED' for r in negatives)} rejected); "
-            f"float64 max rel error: out {worst['out_rel']:.1e}, grad {worst['grad_rel']:.1e}")
+            f"{sum(r.result == 'REJECTED' for r in negatives)} rejected); "
+            f"float64 max rel error: out {worst['out']:.1e}, grad {worst['grad']:.1e}")
 
 
-def learner_entries(spec, registry):
-    """The entries with the learner's pieces in place (``--with``); prints what matched
-    nothing. Returns (entries, handgrad's entry by name)."""
+def learner_cases(spec, registry):
+    """The entries with the learner's pieces in place (``--with``), and handgrad's own entry
+    of each by id; prints what matched nothing."""
     from crosscheck.proof import learner
-    made, unmatched, originals = learner.entries(learner.load(spec), registry)
+    made, unmatched = learner.cases(learner.load(spec), registry)
     if not made:
         names = ", ".join(sorted(learner.pieces(registry)))
         raise HandgradError(f"--with {spec}: no name in it is a piece handgrad checks; these "
                             f"are: {names} (or an autograd Function named after one)")
     if unmatched:
         print(f"not checked (no piece of that name): {', '.join(unmatched)}")
-    return made, originals
+    return [c.entry for c in made], {id(c.entry): c.original for c in made}
 
 
-def print_diagnoses(rows, entries, originals):
-    """Under the table, for each failing case (its first failing row), what went wrong."""
-    by_name, told = {e.name: e for e in entries}, set()
-    for r in rows:
-        if not r["passed"] and r["case"] not in told:
-            told.add(r["case"])
-            e = by_name[r["case"]]
-            print(f"\n{r['case']} ({r['dtype']}, {r['device']}):")
-            for line in diagnose(originals[e.name], e.manual, DTYPES[r["dtype"]], r["device"],
-                                 r["measure"]):
-                print(f"  {line}")
+def print_diagnoses(rows):
+    """Under the table, for each failing case of a learner's (its first failing row), what
+    went wrong."""
+    told = set()
+    for row in rows:
+        if row.passed or row.original is None or row.case in told:
+            continue
+        told.add(row.case)
+        print(f"\n{row.case} ({str(row.dtype)[6:]}, {row.device}):")
+        for line in diagnose(row.original, row.entry.manual, row.dtype, row.device, row.measure):
+            print(f"  {line}")
 
 
 def run(args):
@@ -147,16 +193,14 @@ def run(args):
     warnings.filterwarnings("ignore", message="Initializing zero-element tensors")
     originals = None
     if args.with_:
-        registry, originals = learner_entries(args.with_, registry)
-    todo = list(plan(select(registry, args.only), dtypes, devs))
+        registry, originals = learner_cases(args.with_, registry)
+    todo = list(plan(select(registry, args.only), dtypes, devs, originals))
     bar = tqdm(todo, desc="checking", unit="row", leave=False, disable=None)  # terminals only
-    rows = [run_row(*job) for job in bar]
+    rows = [run_row(row) for row in bar]
     print_table(rows)
     print(summary(rows))
-    if originals:
-        print_diagnoses(rows, registry, originals)
+    print_diagnoses(rows)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump([{k: v for k, v in r.items() if k != "measure"} for r in rows], f,
-                      indent=1)
-    return 0 if all(r["passed"] for r in rows) else 1
+            json.dump([row.record() for row in rows], f, indent=1)
+    return 0 if all(r.passed for r in rows) else 1

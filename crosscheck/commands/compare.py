@@ -69,7 +69,7 @@ def plot(results, path):
     validation accuracy."""
     fig, (ax_loss, ax_gap, ax_acc) = plt.subplots(1, 3, figsize=(16, 4.8))
     for (name, impl), r in results.items():
-        color = OPTIMIZERS[name].color
+        color = f"C{list(OPTIMIZERS).index(name)}"  # the table's order: matplotlib's cycle
         style = ({"linewidth": 6, "alpha": 0.3, "solid_capstyle": "butt"} if impl == "torch"
                  else {"linewidth": 1.1})
         steps, losses = zip(*r["train_losses"])

@@ -15,10 +15,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
-from crosscheck.proof.functions import FUNCTIONS, path  # noqa: E402
+from crosscheck.proof.functions import FUNCTIONS, OPTIMIZERS, lr, path  # noqa: E402
 from manual import optim  # noqa: E402
 from torch_ref import optim as ref_optim  # noqa: E402
-from torch_ref.cnn.optimizers import OPTIMIZERS  # noqa: E402
 from torch_ref.cnn.pictures import log_picture  # noqa: E402
 from torch_ref.cnn.run_dir import run_folder  # noqa: E402
 
@@ -44,13 +43,13 @@ def draw(paths, file):
                     ax.plot(*paths[fname][other].numpy().T, color="0.55", linewidth=0.6,
                             alpha=0.6)
             pts = paths[fname][name].numpy()
-            spec = OPTIMIZERS[name]
-            ax.plot(pts[:, 0], pts[:, 1], color=spec.color, linewidth=1.6)
-            ax.plot(*pts[-1], "o", color=spec.color, markeredgecolor="black", markersize=7)
+            color = f"C{names.index(name)}"  # the table's order: matplotlib's colour cycle
+            ax.plot(pts[:, 0], pts[:, 1], color=color, linewidth=1.6)
+            ax.plot(*pts[-1], "o", color=color, markeredgecolor="black", markersize=7)
             ax.plot(*fn.start, "*", color="black", markersize=12)
             ax.plot(*fn.minimum, "+", color="black", markersize=12, markeredgewidth=2)
             end = fn.f(torch.tensor(pts[-1])).item()
-            ax.set_title(f"{name}, lr {spec.landscape_lr[fname]:g}\nf(end) = {end:.2g}",
+            ax.set_title(f"{name}, lr {lr(name, fn):g}\nf(end) = {end:.2g}",
                          fontsize=9)
             ax.set(xlim=fn.box[0], ylim=fn.box[1], aspect="equal", xticks=[], yticks=[])
         row[0].set_ylabel(f"{fname}, {fn.steps} steps", fontsize=10)

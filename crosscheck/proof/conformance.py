@@ -4,23 +4,21 @@ For every OpInfo of an op that manual/ re-derives, every sample (torch's test su
 shapes and arguments) is called on the manual op and on torch's, and is one of:
 
 * equal: forward, and backward under a random upstream gradient, at the project's tolerances;
-* refused: the manual op raised a one-line ValueError or NotImplementedError that says
-  "not supported" and names an argument the sample passes (a validation error on a valid
-  input, or a refusal that does not say what, is wrong);
-* wrong: anything else (a mismatch, a crash, a refusal that is not one line).
+* refused: the manual op raised ``manual.NotSupported`` naming an argument the sample
+  passes (a refusal of an argument the sample does not pass is a refusal of a valid input:
+  wrong);
+* wrong: anything else (a mismatch, a crash, another error).
 
-A row of ``handgrad check --only conformance`` passes when no sample is wrong. The OpInfo
-database is private to torch (``torch.testing._internal``, which needs the ``expecttest``
-package); where it cannot be imported, every row fails and says why, rather than pass empty.
+A row of ``handgrad check --only conformance`` passes when no sample is wrong.
 """
-import logging
-from functools import partial
-
 import torch
 
 from crosscheck.proof import wrong as W
-from crosscheck.proof.harness import Entry, Measure, compare, default_tol, tensors
-from manual import activations, conv, linear, losses, pooling
+from crosscheck.proof.entry import Entry
+from crosscheck.proof.harness import tensors
+from crosscheck.proof.measure import Measure, compare, compare_grads, default_tol
+from crosscheck.proof.torch_suite import Unavailable, database
+from manual import NotSupported, activations, conv, linear, losses, pooling
 
 OPS = {  # torch's OpInfo name -> the manual op (torch has no OpInfo for fold, i.e. col2im)
     "sigmoid": activations.sigmoid,
@@ -43,19 +41,11 @@ OPS = {  # torch's OpInfo name -> the manual op (torch has no OpInfo for fold, i
 # controls (a kink, alpha) do not show: these ops get a control that the samples reach
 CONTROLS = {"nn.functional.relu": W.RELU_SLOPE_ONE, "nn.functional.leaky_relu": W.LEAKY_SLOPE_ONE,
             "nn.functional.elu": W.ELU_SLOPE_ONE}
-REFUSALS = (ValueError, NotImplementedError)
 
 
 def opinfos(name):
-    """torch's OpInfos named ``name`` (variants included); ImportError where the private
-    database is missing or has moved."""
-    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # its CUDA_HOME note
-    try:
-        from torch.testing._internal.common_methods_invocations import op_db
-    except Exception as err:  # private API: any failure to import is reported, not hidden
-        raise ImportError(f"torch.testing._internal is not importable ({type(err).__name__}: "
-                          f"{err}); pip install expecttest") from None
-    return [op for op in op_db if op.name == name]
+    """torch's OpInfos named ``name`` (variants included)."""
+    return [op for op in database("op_db") if op.name == name]
 
 
 def _call(fn, sample):
@@ -68,73 +58,66 @@ def _leaves(sample):
 
 
 def check_sample(m, k, impl, op, sample, dtype, gen):
-    """One sample: 'equal', 'refused' or 'wrong' (the reason recorded in ``m``)."""
+    """One sample: 'equal', 'refused' or 'wrong' (the failure recorded in ``m``)."""
+    before = len(m.failures)
     try:
         outs = tensors(_call(impl, sample))
-    except REFUSALS as err:
-        text = str(err)
-        if "\n" not in text and "not supported" in text and any(a in text for a in sample.kwargs):
+    except NotSupported as err:
+        if err.argument in sample.kwargs:
             return "refused"
-        m.fail(f"sample {k}: refused without naming an unsupported argument: {err!r}")
+        m.fail("refused", f"refused {err.argument!r}, which the sample does not pass ({err})",
+               sample=k)
         return "wrong"
     except Exception as err:
-        m.fail(f"sample {k}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+        m.raised(err, sample=k)
         return "wrong"
     refs = tensors(_call(op.op, sample))
-    before = len(m.failures)
     if len(outs) != len(refs):
-        m.fail(f"sample {k}: {len(outs)} outputs, torch gives {len(refs)}")
+        m.fail("outputs", f"{len(outs)} outputs, torch gives {len(refs)}", sample=k)
         return "wrong"
+    tol = default_tol(dtype)
     for i, (out, ref) in enumerate(zip(outs, refs)):
-        compare(m, "out", f"sample {k} output {i}", out, ref, default_tol(dtype))
+        compare(m, "out", out, ref, tol, check="forward", sample=k, index=i)
     leaves = _leaves(sample)
     pairs = [(o, r) for o, r in zip(outs, refs) if r.requires_grad and o.shape == r.shape]
     if leaves and pairs and len(m.failures) == before:
         vs = [torch.randn(r.shape, generator=gen, dtype=torch.float64).to(r.device, r.dtype)
               for _, r in pairs]
-        want = torch.autograd.grad([r for _, r in pairs], leaves, vs, allow_unused=True)
-        try:
-            got = torch.autograd.grad([o for o, _ in pairs], leaves, vs, allow_unused=True)
-        except Exception as err:
-            m.fail(f"sample {k} backward: {type(err).__name__}: {str(err).splitlines()[0]}")
-            return "wrong"
-        for i, (g, w) in enumerate(zip(got, want)):
-            if w is not None or g is not None:
-                g = torch.zeros_like(leaves[i]) if g is None else g
-                w = torch.zeros_like(leaves[i]) if w is None else w
-                compare(m, "grad", f"sample {k} grad of input {i}", g, w, default_tol(dtype))
+        compare_grads(m, ([o for o, _ in pairs], leaves), ([r for _, r in pairs], leaves), vs,
+                      tol, sample=k)
     return "equal" if len(m.failures) == before else "wrong"
 
 
-def check_conformance(impl, dtype, device, *, name):
-    """Every OpInfo sample of op ``name``; the row's note counts equal / refused / wrong."""
+def check_conformance(entry, impl, dtype, device):
+    """Every OpInfo sample of the op named ``entry.samples``; the row's note counts equal /
+    refused / wrong."""
     m = Measure()
     try:
-        ops = opinfos(name)
-    except ImportError as err:
-        m.fail(str(err))
+        ops = opinfos(entry.samples)
+    except Unavailable as err:
+        m.fail("unavailable", str(err))
         return m
-    counts = {"equal": 0, "refused": 0, "wrong": 0}
+    m.counts = {"equal": 0, "refused": 0, "wrong": 0}
     gen = torch.Generator().manual_seed(0)
     k = 0
     for op in ops:
         if dtype not in op.supported_dtypes(torch.device(device).type):
             continue
         for sample in op.sample_inputs(device, dtype, requires_grad=op.supports_autograd):
-            counts[check_sample(m, k, impl, op, sample, dtype, gen)] += 1
+            m.counts[check_sample(m, k, impl, op, sample, dtype, gen)] += 1
             k += 1
-    total = sum(counts.values())
-    m.notes.insert(0, f"{total} samples: {counts['equal']} equal, {counts['refused']} refused, "
-                      f"{counts['wrong']} wrong")
-    m.counts = counts
+    total = sum(m.counts.values())
+    m.notes.insert(0, f"{total} samples: {m.counts['equal']} equal, {m.counts['refused']} "
+                      f"refused, {m.counts['wrong']} wrong")
     if total == 0:
-        m.fail(f"torch's OpInfo database has no sample of {name!r} for {dtype} on {device}")
+        m.fail("unavailable", f"torch's OpInfo database has no sample of {entry.samples!r} for "
+                              f"{dtype} on {device}")
     return m
 
 
 def entries(registry):
     """One ``conformance_<op>`` entry per OpInfo, with the negative controls of the registry
-    entry that checks the same manual op on our own samples."""
+    entry that checks the same manual op on our own samples, and its piece."""
     own = {id(e.manual): e for e in registry}
     made = []
     for name, op in OPS.items():
@@ -142,5 +125,6 @@ def entries(registry):
         wrong = ({"slope 1 on the negative side": CONTROLS[name]} if name in CONTROLS
                  else dict(list(entry.wrong.items())[:1]))
         made.append(Entry(f"conformance_{name.rsplit('.', 1)[-1]}", entry.section,
-                          "conformance", op, partial(check_conformance, name=name), wrong))
+                          "conformance", "op", op, check_conformance, samples=name,
+                          wrong=wrong, piece=entry.piece))
     return made

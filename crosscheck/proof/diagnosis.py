@@ -1,79 +1,85 @@
 """What a learner reads under a failing row of ``handgrad check --with``: which check failed,
 the first element that differs, and, when their piece equals one of the entry's known wrong
 versions (the negative controls, the notes' own slips among them), that slip's name.
+
+Everything here reads the failure records of a Measure; nothing parses their text.
 """
-import re
+import time
+from dataclasses import dataclass
 
-from crosscheck.proof.harness import Measure, check_module, check_op
-from crosscheck.proof.optim_checks import check_optimizer
+from crosscheck.proof.entry import Erratum
 
-SLIP_CHECKS = (check_op, check_module, check_optimizer)  # those that compare with a reference
-NOT_IMPLEMENTED = "NotImplementedError"
-
-
-def not_implemented(m: Measure):
-    return any(NOT_IMPLEMENTED in f for f in m.failures)
+SLIP_KINDS = ("op", "function", "module", "optimizer", "schedule")  # checked against a reference
+SLIP_SECONDS = 30.0  # the search for a known slip gives up after this long
+PART = {"forward": "forward", "backward": "backward", "gradcheck": "backward",
+        "param": "update", "state": "update (its state)", "step": "update"}
 
 
-def _part(failure):
-    """Which part of the piece a failure is in, in the learner's words."""
-    if re.match(r"step \d+ param \d+ state", failure):
-        return "update (its state)"
-    if failure.startswith("step ") or "state_dict" in failure:
-        return "update"
-    return "backward" if "grad" in failure or "backward" in failure else "forward"
+@dataclass(frozen=True)
+class Slip:
+    """The known wrong version a learner's piece equals."""
+
+    label: str
+    erratum: Erratum | None
+    part: str  # what of the piece is wrong: 'backward', 'update', ...
+
+
+def not_implemented(m):
+    """The failure that says a part is left to write, or None."""
+    return next((f for f in m.failures if f.error == "NotImplementedError"), None)
 
 
 def _parting(failures):
-    """An optimizer's first failing step, and everything that parts there."""
-    steps = [re.match(r"step (\d+) (param \d+(?: state \w+)?)", f) for f in failures]
-    steps = [s for s in steps if s]
+    """An optimizer's first failing step, and what parts there."""
+    steps = [f for f in failures if f.step is not None and f.param is not None]
     if not steps:
         return None
-    first = steps[0].group(1)
-    where = list(dict.fromkeys(s.group(2) for s in steps if s.group(1) == first))
-    return f"the trajectories part at step {first}: {', '.join(where[:4])}"
+    first = steps[0].step
+    parts = dict.fromkeys(f"param {f.param}" + (f" state {f.state}" if f.state else "")
+                          for f in steps if f.step == first)
+    return f"the trajectories part at step {first}: {', '.join(list(parts)[:4])}"
 
 
-def known_slip(entry, impl, dtype, device):
-    """(label, erratum or None) of the first known wrong version ``impl`` equals under the
-    entry's own check, or None. Gradcheck is not asked: a slip fails it too."""
-    keywords = getattr(entry.check, "keywords", {})
-    if getattr(entry.check, "func", None) not in SLIP_CHECKS:  # others have no `reference`
+def known_slip(entry, impl, dtype, device, failure, seconds=SLIP_SECONDS):
+    """The first of the entry's wrong versions that ``impl`` equals under the entry's own
+    check (with that wrong version as the reference; gradcheck not asked), or None. A wrong
+    version that cannot run on the case is skipped; the search stops after ``seconds``."""
+    if entry.kind not in SLIP_KINDS or entry.reference is None:
         return None
+    deadline = time.monotonic() + seconds
     for label, wrong in entry.wrong.items():
-        reference = wrong.impl if wrong.impl is not None else entry.manual
-        with wrong.applied():
-            m = entry.check.func(impl, dtype, device, **{**keywords, "reference": reference})
-        if not m.failures:
-            return label, wrong.erratum
+        if time.monotonic() > deadline:
+            return None
+        try:
+            with wrong.applied():
+                m = entry.check(entry.against(wrong.impl or entry.manual), impl, dtype, device)
+        except Exception:  # a wrong version that cannot run here says nothing of this piece
+            continue
+        if all(f.check == "gradcheck" for f in m.failures):  # a slip fails gradcheck too
+            part = "backward" if failure.label == "backward" else PART.get(failure.check, "piece")
+            return Slip(label, wrong.erratum, part)
     return None
 
 
-def diagnose(entry, impl, dtype, device, m: Measure):
+def diagnose(entry, impl, dtype, device, m):
     """Lines to print under a failing row; ``entry`` is handgrad's, with its wrong versions."""
-    if not_implemented(m):
-        failure = next(f for f in m.failures if NOT_IMPLEMENTED in f)
-        where, _, message = failure.partition(f"{NOT_IMPLEMENTED}:")
-        where = where.strip(" :")
-        return [f"not implemented yet: {message.strip() or NOT_IMPLEMENTED}"
-                + (f" (met in {where})" if where else "")]
-    if not m.failures:
-        note = next((n for n in m.notes if "gradcheck" in n), "gradcheck failed")
-        return [f"{note}: the backward is not the derivative of the forward (a finite "
-                "difference disagrees)"]
-    lines = [f"failed: {m.failures[0]}"]
+    todo = not_implemented(m)
+    if todo:
+        return [f"not implemented yet: {todo.message or todo.error}"
+                + (f" (met in {todo.site})" if todo.site else "")]
+    first = m.failures[0]
+    lines = [f"failed: {first.text}"]
     parting = _parting(m.failures)
     if parting:
         lines.append(parting)
-    if m.first:
-        f = m.first
-        at = f" (input there: {f['input']:.6g})" if "input" in f else ""
-        lines.append(f"first difference: {f['what']}, element {list(f['index'])}{at}: "
-                     f"torch {f['torch']:.6g}, yours {f['mine']:.6g}")
-    slip = known_slip(entry, impl, dtype, device)
+    shown = next((f for f in m.failures if f.element), None)
+    if shown:
+        e = shown.element
+        at = f" (input there: {e.input:.6g})" if e.input is not None else ""
+        lines.append(f"first difference: {shown.site}, element {list(e.index)}{at}: "
+                     f"torch {e.torch:.6g}, yours {e.yours:.6g}")
+    slip = known_slip(entry, impl, dtype, device, first)
     if slip:
-        label, erratum = slip
-        source = f" (the notes, {erratum.section})" if erratum else ""
-        lines.append(f"your {_part(m.failures[0])} matches a known slip: {label}{source}")
+        source = f" (the notes, {slip.erratum.section})" if slip.erratum else ""
+        lines.append(f"your {slip.part} matches a known slip: {slip.label}{source}")
     return lines

@@ -7,14 +7,16 @@ check. Where no entry proves the correction, the erratum gets one of its own her
 ``errata``): a claim checked over evidence computed with torch, or a small op. ``ERRATA`` is
 the notes' order, which README.md numbers.
 """
-from functools import partial
-
 import torch
 import torch.nn.functional as F
 
-from crosscheck.proof.harness import Entry, Erratum, Measure, Sample, Wrong, check_op
-from crosscheck.proof.notes import minibatch_step, notes_minibatch_step, ref_minibatch_step
+from crosscheck.proof.entry import Entry, Erratum, Piece, Sample, Wrong
+from crosscheck.proof.harness import check_op
+from crosscheck.proof.measure import Measure
+from crosscheck.proof.notes import notes_minibatch_step
 from crosscheck.proof.samples import randn
+from manual import least_squares
+from torch_ref import least_squares as ref_least_squares
 from torch_ref import neuron as ref_neuron
 
 
@@ -122,13 +124,14 @@ ERRATA = (LEAST_SQUARES_IS_LINEAR, BIAS_THRESHOLD, WEIGHTED_SUM, OUTPUT_INDICES,
 # -- claims: statements checked over evidence computed with torch --------------------------
 
 
-def check_claim(predicate, dtype, device, *, evidence):
-    """The statement as a predicate over evidence from torch: it must hold at every point."""
+def check_claim(entry, predicate, dtype, device):
+    """The statement as a predicate over evidence from torch (``entry.samples``): it must
+    hold at every point."""
     m = Measure()
-    holds = predicate(**evidence(dtype, device))
+    holds = predicate(**entry.samples(dtype, device))
     m.notes.append(f"holds at {int(holds.sum())} of {holds.numel()} points")
     if not holds.all():
-        m.fail(f"fails at {int((~holds).sum())} of {holds.numel()} points")
+        m.fail("claim", f"fails at {int((~holds).sum())} of {holds.numel()} points")
     return m
 
 
@@ -184,10 +187,10 @@ def regression_batch(dtype, device, gen):
 
 def _claim(err, corrected, evidence, literal):
     """An entry of its own for an erratum that no other entry proves."""
-    check = partial(check_claim, evidence=evidence)
-    return Entry(err.name, err.section, "errata", corrected, check,
-                 {f"notes: {label}": Wrong(impl, erratum=err) for label, impl in literal.items()},
-                 (torch.float64,))
+    return Entry(err.name, err.section, "errata", "claim", corrected, check_claim,
+                 samples=evidence, dtypes=(torch.float64,),
+                 wrong={f"notes: {label}": Wrong(impl, erratum=err)
+                        for label, impl in literal.items()})
 
 
 OWN_ENTRIES = [
@@ -197,10 +200,10 @@ OWN_ENTRIES = [
            sigmoid_slope_evidence,
            {"at least 1/4": lambda x, slope: slope >= 0.25,
             "strictly inside (0, 0.25)": lambda x, slope: (slope > 0) & (slope < 0.25)}),
-    Entry(MINIBATCH.name, MINIBATCH.section, "errata", minibatch_step,
-          partial(check_op, reference=ref_minibatch_step, samples=regression_batch),
+    Entry(MINIBATCH.name, MINIBATCH.section, "errata", "function", least_squares.minibatch_step,
+          check_op, ref_least_squares.minibatch_step, regression_batch,
           {"notes: a random subset of the weights": Wrong(notes_minibatch_step, erratum=MINIBATCH)},
-          (torch.float64,)),
+          Piece("minibatch_step", "body"), dtypes=(torch.float64,)),
     _claim(NOT_WARMUP, lambda adagrad, warmup: torch.cat([adagrad <= 0, warmup > 0]),
            adaptive_vs_warmup_evidence,
            {"AdaGrad warms up": lambda adagrad, warmup: torch.cat([adagrad[:10] > 0,

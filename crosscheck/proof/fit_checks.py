@@ -2,9 +2,8 @@
 against the same descent with autograd and torch's SGD."""
 import torch
 
-from crosscheck.proof.harness import Measure, compare
+from crosscheck.proof.measure import Measure, compare
 from manual import least_squares
-from torch_ref import least_squares as ref_least_squares
 
 # the descent stops at a gradient norm of 1e-10, so it lands within about 1e-10 / (the
 # bowl's smallest curvature) of the bottom: compare to the closed form at 1e-8, not 1e-10
@@ -20,7 +19,7 @@ def line_data(dtype, device):
     return x.to(device, dtype), y.to(device, dtype)
 
 
-def check_gd_line(impl, dtype, device, lr=0.2):
+def check_gd_line(entry, impl, dtype, device, lr=0.2):
     """The descent's end against the closed form and against autograd with torch's SGD, and
     its length against SGD's: the same path takes the same steps (a gradient off by a
     constant factor still finds the bottom, at another pace). Once at ``lr``, once with the
@@ -30,14 +29,14 @@ def check_gd_line(impl, dtype, device, lr=0.2):
     for what, kw in ((f"lr {lr}", {"lr": lr}), ("the defaults", {})):
         w, b, steps, stop = impl(x, y, **kw)
         closed = least_squares.fit_line(x, y)
-        compare(m, "out", f"{what}: descent vs closed form", torch.stack([w, b]),
-                torch.stack(closed), GD_TOL)
-        rw, rb, ref_steps = ref_least_squares.fit_line_gd(x, y, **kw)
-        compare(m, "out", f"{what}: descent vs torch's descent", torch.stack([w, b]),
-                torch.stack([rw, rb]), GD_TOL)
+        compare(m, "out", torch.stack([w, b]), torch.stack(closed), GD_TOL, check="forward",
+                label=f"{what}: descent vs closed form")
+        rw, rb, ref_steps = entry.reference(x, y, **kw)
+        compare(m, "out", torch.stack([w, b]), torch.stack([rw, rb]), GD_TOL, check="forward",
+                label=f"{what}: descent vs torch's descent")
         m.notes.append(f"{what}: {steps} steps ({stop.rule}); torch's SGD: {ref_steps} steps")
         if stop.rule != "grad_norm":
-            m.fail(f"{what}: did not converge: {stop.reason}")
+            m.fail("step", f"did not converge: {stop.reason}", label=what)
         if steps != ref_steps:  # gradients equal to the last bits cross tol at one step
-            m.fail(f"{what}: {steps} steps where torch's SGD takes {ref_steps}")
+            m.fail("step", f"{steps} steps where torch's SGD takes {ref_steps}", label=what)
     return m

@@ -10,9 +10,7 @@ from types import SimpleNamespace
 
 import torch
 
-from crosscheck.proof.harness import Measure, compare, default_tol
-from torch_ref import optim as ref_optim
-from torch_ref.cnn.optimizers import OPTIMIZERS, optimizer_class
+from crosscheck.proof.measure import Measure, compare, default_tol
 
 
 def quadratic(p):
@@ -25,19 +23,36 @@ def rosenbrock(p):
 
 FUNCTIONS = {
     "quadratic": SimpleNamespace(name="quadratic", f=quadratic, start=(-4.5, 1.5),
-                                 box=((-5, 5), (-2, 2)), steps=120, minimum=(0.0, 0.0)),
+                                 formula="f = 0.1 x² + 2 y²", box=((-5, 5), (-2, 2)),
+                                 steps=120, minimum=(0.0, 0.0)),
     "rosenbrock": SimpleNamespace(name="rosenbrock", f=rosenbrock, start=(-1.5, 2.0),
-                                  box=((-2, 2), (-1, 3)), steps=3000, minimum=(1.0, 1.0)),
+                                  formula="f = (1 - x)² + 100 (y - x²)²", box=((-2, 2), (-1, 3)),
+                                  steps=3000, minimum=(1.0, 1.0)),
+}
+
+# each optimizer on these functions: its class, its arguments, and a learning rate per
+# function, each about the largest that still descends steadily there (the two functions'
+# curvatures differ a thousandfold, and so do the rates)
+OPTIMIZERS = {
+    "sgd": ("SGD", {}, {"quadratic": 0.45, "rosenbrock": 1e-3}),
+    "momentum": ("SGD", {"momentum": 0.9}, {"quadratic": 0.05, "rosenbrock": 1e-4}),
+    "adagrad": ("Adagrad", {}, {"quadratic": 0.9, "rosenbrock": 0.3}),
+    "rmsprop": ("RMSprop", {}, {"quadratic": 0.05, "rosenbrock": 3e-3}),
+    "adam": ("Adam", {}, {"quadratic": 0.3, "rosenbrock": 0.02}),
 }
 
 
+def lr(name, fn):
+    return OPTIMIZERS[name][2][fn.name]
+
+
 def path(side, name, fn, steps=None, dtype=torch.float64, device="cpu"):
-    """The points optimizer ``name`` of ``side`` visits on ``fn``, start included:
-    (steps + 1, 2)."""
+    """The points optimizer ``name`` of ``side`` (the module manual.optim or torch.optim)
+    visits on ``fn``, start included: (steps + 1, 2)."""
     steps = fn.steps if steps is None else steps
     p = torch.tensor(fn.start, dtype=dtype, device=device, requires_grad=True)
-    spec = OPTIMIZERS[name]
-    opt = optimizer_class(name, side)([p], **{**spec.kwargs, "lr": spec.landscape_lr[fn.name]})
+    cls, kwargs, _ = OPTIMIZERS[name]
+    opt = getattr(side, cls)([p], **kwargs, lr=lr(name, fn))
     points = [p.detach().clone()]
     for _ in range(steps):
         opt.zero_grad()
@@ -47,13 +62,13 @@ def path(side, name, fn, steps=None, dtype=torch.float64, device="cpu"):
     return torch.stack(points)
 
 
-def check_paths(side, dtype, device, steps=150):
-    """Every optimizer on every function: the path of ``side`` against torch.optim's."""
+def check_paths(entry, side, dtype, device, steps=150):
+    """Every optimizer on every function: the path of ``side`` against the reference's."""
     m = Measure()
     for fname, fn in FUNCTIONS.items():
         for name in OPTIMIZERS:
             mine = path(side, name, fn, steps, dtype, device)
-            theirs = path(ref_optim, name, fn, steps, dtype, device)
-            compare(m, "out", f"{fname} {name}", mine, theirs, default_tol(dtype))
+            theirs = path(entry.reference, name, fn, steps, dtype, device)
+            compare(m, "out", mine, theirs, default_tol(dtype), check="param",
+                    label=f"{fname} {name}")
     return m
-

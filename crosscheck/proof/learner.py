@@ -12,11 +12,12 @@ import importlib
 import importlib.util
 import inspect
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 
+from crosscheck.proof.entry import Entry
 from torch_ref.errors import HandgradError
 
 
@@ -61,19 +62,13 @@ def _key(name):
 
 
 def pieces(registry):
-    """Piece name -> the entries that check it (handgrad's conventions left out)."""
+    """Piece name -> the entries that check it (those that measure handgrad's own forms of
+    the notes against torch's are left out: a learner is held to torch)."""
     found = {}
     for e in registry:
-        name = getattr(e.manual, "__name__", "")
-        mine = getattr(e.manual, "__module__", "").startswith("manual.")  # not the notes' own
-        if (name.isidentifier() and mine and e.group != "convention"
-                and _keywords(e).get("ref_kwargs") is None):
-            found.setdefault(name, []).append(e)
+        if e.piece is not None and not e.convention:
+            found.setdefault(e.piece.name, []).append(e)
     return found
-
-
-def _keywords(entry):
-    return getattr(entry.check, "keywords", {})
 
 
 def _as_op(function_class):
@@ -131,8 +126,17 @@ def _check_signature(name, mine, theirs):
                             f"{theirs.__name__}{inspect.signature(theirs)}")
 
 
-def entries(module, registry):
+@dataclass(frozen=True)
+class Case:
+    """One of handgrad's entries with a learner's piece in its place: ``entry`` runs the
+    learner's piece, ``original`` is handgrad's (with the known wrong versions)."""
+
+    entry: Entry
+    original: Entry
+
+
+def cases(module, registry):
     """The registry's entries with the learner's pieces in place, and what matched nothing."""
     matched, unmatched = match(module, registry)
-    made = [replace(e, manual=obj, wrong={}) for _, obj, es in matched for e in es]
-    return made, unmatched, {e.name: e for _, _, es in matched for e in es}
+    made = [Case(replace(e, manual=obj, wrong={}), e) for _, obj, es in matched for e in es]
+    return made, unmatched

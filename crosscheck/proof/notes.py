@@ -119,12 +119,6 @@ def output_without_k(input, weight, bias=None):
     return out if bias is None else out + bias
 
 
-def minibatch_step(w, X, y, batch, lr=0.1):
-    """One mini-batch step: the examples of ``batch``, every weight updated."""
-    Xb, yb = X[batch], y[batch]
-    return w - lr * 2 * Xb.T @ (Xb @ w - yb) / len(batch)
-
-
 def notes_minibatch_step(w, X, y, batch, lr=0.1):
     """随机梯度下降 as written: "随机抽一部分的权重，然后更新部分的权重": all examples, and a
     random subset of the weights updated."""
@@ -132,15 +126,6 @@ def notes_minibatch_step(w, X, y, batch, lr=0.1):
     chosen[torch.unique(batch % len(w))[: len(w) // 2]] = True
     g = 2 * X.T @ (X @ w - y) / len(y)
     return torch.where(chosen, w - lr * g, w)
-
-
-def ref_minibatch_step(w, X, y, batch, lr=0.1):
-    """The same step with autograd and torch's SGD."""
-    p = torch.nn.Parameter(w.detach().clone())
-    opt = torch.optim.SGD([p], lr=lr)
-    F.mse_loss(X[batch] @ p, y[batch]).backward()
-    opt.step()
-    return p.detach()
 
 
 def one_hot_outputs(input, target, reduction="mean"):

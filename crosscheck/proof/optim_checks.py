@@ -3,14 +3,32 @@
 The model has two param groups with different learning rates, weight decay, a parameter
 whose gradient is None on two steps out of three, and (optionally) a learning-rate
 schedule. After every step the parameters and every state tensor must agree; at the end a
-state_dict round trip must continue exactly where the original goes.
+state_dict round trip must continue exactly where the original goes. ``step`` and
+``compare_twins`` are the one way twins are stepped and compared, here and on torch's own
+configurations (torch_configs.py).
 """
 import copy
 import warnings
+from dataclasses import dataclass
 
 import torch
 
-from crosscheck.proof.harness import Measure, compare, default_tol
+from crosscheck.proof.measure import Measure, compare, default_tol
+
+
+@dataclass(frozen=True)
+class Setup:
+    """An optimizer entry's settings: the manual side's keyword arguments, torch's where
+    they differ (the notes' form of an option against torch's), the schedule, whether the
+    state is compared (not where it means something else by design: the notes' velocity
+    v = lr * b against torch's momentum_buffer b), and the scale of the targets."""
+
+    kwargs: dict
+    ref_kwargs: dict = None
+    schedule: str = "exponential"
+    state: bool = True
+    scale: float = 1.0
+    steps: int = 50
 
 
 def make_params(dtype, device):
@@ -30,13 +48,44 @@ def make_data(dtype, device, scale=1.0):
     return x, y * scale
 
 
-def loss_fn(params, x, y, step):
-    w1, b1, w2, extra = params
-    h = torch.tanh(x @ w1.T + b1)
-    loss = ((h @ w2.T - y) ** 2).mean()
-    if step % 3 == 0:  # on other steps `extra` gets no gradient at all (grad is None)
-        loss = loss + ((extra - 1) ** 2).sum()
+def mlp_loss(x, y):
+    """A one-hidden-layer net's loss at step k; `extra` gets no gradient at all (grad is
+    None) on two steps of three."""
+    def loss(params, k):
+        w1, b1, w2, extra = params
+        out = ((torch.tanh(x @ w1.T + b1) @ w2.T - y) ** 2).mean()
+        return out + ((extra - 1) ** 2).sum() if k % 3 == 0 else out
     return loss
+
+
+def step(params, opt, loss, k, schedule=None):
+    """One step of one twin: gradients of ``loss(params, k)``, the update, the schedule."""
+    opt.zero_grad(set_to_none=True)
+    loss(params, k).backward()
+    opt.step()
+    if schedule is not None:
+        schedule.step()
+
+
+def compare_twins(m, pa, pb, oa, ob, tol, state=True, **site):
+    """Every parameter, and (with ``state``) every state tensor with its keys and dtype."""
+    for i, (a, b) in enumerate(zip(pa, pb)):
+        compare(m, "out", a.detach(), b.detach(), tol, check="param", param=i, **site)
+        sa, sb = oa.state.get(a, {}), ob.state.get(b, {})
+        if not state:
+            continue
+        if set(sa) != set(sb):
+            m.fail("state", f"state keys {sorted(sa)} where torch's are {sorted(sb)}",
+                   param=i, **site)
+            continue
+        for key, value in sb.items():
+            if not isinstance(value, torch.Tensor):
+                continue
+            if sa[key].dtype != value.dtype:  # a state_dict must load into the other side
+                m.fail("state", f"dtype {sa[key].dtype} where torch keeps {value.dtype}",
+                       param=i, state=key, **site)
+            compare(m, "grad", sa[key].to(value.dtype), value, tol, check="state", param=i,
+                    state=key, **site)
 
 
 def _build(cls, params, kwargs):
@@ -54,56 +103,32 @@ def _schedule(opt, kind):
     return None
 
 
-def run_twins(impl, reference, kwargs, ref_kwargs, dtype, device, steps, schedule, scale):
-    """Step both optimizers; yield (step, params_a, params_b, opt_a, opt_b) after each."""
-    params_a = make_params(dtype, device)
-    params_b = [torch.nn.Parameter(p.detach().clone()) for p in params_a]
-    opt_a = _build(impl, params_a, kwargs)
-    opt_b = _build(reference, params_b, ref_kwargs)
-    sched = [_schedule(opt_a, schedule), _schedule(opt_b, schedule)]
-    x, y = make_data(dtype, device, scale)
-    for step in range(steps):
-        for params, opt, s in ((params_a, opt_a, sched[0]), (params_b, opt_b, sched[1])):
-            opt.zero_grad(set_to_none=True)
-            loss_fn(params, x, y, step).backward()
-            opt.step()
-            if s is not None:
-                s.step()
-        yield step, params_a, params_b, opt_a, opt_b
+def run_twins(impl, entry, dtype, device):
+    """Step the manual and the reference optimizer of ``entry``; yield (step, params,
+    reference params, optimizer, reference optimizer) after each."""
+    setup = entry.samples
+    ref_kwargs = setup.kwargs if setup.ref_kwargs is None else setup.ref_kwargs
+    pa = make_params(dtype, device)
+    pb = [torch.nn.Parameter(p.detach().clone()) for p in pa]
+    oa, ob = _build(impl, pa, setup.kwargs), _build(entry.reference, pb, ref_kwargs)
+    sa, sb = _schedule(oa, setup.schedule), _schedule(ob, setup.schedule)
+    loss = mlp_loss(*make_data(dtype, device, setup.scale))
+    for k in range(setup.steps):
+        step(pa, oa, loss, k, sa)
+        step(pb, ob, loss, k, sb)
+        yield k, pa, pb, oa, ob
 
 
-def _compare_state(m, what, state_a, state_b, tol):
-    if set(state_a) != set(state_b):
-        m.fail(f"{what}: state keys {sorted(state_a)} != torch's {sorted(state_b)}")
-        return
-    for key in state_a:
-        a, b = state_a[key], state_b[key]
-        if isinstance(b, torch.Tensor):
-            if a.dtype != b.dtype:  # a state_dict must load into the other side as it is
-                m.fail(f"{what} state {key}: dtype {a.dtype} where torch keeps {b.dtype}")
-            compare(m, "grad", f"{what} state {key}", a.to(b.dtype), b, tol)
-
-
-def check_optimizer(impl, dtype, device, *, reference, kwargs, ref_kwargs=None, steps=50,
-                    schedule="exponential", scale=1.0, state=True):
-    """Parameters and every state tensor after every step; then a state_dict round trip.
-    ``state=False`` where the state means something else by design (the notes' velocity
-    v = lr * b against torch's momentum_buffer b)."""
-    m = Measure()
-    tol = default_tol(dtype)
-    ref_kwargs = kwargs if ref_kwargs is None else ref_kwargs
-    twins = run_twins(impl, reference, kwargs, ref_kwargs, dtype, device, steps, schedule, scale)
+def check_optimizer(entry, impl, dtype, device):
+    """Parameters and every state tensor after every step; then a state_dict round trip."""
+    m, tol = Measure(), default_tol(dtype)
     try:
-        for step, pa, pb, oa, ob in twins:
-            for i, (a, b) in enumerate(zip(pa, pb)):
-                compare(m, "out", f"step {step} param {i}", a.detach(), b.detach(), tol)
-                if state:
-                        _compare_state(m, f"step {step} param {i}", oa.state.get(a, {}),
-                                   ob.state.get(b, {}), tol)
+        for k, pa, pb, oa, ob in run_twins(impl, entry, dtype, device):
+            compare_twins(m, pa, pb, oa, ob, tol, entry.samples.state, step=k)
     except Exception as err:  # a wrong optimizer may fail outright
-        m.fail(f"{type(err).__name__}: {err}")
+        m.raised(err)
         return m
-    _check_round_trip(m, impl, oa, pa, kwargs, dtype, device, tol)
+    _check_round_trip(m, impl, oa, pa, entry.samples.kwargs, dtype, device, tol)
     return m
 
 
@@ -112,48 +137,43 @@ def _check_round_trip(m, cls, opt, params, kwargs, dtype, device, tol):
     copies = [torch.nn.Parameter(p.detach().clone()) for p in params]
     fresh = _build(cls, copies, kwargs)
     fresh.load_state_dict(copy.deepcopy(opt.state_dict()))
-    x, y = make_data(dtype, device)
-    for step in range(3):
-        for ps, o in ((params, opt), (copies, fresh)):
-            o.zero_grad(set_to_none=True)
-            loss_fn(ps, x, y, step).backward()
-            o.step()
-    for i, (a, b) in enumerate(zip(copies, params)):
-        compare(m, "out", f"after state_dict round trip, param {i}", a.detach(), b.detach(), tol)
+    loss = mlp_loss(*make_data(dtype, device))
+    for k in range(3):
+        step(params, opt, loss, k)
+        step(copies, fresh, loss, k)
+    compare_twins(m, copies, params, fresh, opt, tol, state=False,
+                  label="after a state_dict round trip")
 
 
-def check_differs(impl, dtype, device, *, reference, kwargs, ref_kwargs, schedule, steps=50,
-                  scale=1.0):
+def check_differs(entry, impl, dtype, device):
     """The notes' form against torch's where they must differ: passes when they do, and
     reports how far apart the parameters end up (the 'out rel' column)."""
     m = Measure()
-    *_, (_, pa, pb, _, _) = run_twins(impl, reference, kwargs, ref_kwargs, dtype, device,
-                                      steps, schedule, scale)
+    *_, (_, pa, pb, _, _) = run_twins(impl, entry, dtype, device)
     for a, b in zip(pa, pb):
         m.record("out", a.detach(), b.detach())
     if m.errors["out"][1] < 1e-6:
-        m.fail(f"the two forms agree to {m.errors['out'][1]:.1e}: no difference shown")
+        m.fail("param", f"the two forms agree to {m.errors['out'][1]:.1e}: no difference shown")
     return m
 
 
-def check_schedule(impl, dtype, device, *, reference, kwargs, steps=60):
+def check_schedule(entry, impl, dtype, device, steps=60):
     """The learning rate of two param groups, step by step, against torch's composition.
     torch's CosineAnnealingLR is periodic past T_max where WarmupLR holds the floor, so a
     cosine schedule is compared up to its total_steps (tests check the floor after it)."""
-    m = Measure()
+    m, kwargs = Measure(), entry.samples
     steps = min(steps, kwargs.get("total_steps") or steps)
-    tol = default_tol(dtype)
     p = torch.nn.Parameter(torch.zeros(1, dtype=dtype, device=device))
     q = torch.nn.Parameter(torch.zeros(1, dtype=dtype, device=device))
     opts = [torch.optim.SGD([{"params": [p]}, {"params": [q], "lr": 0.03}], lr=0.1)
             for _ in range(2)]
     with warnings.catch_warnings():  # SequentialLR's own deprecation notes
         warnings.simplefilter("ignore")
-        mine, theirs = impl(opts[0], **kwargs), reference(opts[1], **kwargs)
-        for step in range(steps):
+        mine, theirs = impl(opts[0], **kwargs), entry.reference(opts[1], **kwargs)
+        for k in range(steps):
             a = torch.tensor(mine.get_last_lr(), dtype=torch.float64)
             b = torch.tensor(theirs.get_last_lr(), dtype=torch.float64)
-            compare(m, "out", f"step {step} lr", a, b, tol)
+            compare(m, "out", a, b, default_tol(dtype), check="step", step=k, label="lr at")
             for opt, sched in zip(opts, (mine, theirs)):
                 opt.step()
                 sched.step()

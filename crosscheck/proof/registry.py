@@ -6,19 +6,18 @@ zeros at kinks, +-800 for the saturating functions, logits of 1e4 for the softma
 Each entry's negative controls (``Wrong``) must be rejected by its check; those that are the
 notes' own slips carry their erratum (crosscheck/proof/errata.py).
 """
-from functools import partial
-
 import torch
 
 from crosscheck.proof import conformance, notes
 from crosscheck.proof import errata as E
 from crosscheck.proof import samples as S
 from crosscheck.proof import wrong as W
-from crosscheck.proof.backends import MANUAL
+from crosscheck.proof.backends import MANUAL, TORCH
+from crosscheck.proof.entry import Entry, Piece, Wrong, swap, with_backward
 from crosscheck.proof.fit_checks import GD_WHY, check_gd_line
 from crosscheck.proof.functions import check_paths
-from crosscheck.proof.harness import Entry, Wrong, check_module, check_op, swap, with_backward
-from crosscheck.proof.optim_checks import check_differs, check_optimizer, check_schedule
+from crosscheck.proof.harness import check_module, check_op
+from crosscheck.proof.optim_checks import Setup, check_differs, check_optimizer, check_schedule
 from crosscheck.proof.torch_configs import check_torch_configs
 from crosscheck.proof.twins import check_twin_cnn
 from manual import (
@@ -44,35 +43,50 @@ from torch_ref import optim as ref_optim
 from torch_ref import pooling as ref_pooling
 from torch_ref import schedules as ref_schedules
 
+# torch's per-parameter state of each optimizer (the check holds the manual keys to them)
+STATE_KEYS = {"SGD": ("momentum_buffer",), "Adagrad": ("step", "sum"),
+              "RMSprop": ("step", "square_avg", "momentum_buffer", "grad_avg"),
+              "Adam": ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")}
 
-def op(name, section, manual, reference, samples, wrong, **kw):
-    check = partial(check_op, reference=reference, samples=samples)
-    return Entry(name, section, kw.pop("group", "ops"), manual, check, wrong, **kw)
+
+def op(name, section, manual, function, reference, samples, wrong, **kw):
+    """An op: an autograd Function (whose backward a learner derives) behind ``manual``."""
+    piece = Piece(manual.__name__, "backward", function)
+    return Entry(name, section, "ops", "op", manual, check_op, reference, samples, wrong,
+                 piece, **kw)
+
+
+def function(name, section, manual, reference, samples, wrong, group="fit", **kw):
+    """A plain function of tensors, derived whole."""
+    return Entry(name, section, group, "function", manual, check_op, reference, samples, wrong,
+                 Piece(manual.__name__, "body"), **kw)
 
 
 def module(name, section, manual, reference, configs, wrong):
-    check = partial(check_module, reference=reference, configs=configs)
-    return Entry(name, section, "ops", manual, check, wrong)
+    return Entry(name, section, "ops", "module", manual, check_module, reference, configs,
+                 wrong, Piece(manual.__name__))
 
 
-def optimizer(name, section, manual, reference, kwargs, wrong, **kw):
-    check = partial(check_optimizer, reference=reference, kwargs=kwargs,
-                    ref_kwargs=kw.pop("ref_kwargs", None), state=kw.pop("state", True),
-                    schedule=kw.pop("schedule", "exponential"))
-    return Entry(name, section, "optim", manual, check, wrong, **kw)
+def optimizer_piece(cls):
+    return Piece(cls.__name__, "update", state_keys=STATE_KEYS[cls.__name__])
+
+
+def optimizer(name, section, manual, reference, kwargs, wrong, convention=False, **kw):
+    return Entry(name, section, "optim", "optimizer", manual, check_optimizer, reference,
+                 Setup(kwargs, **kw), wrong, optimizer_piece(manual), convention)
 
 
 def differs(name, section, manual, reference, kwargs, ref_kwargs, schedule, scale=1.0):
-    check = partial(check_differs, reference=reference, kwargs=kwargs, ref_kwargs=ref_kwargs,
-                    schedule=schedule, scale=scale)
     why = "the row shows a measured difference; the control is its equal-path twin"
-    return Entry(name, section, "convention", manual, check, {}, (torch.float64,),
-                 why_no_wrong=why)
+    return Entry(name, section, "convention", "optimizer", manual, check_differs, reference,
+                 Setup(kwargs, ref_kwargs, schedule, scale=scale), piece=optimizer_piece(manual),
+                 convention=True, dtypes=(torch.float64,), why_no_wrong=why)
 
 
 def schedule(name, kwargs, wrong):
-    check = partial(check_schedule, reference=ref_schedules.WarmupLR, kwargs=kwargs)
-    return Entry(name, WARMUP, "schedule", schedules.WarmupLR, check, wrong, (torch.float64,))
+    return Entry(name, WARMUP, "schedule", "schedule", schedules.WarmupLR, check_schedule,
+                 ref_schedules.WarmupLR, kwargs, wrong, Piece("WarmupLR", "lr_at"),
+                 dtypes=(torch.float64,))
 
 
 def notes_wrong(impl, erratum):
@@ -119,56 +133,60 @@ NOTES_MOMENTUM = {"lr": 0.05, "momentum": 0.9, "lr_in_velocity": True}
 TORCH_MOMENTUM = {"lr": 0.05, "momentum": 0.9}
 
 REGISTRY = [
-    op("sigmoid", SIGMOID, activations.sigmoid, ref_activations.sigmoid,
+    op("sigmoid", SIGMOID, activations.sigmoid, activations.Sigmoid, ref_activations.sigmoid,
        S.pointwise(extremes=True),
        {"notes: 1/(1-e^-y)": notes_wrong(notes.notes_sigmoid, E.SIGMOID_SIGN),
         "notes: sigma(out)(1-sigma(out))":
             with_backward(activations.Sigmoid, notes.sigmoid_of_output_backward,
                           E.SIGMA_OF_OUTPUT)}),
-    op("tanh", TANH, activations.tanh, ref_activations.tanh, S.pointwise(extremes=True),
-       {"1 - t instead of 1 - t^2": W.TANH_ONE_MINUS_T}),
-    op("relu", RELU, activations.relu, ref_activations.relu, S.pointwise(),
+    op("tanh", TANH, activations.tanh, activations.Tanh, ref_activations.tanh,
+       S.pointwise(extremes=True), {"1 - t instead of 1 - t^2": W.TANH_ONE_MINUS_T}),
+    op("relu", RELU, activations.relu, activations.ReLU, ref_activations.relu, S.pointwise(),
        {"relu'(0) = 1": W.RELU_ONE_AT_ZERO}),
-    op("leaky_relu", RELU, activations.leaky_relu, ref_activations.leaky_relu,
-       S.pointwise(({"negative_slope": 0.2},)), {"slope 1 at 0": W.LEAKY_ONE_AT_ZERO}),
-    op("elu", RELU, activations.elu, ref_activations.elu, S.pointwise(({"alpha": 0.5},)),
-       {"no alpha in e^x branch": W.ELU_WITHOUT_ALPHA}),
-    op("gelu", RELU, activations.gelu, ref_activations.gelu,
+    op("leaky_relu", RELU, activations.leaky_relu, activations.LeakyReLU,
+       ref_activations.leaky_relu, S.pointwise(({"negative_slope": 0.2},)),
+       {"slope 1 at 0": W.LEAKY_ONE_AT_ZERO}),
+    op("elu", RELU, activations.elu, activations.ELU, ref_activations.elu,
+       S.pointwise(({"alpha": 0.5},)), {"no alpha in e^x branch": W.ELU_WITHOUT_ALPHA}),
+    op("gelu", RELU, activations.gelu, activations.GELU, ref_activations.gelu,
        S.pointwise(({"approximate": "tanh"},)), {"Phi(x) only": W.GELU_CDF_ONLY}),
-    op("linear", NEURON, linear.linear, ref_linear.linear, S.linear_samples,
+    op("linear", NEURON, linear.linear, linear.LinearFunction, ref_linear.linear,
+       S.linear_samples,
        {"bias grad averaged": W.LINEAR_BIAS_MEAN,
         "notes: weighted average": notes_wrong(notes.weighted_average, E.WEIGHTED_SUM),
         "notes: one set of weights for all k":
             notes_wrong(notes.output_without_k, E.OUTPUT_INDICES)}),
-    op("mse_loss", MSE, losses.mse_loss, ref_losses.mse_loss, S.mse_samples,
+    op("mse_loss", MSE, losses.mse_loss, losses.MSELoss, ref_losses.mse_loss, S.mse_samples,
        {"no factor 2": W.MSE_WITHOUT_TWO}),
-    op("softmax", XENT, losses.softmax, ref_losses.softmax, S.softmax_samples,
+    op("softmax", XENT, losses.softmax, losses.Softmax, ref_losses.softmax, S.softmax_samples,
        {"diagonal Jacobian": W.SOFTMAX_DIAGONAL}),
-    op("log_softmax", XENT, losses.log_softmax, ref_losses.log_softmax, S.softmax_samples,
-       {"no sum over g": W.LOG_SOFTMAX_NO_SUM}),
-    op("cross_entropy", XENT, losses.cross_entropy, ref_losses.cross_entropy,
-       S.cross_entropy_samples,
+    op("log_softmax", XENT, losses.log_softmax, losses.LogSoftmax, ref_losses.log_softmax,
+       S.softmax_samples, {"no sum over g": W.LOG_SOFTMAX_NO_SUM}),
+    op("cross_entropy", XENT, losses.cross_entropy, losses.CrossEntropy,
+       ref_losses.cross_entropy, S.cross_entropy_samples,
        {"no 1/N": W.CROSS_ENTROPY_NO_MEAN,
         "notes: one-hot outputs": notes_wrong(notes.one_hot_outputs, E.ONE_HOT_TARGETS)}),
     module("Linear", NEURON, linear.Linear, ref_linear.Linear, LINEAR_CONFIGS,
            {"bias grad averaged": W.LINEAR_BIAS_MEAN}),
-    op("im2col", CONV, conv.im2col, ref_conv.im2col, S.im2col_samples,
+    op("im2col", CONV, conv.im2col, conv.Im2col, ref_conv.im2col, S.im2col_samples,
        {"backward averages overlaps": W.IM2COL_BACKWARD_AVERAGES}),
-    op("col2im", CONV, conv.col2im, ref_conv.col2im, S.col2im_samples,
+    op("col2im", CONV, conv.col2im, conv.Col2im, ref_conv.col2im, S.col2im_samples,
        {"overlaps averaged": W.COL2IM_AVERAGES}),
-    op("conv2d", CONV, conv.conv2d, ref_conv.conv2d, S.conv2d_samples,
+    op("conv2d", CONV, conv.conv2d, conv.Conv2dFunction, ref_conv.conv2d, S.conv2d_samples,
        {"backward without the kernel flip": W.CONV_UNFLIPPED}),
-    op("conv2d_input", CONV, conv.conv2d_input, ref_conv.conv2d_input,
-       S.conv2d_input_samples, {"kernel not flipped": W.CONV2D_INPUT_UNFLIPPED}),
+    function("conv2d_input", CONV, conv.conv2d_input, ref_conv.conv2d_input,
+             S.conv2d_input_samples, {"kernel not flipped": W.CONV2D_INPUT_UNFLIPPED},
+             group="ops"),
     module("Conv2d", CONV, conv.Conv2d, ref_conv.Conv2d, CONV2D_CONFIGS,
            {"backward without the kernel flip": W.CONV_UNFLIPPED}),
-    op("max_pool2d", POOL, pooling.max_pool2d, ref_pooling.max_pool2d, S.max_pool2d_samples,
+    op("max_pool2d", POOL, pooling.max_pool2d, pooling.MaxPool2d, ref_pooling.max_pool2d,
+       S.max_pool2d_samples,
        {"gradient spread over the window": W.POOL_SPREAD,
         "overlaps not accumulated": W.POOL_NO_ACCUMULATE}),
-    op("flatten", FLAT, pooling.flatten, ref_pooling.flatten, S.flatten_samples,
-       {"unflattened channels-last": W.FLATTEN_CHANNELS_LAST}),
-    Entry("cnn_twin_sgd", CNN, "cnn", MANUAL, check_twin_cnn,
-          {"pool gradient spread": W.POOL_SPREAD}),
+    op("flatten", FLAT, pooling.flatten, pooling.Flatten, ref_pooling.flatten,
+       S.flatten_samples, {"unflattened channels-last": W.FLATTEN_CHANNELS_LAST}),
+    Entry("cnn_twin_sgd", CNN, "cnn", "setup", MANUAL, check_twin_cnn, TORCH,
+          wrong={"pool gradient spread": W.POOL_SPREAD}),
     optimizer("SGD", GD, optim.SGD, ref_optim.SGD, {"lr": 0.1, "weight_decay": WD}, WRONG_SIGN),
     optimizer("SGD_momentum", MOMENTUM, optim.SGD, ref_optim.SGD,
               {"lr": 0.05, "momentum": 0.9, "weight_decay": WD}, WRONG_SIGN),
@@ -189,7 +207,8 @@ REGISTRY = [
     optimizer("RMSprop_notes_form", RMSPROP, optim.RMSprop, notes.NotesRMSprop,
               {"lr": 0.01, "eps": 1e-3, "eps_inside_sqrt": True, "weight_decay": WD},
               {"torch's form, eps outside the root": Wrong(W.RMSpropEpsOutsideRoot)},
-              ref_kwargs={"lr": 0.01, "eps": 1e-3, "weight_decay": WD}, state=False),
+              convention=True, ref_kwargs={"lr": 0.01, "eps": 1e-3, "weight_decay": WD},
+              state=False),
     optimizer("RMSprop_centered_momentum", RMSPROP, optim.RMSprop, ref_optim.RMSprop,
               {"lr": 0.01, "alpha": 0.9, "momentum": 0.9, "centered": True, "weight_decay": WD},
               NO_LEAK),
@@ -203,7 +222,7 @@ REGISTRY = [
               {"notes: theta + v": notes_wrong(W.SGDMomentumWrongSign, E.MOMENTUM_SIGN),
                "notes: v_0 = theta_0": notes_wrong(notes.MomentumStartsAtTheta,
                                                    E.MOMENTUM_START)},
-              ref_kwargs=TORCH_MOMENTUM, schedule=None, state=False),
+              convention=True, ref_kwargs=TORCH_MOMENTUM, schedule=None, state=False),
     differs("SGD_momentum_notes_form_warmup", MOMENTUM, optim.SGD, ref_optim.SGD,
             NOTES_MOMENTUM, TORCH_MOMENTUM, schedule="warmup"),
     differs("RMSprop_notes_eps_small_grads", RMSPROP, optim.RMSprop, ref_optim.RMSprop,
@@ -216,37 +235,40 @@ REGISTRY = [
               "cosine not shifted by the warm-up": Wrong(W.CosineFromStepZero)}),
     schedule("cosine_no_warmup", {"warmup_steps": 0, "decay": "cosine", "total_steps": 40},
              ONE_STEP_LATE),
-    op("fit_line", LSQ, least_squares.fit_line, ref_least_squares.fit_line, S.line_samples,
-       {"b = y_mean + w x_mean": Wrong(W.fit_line_bias_sign),
-        "notes: logistic regression": notes_wrong(notes.logistic_fit_line,
-                                                  E.LEAST_SQUARES_IS_LINEAR)}, group="fit"),
-    op("fit_normal_equations", LSQ, least_squares.fit, ref_least_squares.fit,
-       S.normal_equation_samples, {"no column of ones": Wrong(W.fit_without_bias_column)},
-       group="fit"),
-    Entry("fit_line_gradient_descent", BGD, "fit", least_squares.fit_line_gd, check_gd_line,
-          {"notes: theta + eta g": notes_wrong(notes.notes_plus_sign_gd, E.STEP_SIGN),
-           "notes: g = grad / (n + 1)": notes_wrong(notes.notes_parameter_average_gd,
-                                                    E.AVERAGE_OVER_EXAMPLES)},
-          (torch.float64,), why_tol=GD_WHY),
-    op("backprop", BACKPROP, backprop.gradients, ref_backprop.gradients, S.backprop_samples,
-       {"notes: sigma(out)(1 - sigma(out))": notes_wrong(notes.backprop_sigma_of_output,
-                                                          E.SIGMA_OF_OUTPUT),
-        "notes: dE/dw5 without (out - target)": notes_wrong(notes.backprop_w5_b2_without_error,
-                                                             E.W5_ERROR_FACTOR),
-        "notes: dE/dw1 along one path": notes_wrong(notes.backprop_w1_one_path,
-                                                     E.W1_CHAIN_RULE)}, group="fit"),
-    op("backprop_forward", BACKPROP, backprop.forward, ref_backprop.forward,
-       S.backprop_forward_samples,
-       {"notes: 1/(1-e^-y)": notes_wrong(notes.notes_forward, E.SIGMOID_SIGN)}, group="fit"),
-    Entry("landscape_paths", GD, "optim", optim, check_paths,
-          {"Adam without bias correction": swap(optim.Adam, W.AdamWithoutBiasCorrection)}),
-    op("neuron", BIAS, neuron.neuron, ref_neuron.neuron, S.neuron_samples,
-       {"bias subtracted": Wrong(W.neuron_bias_subtracted)}),
+    function("fit_line", LSQ, least_squares.fit_line, ref_least_squares.fit_line,
+             S.line_samples,
+             {"b = y_mean + w x_mean": Wrong(W.fit_line_bias_sign),
+              "notes: logistic regression": notes_wrong(notes.logistic_fit_line,
+                                                        E.LEAST_SQUARES_IS_LINEAR)}),
+    function("fit_normal_equations", LSQ, least_squares.fit, ref_least_squares.fit,
+             S.normal_equation_samples, {"no column of ones": Wrong(W.fit_without_bias_column)}),
+    Entry("fit_line_gradient_descent", BGD, "fit", "function", least_squares.fit_line_gd,
+          check_gd_line, ref_least_squares.fit_line_gd,
+          wrong={"notes: theta + eta g": notes_wrong(notes.notes_plus_sign_gd, E.STEP_SIGN),
+                 "notes: g = grad / (n + 1)": notes_wrong(notes.notes_parameter_average_gd,
+                                                          E.AVERAGE_OVER_EXAMPLES)},
+          piece=Piece("fit_line_gd", "body"), dtypes=(torch.float64,), why_tol=GD_WHY),
+    function("backprop", BACKPROP, backprop.gradients, ref_backprop.gradients,
+             S.backprop_samples,
+             {"notes: sigma(out)(1 - sigma(out))": notes_wrong(notes.backprop_sigma_of_output,
+                                                                E.SIGMA_OF_OUTPUT),
+              "notes: dE/dw5 without (out - target)":
+                  notes_wrong(notes.backprop_w5_b2_without_error, E.W5_ERROR_FACTOR),
+              "notes: dE/dw1 along one path": notes_wrong(notes.backprop_w1_one_path,
+                                                           E.W1_CHAIN_RULE)}),
+    function("backprop_forward", BACKPROP, backprop.forward, ref_backprop.forward,
+             S.backprop_forward_samples,
+             {"notes: 1/(1-e^-y)": notes_wrong(notes.notes_forward, E.SIGMOID_SIGN)}),
+    Entry("landscape_paths", GD, "optim", "setup", optim, check_paths, ref_optim,
+          wrong={"Adam without bias correction": swap(optim.Adam, W.AdamWithoutBiasCorrection)}),
+    function("neuron", BIAS, neuron.neuron, ref_neuron.neuron, S.neuron_samples,
+             {"bias subtracted": Wrong(W.neuron_bias_subtracted)}, group="ops"),
 ] + E.OWN_ENTRIES
 REGISTRY += conformance.entries(REGISTRY)
-REGISTRY += [Entry(f"optim_db_{name}", section, "optim", getattr(optim, name),
-                   partial(check_torch_configs, reference=getattr(ref_optim, name)), wrong)
-             for name, section, wrong in [("SGD", MOMENTUM, WRONG_SIGN),
-                                          ("Adagrad", ADAGRAD, EPS_INSIDE_ROOT),
-                                          ("RMSprop", RMSPROP, NO_LEAK),
-                                          ("Adam", ADAM, NO_BIAS_CORRECTION)]]
+REGISTRY += [Entry(f"optim_db_{cls.__name__}", section, "optim", "optimizer", cls,
+                   check_torch_configs, getattr(ref_optim, cls.__name__), wrong=wrong,
+                   piece=optimizer_piece(cls))
+             for cls, section, wrong in [(optim.SGD, MOMENTUM, WRONG_SIGN),
+                                         (optim.Adagrad, ADAGRAD, EPS_INSIDE_ROOT),
+                                         (optim.RMSprop, RMSPROP, NO_LEAK),
+                                         (optim.Adam, ADAM, NO_BIAS_CORRECTION)]]

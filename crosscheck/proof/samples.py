@@ -1,8 +1,8 @@
 """Seeded sample inputs for the registry: shapes, keyword arguments and edge values."""
 import torch
 
-from crosscheck.proof.harness import Sample
-from manual.conv import pair
+from crosscheck.proof.entry import Sample
+from manual.conv import out_size, pair
 
 
 def randn(gen, shape, dtype, device, scale=1.0, grad=True):
@@ -136,14 +136,10 @@ def im2col_samples(dtype, device, gen):
     yield Sample((randn(gen, (3, 6, 5), dtype, device), (2, 3)), {"padding": 1})  # unbatched
 
 
-def _out(size, k, s, p, d):
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
-
-
 def col2im_samples(dtype, device, gen):
     for N, C, H, W, _, k, s, p, d in _unfold_configs():
         (sh, sw), (ph, pw), (dh, dw) = pair(s), pair(p), pair(d)
-        L = _out(H, k, sh, ph, dh) * _out(W, k, sw, pw, dw)
+        L = out_size(H, k, sh, ph, dh) * out_size(W, k, sw, pw, dw)
         cols = randn(gen, (N, C * k * k, L), dtype, device)
         yield Sample((cols, (H, W), k), {"dilation": d, "padding": p, "stride": s})
     yield Sample((randn(gen, (2, 3 * 4, 20), dtype, device), (6, 5), 2))  # the defaults
@@ -154,7 +150,7 @@ def col2im_samples(dtype, device, gen):
 def conv2d_input_samples(dtype, device, gen):
     for N, C, H, W, O, k, s, p, d in _unfold_configs():
         (sh, sw), (ph, pw), (dh, dw) = pair(s), pair(p), pair(d)
-        oh, ow = _out(H, k, sh, ph, dh), _out(W, k, sw, pw, dw)
+        oh, ow = out_size(H, k, sh, ph, dh), out_size(W, k, sw, pw, dw)
         w, g = randn(gen, (O, C, k, k), dtype, device), randn(gen, (N, O, oh, ow), dtype, device)
         yield Sample(((N, C, H, W), w, g), {"stride": s, "padding": p, "dilation": d})
     w = randn(gen, (2, 3, 3, 3), dtype, device)

@@ -3,16 +3,16 @@ import copy
 
 import torch
 
-from crosscheck.proof.backends import TORCH
-from crosscheck.proof.harness import Measure, compare, default_tol
-from torch_ref.cnn.model import CNN
+from crosscheck.proof.measure import Measure, compare, default_tol
+from torch_ref.model import CNN
 
 
-def check_twin_cnn(ops, dtype, device, *, steps=20, batch=8, lr=0.05):
-    """Same initial parameters, same batches, plain SGD: losses and parameters every step."""
+def check_twin_cnn(entry, ops, dtype, device, steps=20, batch=8, lr=0.05):
+    """The CNN on ``ops`` and on the reference backend: same initial parameters, same
+    batches, plain SGD; losses and parameters every step."""
     m = Measure()
     torch.manual_seed(0)
-    reference = CNN(TORCH, channels=(4, 8), hidden=16).to(device, dtype)
+    reference = CNN(entry.reference, channels=(4, 8), hidden=16).to(device, dtype)
     twin = copy.deepcopy(reference)
     twin.ops = ops
     gen = torch.Generator().manual_seed(1)
@@ -28,8 +28,10 @@ def check_twin_cnn(ops, dtype, device, *, steps=20, batch=8, lr=0.05):
             loss.backward()
             opt.step()
             losses.append(loss.detach())
-        compare(m, "out", f"step {step} loss", losses[1], losses[0], default_tol(dtype))
-        for (name, p), q in zip(twin.named_parameters(), reference.parameters()):
-            compare(m, "out", f"step {step} {name}", p.detach(), q.detach(), default_tol(dtype))
+        compare(m, "out", losses[1], losses[0], default_tol(dtype), check="forward", step=step,
+                label="loss at")
+        for i, (p, q) in enumerate(zip(twin.parameters(), reference.parameters())):
+            compare(m, "out", p.detach(), q.detach(), default_tol(dtype), check="param",
+                    step=step, param=i)
     return m
 

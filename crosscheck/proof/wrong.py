@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from crosscheck.proof.harness import Wrong, swap, with_backward
+from crosscheck.proof.entry import Wrong, swap, with_backward
 from manual import activations as A
 from manual import conv as C
 from manual import least_squares as LS

@@ -1,9 +1,14 @@
-"""Checkpoints: written atomically, read back with torch.load(weights_only=True).
+"""Checkpoints: what a run is at the end of an epoch (or on Ctrl-C), written atomically and
+read back with torch.load(weights_only=True), and how a run resumes from one.
 
 A checkpoint is a dict of tensors, numbers and strings only, so loading one runs no code.
+It is read once per resume (``load``); what it fixes is checked once (``Config.resumed``);
+``restore`` puts the run back where it was, and a new learning rate is applied once
+(``apply_lr``).
 """
 import os
 import pickle
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -11,6 +16,27 @@ import torch
 from torch_ref.errors import HandgradError
 
 FORMAT = "handgrad-cnn-checkpoint/1"
+
+
+def _tally():
+    return {"loss_sum": 0.0, "batches": 0, "images": 0, "seconds": 0.0}
+
+
+@dataclass
+class Position:
+    """Where a run is: epochs done, batches done in the current epoch, steps done, what the
+    current epoch adds up as it goes (kept, so that an epoch that is interrupted and
+    resumed reports all of its batches), and one record per finished epoch."""
+
+    epoch: int = 0
+    batch: int = 0
+    step: int = 0
+    tally: dict = field(default_factory=_tally)
+    history: list = field(default_factory=list)
+
+    def next_epoch(self, record):
+        self.history.append(record)
+        self.epoch, self.batch, self.tally = self.epoch + 1, 0, _tally()
 
 
 def save(path, state):
@@ -23,9 +49,8 @@ def save(path, state):
     os.replace(tmp, path)
 
 
-def load(path, expect):
-    """The checkpoint at ``path``; ``expect`` maps keys (model, impl, ...) to the values the
-    run needs, and a checkpoint that disagrees is refused."""
+def load(path):
+    """The checkpoint at ``path``, refused in one line if it is not one of handgrad's."""
     path = Path(path)
     if not path.is_file():
         raise HandgradError(f"--resume {path}: no such file")
@@ -38,8 +63,42 @@ def load(path, expect):
         raise HandgradError(f"--resume {path}: not a checkpoint ({type(err).__name__})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise HandgradError(f"--resume {path}: not a handgrad CNN checkpoint")
-    for key, value in expect.items():
-        if state.get(key) != value:
-            raise HandgradError(f"--resume {path}: it belongs to {key} {state.get(key)!r}, "
-                                f"this run has {value!r}")
     return state
+
+
+def capture(cfg, model, optimizer, scheduler, early, at):
+    """Everything a run needs to go on exactly: parameters, optimizer and schedule state,
+    the random state, the position, and the settings."""
+    rng = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    return {"model": model.state_dict(), "optimizer_state": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler else None,
+            "early_stopping": early.state_dict() if early else None, "rng": rng,
+            **asdict(at), "config": {k: v for k, v in asdict(cfg).items() if k != "resume"}}
+
+
+def restore(state, model, optimizer, scheduler, early):
+    """Put a run back where the checkpoint says it was; returns its Position."""
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer_state"])
+    if scheduler and state["scheduler"]:
+        scheduler.load_state_dict(state["scheduler"])
+    if early and state["early_stopping"]:
+        early.load_state_dict(state["early_stopping"])
+    torch.set_rng_state(state["rng"]["torch"])
+    return Position(state["epoch"], state["batch"], state["step"], state["tally"],
+                    state["history"])
+
+
+def apply_lr(optimizer, scheduler, was, now):
+    """A new base learning rate from here on (the warm-up's factor still applies); returns
+    what changed, in words."""
+    if was == now:
+        return ""
+    for group in optimizer.param_groups:
+        group["lr"] *= now / was
+        group["initial_lr"] = now
+    if scheduler:
+        scheduler.base_lrs = [now for _ in scheduler.base_lrs]
+    return f"; lr {was:g} -> {now:g} from here on"

@@ -1,8 +1,9 @@
-"""A training run's settings, and which of them a checkpoint fixes on resume."""
+"""A training run's settings, resolved once into plain values, and which of them a
+checkpoint fixes on resume."""
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from torch_ref.cnn.optimizers import OPTIMIZERS
+from torch_ref.cnn.optimizers import default_lr
 from torch_ref.errors import HandgradError
 
 # what a checkpoint fixes: a resumed run takes these from it (lr, epochs, early stopping,
@@ -10,6 +11,9 @@ from torch_ref.errors import HandgradError
 FIXED_ON_RESUME = ("dataset", "impl", "optimizer", "optimizer_impl", "batch_size", "val_size",
                    "train_size", "seed", "channels", "hidden", "dtype", "warmup_steps",
                    "weight_decay", "dry_run")
+# the warm-up starts at this fraction of the rate (torch's LinearLR and WarmupLR default to
+# 1/3; a tenth is gentler on Adam's first, unreliable steps)
+WARMUP_START_FACTOR = 0.1
 
 
 @dataclass
@@ -19,7 +23,7 @@ class Config:
     impl: str = "torch"  # the ops
     optimizer: str = "adam"
     optimizer_impl: str = "torch"  # the optimizer's and the warm-up's side
-    lr: float = None
+    lr: float = None  # None: the optimizer's default, filled in at construction
     epochs: int = 3
     batch_size: int = 128
     val_size: int = 5000
@@ -36,6 +40,10 @@ class Config:
     hidden: int = 128
     dtype: str = "float32"
 
+    def __post_init__(self):
+        self.lr = default_lr(self.optimizer) if self.lr is None else self.lr
+        self.channels = tuple(self.channels)
+
     @classmethod
     def from_args(cls, args, **overrides):
         """The fields that the parsed command line has, then ``overrides``."""
@@ -43,22 +51,25 @@ class Config:
         return cls(**{**given, **overrides})
 
     @property
-    def learning_rate(self):
-        return self.lr if self.lr is not None else OPTIMIZERS[self.optimizer].kwargs["lr"]
+    def lower_lr(self):
+        """A rate to try after a NaN loss: a tenth of this one, or the optimizer's default
+        where that is lower."""
+        return min(self.lr / 10, default_lr(self.optimizer))
 
-    def resumed(self, saved, given):
-        """This run continuing the checkpoint whose config is ``saved``: a setting not typed
-        on the command line (``given``) comes from the checkpoint; one typed is applied if
-        it may change, and refused if the checkpoint fixes it (never silently dropped)."""
+    def resumed(self, saved, given=None):
+        """This run continuing the checkpoint whose config is ``saved``: a setting not in
+        ``given`` (the flags typed; None: every setting counts as given) comes from the
+        checkpoint; one given is applied if it may change, and refused if the checkpoint
+        fixes it (never silently dropped)."""
         taken = {}
         for name in (f.name for f in fields(self) if f.name not in ("resume", "logdir")):
             theirs = tuple(saved[name]) if name == "channels" else saved[name]
-            if name not in given:
+            if given is not None and name not in given:
                 taken[name] = theirs
             elif name in FIXED_ON_RESUME and getattr(self, name) != theirs:
                 flag = "--" + name.replace("_", "-").replace("optimizer-impl", "optimizer side")
                 raise HandgradError(f"--resume: the checkpoint fixes {flag} {theirs}, this "
-                                    f"command gives {getattr(self, name)}; drop it, or start a "
+                                    f"run gives {getattr(self, name)}; drop it, or start a "
                                     "new run")
         folder = Path(self.resume).parent
         if self.logdir and Path(self.logdir).resolve() != folder.resolve():

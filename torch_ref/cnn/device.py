@@ -11,6 +11,6 @@ def resolve_device(name):
     if name == "cuda" and not torch.cuda.is_available():
         raise HandgradError("--device cuda: CUDA is not available on this machine "
                             "(torch.cuda.is_available() is False); use --device cpu")
-    if name not in ("cpu", "cuda", "all"):
+    if name not in ("cpu", "cuda"):
         raise HandgradError(f"--device must be auto, cpu or cuda, got {name!r}")
     return name

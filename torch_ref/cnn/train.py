@@ -3,28 +3,30 @@
 Notes sections: 卷积神经网络 (CNN), 交叉熵, 随机梯度下降 (Mini Batch GD), 学习率的优化 (Warm Up),
 梯度下降算法停止条件 (验证集早停 Early Stopping).
 
-One ``Trainer`` serves both sides: ``Parts`` carries the ops backend, the optimizer class,
-the warm-up scheduler class and the stop rules, and the command (crosscheck/commands/train.py)
-wires in the manual ones or the built-in ones. The data set lives on the training device and
-is batched by indexing with a seeded permutation per epoch, so a run is reproducible on the
-CPU and resumes exactly from a checkpoint, even one written mid-epoch.
+``Trainer`` reads top to bottom: build the run, then epoch after epoch train (loop.py),
+validate, log (run_log.py) and write the checkpoint (checkpoint.py), then test. ``Parts``
+carries what the caller wires in, manual or built-in: the ops backend, the optimizer, the
+warm-up and the stop rules (crosscheck/commands/train.py chooses them). The data set lives on
+the training device and is batched by indexing with a seeded permutation per epoch, so a run
+is reproducible on the CPU and resumes exactly from a checkpoint, even one written mid-epoch.
 """
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from types import ModuleType
+from typing import Callable
 
 import torch
-from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from torch_ref.cnn import checkpoint, data, pictures
-from torch_ref.cnn.config import Config
+from torch_ref.cnn import checkpoint, data
+from torch_ref.cnn.config import WARMUP_START_FACTOR
 from torch_ref.cnn.device import resolve_device
-from torch_ref.cnn.model import CNN
-from torch_ref.cnn.optimizers import OPTIMIZERS
+from torch_ref.cnn.loop import evaluate, train_step
 from torch_ref.cnn.run_dir import RunDir, run_folder
+from torch_ref.cnn.run_log import NonFiniteLoss, RunLog, hparams
 from torch_ref.errors import HandgradError
+from torch_ref.model import CNN
 
 LOG_EVERY = 20  # steps between reads of the loss from the device (each read is a sync)
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -35,7 +37,7 @@ class Parts:
     """What the caller wires in: manual or built-in."""
 
     ops: object  # conv2d, relu, max_pool2d, flatten, linear, cross_entropy
-    optimizer: type  # a torch.optim.Optimizer class, SGD ... Adam
+    optimizer: Callable  # optimizer(params, lr=..., weight_decay=...)
     warmup: type  # WarmupLR(optimizer, warmup_steps, start_factor, ...)
     stopping: ModuleType  # StopRules, EarlyStopping, NonFiniteLoss, Progress
 
@@ -51,242 +53,153 @@ def load_data(cfg, device):
     return d
 
 
-def _tally():
-    """What an epoch adds up as it goes; kept in the checkpoint, so an epoch that is
-    interrupted and resumed reports all of its batches."""
-    return {"loss_sum": 0.0, "batches": 0, "images": 0, "seconds": 0.0}
-
-
 class Trainer:
-    """One training run: the model and its optimizer, the data, the logs, and where it is."""
+    """One training run: the model and its optimizer, the data, the log, and where it is.
+    ``state``: a loaded checkpoint to continue from (its settings already in ``cfg``)."""
 
-    def __init__(self, cfg, parts):
+    def __init__(self, cfg, parts, state=None):
         self.cfg, self.parts = cfg, parts
         self.device = resolve_device(cfg.device)
-        self.run = RunDir(cfg.logdir or run_folder(cfg.dataset, cfg.impl, cfg.optimizer),
-                          resuming=bool(cfg.resume))  # before minutes of data loading
+        self.run = RunDir(cfg.logdir or run_folder(cfg.dataset, cfg.impl, cfg.optimizer,
+                                                   cfg.optimizer_impl),
+                          resuming=state is not None)  # before minutes of data loading
         try:
-            self._build(cfg, parts)
+            self._build(state)
         except BaseException:
             self.run.release()
             raise
 
-    def _build(self, cfg, parts):
+    def _build(self, state):
+        cfg, parts = self.cfg, self.parts
         if self.device == "cuda":
             torch.backends.cudnn.benchmark = True  # the built-in convs pick their fastest kernel
         torch.manual_seed(cfg.seed)
         self.model = CNN(parts.ops, cfg.channels, cfg.hidden).to(self.device, DTYPES[cfg.dtype])
-        self.optimizer = parts.optimizer(
-            self.model.parameters(), **{**OPTIMIZERS[cfg.optimizer].kwargs,
-                                        "lr": cfg.learning_rate, "weight_decay": cfg.weight_decay})
-        self.scheduler = (parts.warmup(self.optimizer, cfg.warmup_steps, start_factor=0.1)
+        self.optimizer = parts.optimizer(self.model.parameters(), lr=cfg.lr,
+                                         weight_decay=cfg.weight_decay)
+        self.scheduler = (parts.warmup(self.optimizer, cfg.warmup_steps,
+                                       start_factor=WARMUP_START_FACTOR)
                           if cfg.warmup_steps else None)
         self.early = (parts.stopping.EarlyStopping(cfg.early_stop_patience)
                       if cfg.early_stop_patience is not None else None)
         self.rules = parts.stopping.StopRules(*([self.early] if self.early else []),
                                               parts.stopping.NonFiniteLoss())
         self.data = load_data(cfg, self.device)
-        self.epoch = self.batch = self.step = 0  # batch: batches done in the current epoch
-        self.tally = _tally()
+        self.at = checkpoint.Position()
         self.saved_epoch = None  # the epoch the checkpoint on disk has finished
-        self.buffer = []  # (loss, grad norm, lr) of steps not yet read off the device
-        self.history = []  # one record per epoch
         self.losses = []  # (step, training loss) of every step this process ran
-        resumed = self.resume(cfg.resume) if cfg.resume else None
-        # on resume, TensorBoard drops what an earlier process logged after the checkpoint
-        self.writer = SummaryWriter(str(self.run.path), purge_step=self.step + 1 if cfg.resume
-                                    else None)
+        resumed = self._resume(state) if state else None
+        self.log = RunLog(self.run.path, purge_step=self.at.step + 1 if state else None)
         if resumed:
-            self.writer.add_text("resume", resumed, self.step)
+            self.log.text("resume", resumed, self.at.step)
 
-    # -- checkpoints ------------------------------------------------------------------------
-
-    def state(self):
-        rng = {"torch": torch.get_rng_state()}
-        if torch.cuda.is_available():
-            rng["cuda"] = torch.cuda.get_rng_state_all()
-        cfg = self.cfg
-        return {"impl": cfg.impl, "optimizer": f"{cfg.optimizer}:{cfg.optimizer_impl}",
-                "dataset": cfg.dataset, "model_config": self.model.config,
-                "model": self.model.state_dict(), "optimizer_state": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict() if self.scheduler else None,
-                "early_stopping": self.early.state_dict() if self.early else None, "rng": rng,
-                "epoch": self.epoch, "batch": self.batch, "step": self.step,
-                "tally": self.tally, "history": self.history,
-                "config": {k: v for k, v in asdict(cfg).items() if k != "resume"}}
+    def _resume(self, state):
+        """Continue where the checkpoint stopped; returns what changed, in words."""
+        self.at = checkpoint.restore(state, self.model, self.optimizer, self.scheduler,
+                                     self.early)
+        self.saved_epoch = self.at.epoch
+        change = checkpoint.apply_lr(self.optimizer, self.scheduler,
+                                     state["config"]["lr"] or self.cfg.lr, self.cfg.lr)
+        print(f"resumed from {self.cfg.resume}: epoch {self.at.epoch + 1}, batch "
+              f"{self.at.batch}, step {self.at.step}{change}")
+        return f"resumed at step {self.at.step}{change}"
 
     def save(self):
-        checkpoint.save(self.run.checkpoint, self.state())
-        self.saved_epoch = self.epoch
-
-    def resume(self, path):
-        """Continue from the checkpoint at ``path``; returns what changed, in words."""
-        cfg = self.cfg
-        s = checkpoint.load(path, {"impl": cfg.impl, "model_config": self.model.config,
-                                   "optimizer": f"{cfg.optimizer}:{cfg.optimizer_impl}",
-                                   "dataset": cfg.dataset})
-        self.model.load_state_dict(s["model"])
-        self.optimizer.load_state_dict(s["optimizer_state"])
-        if self.scheduler and s["scheduler"]:
-            self.scheduler.load_state_dict(s["scheduler"])
-        if self.early and s["early_stopping"]:
-            self.early.load_state_dict(s["early_stopping"])
-        torch.set_rng_state(s["rng"]["torch"])
-        self.epoch, self.batch, self.step = s["epoch"], s["batch"], s["step"]
-        self.tally, self.history, self.saved_epoch = s["tally"], s["history"], s["epoch"]
-        was = Config(**{**s["config"], "channels": tuple(s["config"]["channels"])}).learning_rate
-        change = self._set_lr(was, cfg.learning_rate)
-        print(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch}, step "
-              f"{self.step}{change}")
-        return f"resumed at step {self.step}{change}"
-
-    def _set_lr(self, was, now):
-        """A new base learning rate from here on; the warm-up's factor still applies."""
-        if was == now:
-            return ""
-        for group in self.optimizer.param_groups:
-            group["lr"] *= now / was
-            group["initial_lr"] = now
-        if self.scheduler:
-            self.scheduler.base_lrs = [now for _ in self.scheduler.base_lrs]
-        return f"; lr {was:g} -> {now:g} from here on"
+        checkpoint.save(self.run.checkpoint, checkpoint.capture(
+            self.cfg, self.model, self.optimizer, self.scheduler, self.early, self.at))
+        self.saved_epoch = self.at.epoch
 
     # -- training ---------------------------------------------------------------------------
 
     def train_step(self, x, y):
-        self.optimizer.zero_grad(set_to_none=True)
-        loss = self.model.loss(x, y)
-        loss.backward()
-        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
-        grad_norm = torch.stack([g.norm() for g in grads]).norm()
-        lr = self.optimizer.param_groups[0]["lr"]
-        self.optimizer.step()
-        if self.scheduler:
-            self.scheduler.step()
-        self.step += 1
-        self.tally["images"] += x.shape[0]
-        self.buffer.append((loss.detach(), grad_norm.to(loss.dtype), lr))  # read in flush()
+        figures = train_step(self.model, self.optimizer, self.scheduler, x, y)
+        self.at.step += 1
+        self.at.tally["images"] += x.shape[0]
+        self.log.step(self.at.step, *figures)
 
     def flush(self):
-        """Read the buffered losses off the device, log and tally them, and stop on a NaN or
-        inf. Returns the last loss read."""
-        if not self.buffer:
-            return None
-        values = torch.stack([torch.stack(b[:2]) for b in self.buffer]).tolist()  # one sync
-        first = self.step - len(values) + 1
-        for i, ((loss, grad_norm), (_, _, lr)) in enumerate(zip(values, self.buffer)):
-            if not math.isfinite(loss):
-                raise HandgradError(self._not_finite(loss, first + i))
-            self.writer.add_scalar("loss/train", loss, first + i)
-            self.losses.append((first + i, loss))
-            self.writer.add_scalar("grad_norm", grad_norm, first + i)
-            self.writer.add_scalar("lr", lr, first + i)
-            self.tally["loss_sum"] += loss
-            self.tally["batches"] += 1
-        self.buffer.clear()
-        return values[-1][0]
+        """Log the steps not yet read off the device and tally them; returns the last loss.
+        A NaN or infinite loss stops the run with what to do next."""
+        try:
+            read = self.log.flush()
+        except NonFiniteLoss as err:
+            raise HandgradError(self._not_finite(err)) from None
+        for step, loss in read:
+            self.losses.append((step, loss))
+            self.at.tally["loss_sum"] += loss
+            self.at.tally["batches"] += 1
+        return read[-1][1] if read else None
 
-    def _not_finite(self, loss, step):
+    def _not_finite(self, err):
         """The NaN message: where, which checkpoint exists, and a finite rate to try."""
-        rate = self.cfg.learning_rate
-        lower = min(rate / 10, OPTIMIZERS[self.cfg.optimizer].kwargs["lr"])
+        lower = self.cfg.lower_lr
         if self.saved_epoch is None:
             then = f"no checkpoint was written yet; start again with --lr {lower:g}"
         else:
             then = (f"the checkpoint after epoch {self.saved_epoch} is intact: continue with "
                     f"--resume {self.run.checkpoint} --lr {lower:g}")
-        return (f"the loss became {loss} at step {step} (epoch {self.epoch + 1}) with lr "
-                f"{rate:g}; {then}")
+        return f"{err} (epoch {self.at.epoch + 1}) with lr {self.cfg.lr:g}; {then}"
 
     def train_epoch(self):
         """One pass over the training set in this epoch's seeded order, from ``batch`` on."""
-        cfg, n = self.cfg, self.data.train_x.shape[0]
-        order = torch.Generator().manual_seed(cfg.seed * 100_003 + self.epoch)
-        bar = tqdm(total=math.ceil(n / cfg.batch_size), initial=self.batch,
-                   desc=f"epoch {self.epoch + 1}/{cfg.epochs}", unit="batch", leave=False,
+        cfg, at, n = self.cfg, self.at, self.data.train_x.shape[0]
+        order = torch.Generator().manual_seed(cfg.seed * 100_003 + at.epoch)
+        bar = tqdm(total=math.ceil(n / cfg.batch_size), initial=at.batch,
+                   desc=f"epoch {at.epoch + 1}/{cfg.epochs}", unit="batch", leave=False,
                    dynamic_ncols=True, disable=None)  # a bar on terminals only
         start = time.perf_counter()
         try:
-            for x, y in self.data.batches("train", cfg.batch_size, order, skip=self.batch):
+            for x, y in self.data.batches("train", cfg.batch_size, order, skip=at.batch):
                 self.train_step(x, y)
-                self.batch += 1
+                at.batch += 1
                 bar.update()
-                if self.step % LOG_EVERY == 0:
+                if at.step % LOG_EVERY == 0:
                     loss = self.flush()
-                    rate = self.tally["images"] / (self.tally["seconds"]
-                                                   + time.perf_counter() - start)
+                    rate = at.tally["images"] / (at.tally["seconds"] + time.perf_counter() - start)
                     bar.set_postfix(loss=f"{loss:.4f}", img_s=f"{rate:,.0f}")
             self.flush()
         finally:  # an interrupted epoch keeps its time too
-            self.tally["seconds"] += time.perf_counter() - start
+            at.tally["seconds"] += time.perf_counter() - start
             bar.close()
-
-    @torch.no_grad()
-    def evaluate(self, split):
-        """Mean loss and accuracy over a split, in batches."""
-        loss_sum = torch.zeros((), device=self.data.train_x.device, dtype=torch.float64)
-        correct, n = torch.zeros_like(loss_sum), 0
-        for x, y in self.data.batches(split, 1000):
-            logits = self.model(x)
-            loss_sum += self.model.ops.cross_entropy(logits, y, reduction="sum").double()
-            correct += (logits.argmax(1) == y).sum()
-            n += y.shape[0]
-        if n == 0:
-            return math.nan, math.nan
-        return loss_sum.item() / n, correct.item() / n
 
     def end_epoch(self):
         """Validate and log, then apply the stop rules and write the checkpoint that says the
         epoch is done (an interrupt before it validates again on resume). Returns a Stop or
         None."""
-        t, w, epoch = self.tally, self.writer, self.epoch + 1
-        record = {"train_loss": t["loss_sum"] / max(t["batches"], 1), "seconds": t["seconds"],
-                  "images_per_s": t["images"] / max(t["seconds"], 1e-9)}
+        t, epoch = self.at.tally, self.at.epoch + 1
+        record = {"epoch": epoch, "train_loss": t["loss_sum"] / max(t["batches"], 1),
+                  "seconds": t["seconds"], "images_per_s": t["images"] / max(t["seconds"], 1e-9)}
         line, val_loss = f"train loss {record['train_loss']:.4f}", None
         if len(self.data.val_y):  # --val-size 0: nothing to validate on
-            val_loss, val_acc = self.evaluate("val")
+            val_loss, val_acc = evaluate(self.model, self.data, "val")
             record.update(val_loss=val_loss, val_accuracy=val_acc)
-            w.add_scalar("loss/val", val_loss, self.step)  # on the steps' axis, to overlay
-            w.add_scalar("accuracy/val", val_acc, self.step)
             line += f", val loss {val_loss:.4f}, val accuracy {val_acc:.2%}"
-        w.add_scalar("images_per_second", record["images_per_s"], self.step)
-        pictures.log_epoch(w, self.model, self.data.test_x[:1], self.step)
-        w.flush()  # the epoch's logs are on disk before the checkpoint that says it is done
+        self.log.epoch(self.at.step, record, self.model, self.data.test_x[:1])
         tqdm.write(f"epoch {epoch}/{self.cfg.epochs}: {line}, {record['seconds']:.1f} s, "
                    f"{record['images_per_s']:,.0f} images/s")
         stop = self.rules(self.parts.stopping.Progress(epoch, val_loss=val_loss,
                                                        model=self.model))
-        self.history.append({"epoch": epoch, **record})
-        self.epoch, self.batch, self.tally = epoch, 0, _tally()
+        self.at.next_epoch(record)
         self.save()
         return stop
 
-    def hparams(self):
-        """The run's settings as logged: the real learning rate and the resolved device.
-        TensorBoard sorts hyperparameters by name, so the four that tell runs apart are
-        capitalized to come first."""
-        cfg = self.cfg
-        lead = {"LR": cfg.learning_rate, "Optimizer": cfg.optimizer,
-                "Optimizer side": cfg.optimizer_impl, "Ops": cfg.impl}
-        rest = {k: v for k, v in asdict(cfg).items() if k not in
-                ("lr", "optimizer", "optimizer_impl", "impl", "logdir", "resume")}
-        return {**lead, **rest, "device": str(self.device), "channels": str(cfg.channels)}
+    # -- the run ----------------------------------------------------------------------------
 
     def fit(self):
         """Train, validate every epoch, test at the end; returns the run's figures."""
         cfg, d = self.cfg, self.data
         print(f"{cfg.dataset} from {d.source}: {len(d.train_y)} train / {len(d.val_y)} val / "
               f"{len(d.test_y)} test images on {self.device}; ops {cfg.impl}, optimizer "
-              f"{cfg.optimizer}:{cfg.optimizer_impl} lr {cfg.learning_rate:g}; logs in "
+              f"{cfg.optimizer}:{cfg.optimizer_impl} lr {cfg.lr:g}; logs in "
               f"{self.run.path} (tensorboard --logdir {self.run.path.parent})")
         if cfg.train_size is None and len(d.val_y) > len(d.train_y):
             print(f"warning: --val-size {cfg.val_size} holds out more images than are left "
                   f"to train on ({len(d.train_y)})")
-        self.writer.add_text("config", "\n".join(f"    {k}: {v}"
-                                                 for k, v in self.hparams().items()))
+        settings = hparams(cfg, self.device)
+        self.log.text("config", "\n".join(f"    {k}: {v}" for k, v in settings.items()))
         stop = None
         try:
-            while self.epoch < cfg.epochs and stop is None:
+            while self.at.epoch < cfg.epochs and stop is None:
                 self.train_epoch()
                 stop = self.end_epoch()
         except KeyboardInterrupt:
@@ -299,30 +212,26 @@ class Trainer:
         except BaseException:
             self.close()
             raise
-        return self.finish(stop)
+        return self.finish(stop, settings)
 
     def close(self):
-        self.writer.close()
+        self.log.close()
         self.run.release()
 
-    def finish(self, stop):
-        w = self.writer
+    def finish(self, stop, settings):
         if stop:
             print(f"stopped by {stop.rule}: {stop.reason}")
-            w.add_text("stop", f"{stop.rule}: {stop.reason}")
+            self.log.text("stop", f"{stop.rule}: {stop.reason}")
         if self.early and self.early.restore(self.model):
             print(f"restored the parameters of epoch {self.early.best_step} (best validation loss)")
-        test_loss, test_acc = self.evaluate("test")
-        w.add_scalar("accuracy/test", test_acc, self.step)
-        w.add_scalar("loss/test", test_loss, self.step)
-        last = self.history[-1] if self.history else {}
-        hparams = {k: v for k, v in self.hparams().items()
-                   if isinstance(v, (int, float, str, bool)) and v is not None}
-        w.add_hparams(hparams, {"hparams/test_accuracy": test_acc,
-                                "hparams/val_loss": last.get("val_loss", math.nan)}, run_name=".")
+        test_loss, test_acc = evaluate(self.model, self.data, "test")
+        history = self.at.history
+        self.log.finish(self.at.step, test_loss, test_acc, settings,
+                        history[-1].get("val_loss", math.nan) if history else math.nan)
         self.close()
-        print(f"test accuracy {test_acc:.2%} (test loss {test_loss:.4f}) after {self.epoch} epochs")
-        return {"test_accuracy": test_acc, "test_loss": test_loss, "history": self.history,
+        print(f"test accuracy {test_acc:.2%} (test loss {test_loss:.4f}) after "
+              f"{self.at.epoch} epochs")
+        return {"test_accuracy": test_acc, "test_loss": test_loss, "history": history,
                 "train_losses": self.losses, "stop": stop.reason if stop else None,
                 "dir": str(self.run.path),
                 "parameters": {k: v.detach().cpu() for k, v in self.model.state_dict().items()}}

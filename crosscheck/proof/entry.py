@@ -1,0 +1,140 @@
+"""The registry's records, in the spirit of OpInfo: an entry says what it compares (the
+manual piece, the reference, its kind, its samples, its negative controls), and the check is
+a function of the entry.
+
+    Entry            one comparison: check(entry, impl, dtype, device) -> Measure
+    Piece            what a learner writes for it: the public name, and what the starter
+                     of ``handgrad exercise`` leaves out
+    Wrong, Erratum   a negative control, and the notes' slip that it is (if it is one)
+    Sample           one call's arguments
+"""
+from __future__ import annotations
+
+import sys
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+from unittest import mock
+
+import torch
+
+# what an entry compares: a function of tensors with a backward ('op'), an nn.Module, an
+# optimizer class, a learning-rate schedule, a plain function (a fit, back propagation), a
+# claim about the notes (a predicate over evidence from torch), or a whole setup (the CNN
+# on an ops backend, every optimizer on the 2-D test functions)
+KINDS = ("op", "module", "optimizer", "schedule", "function", "claim", "setup")
+# what a learner's starter leaves out for them to derive
+LEAVES_OUT = ("backward", "update", "lr_at", "body", None)
+
+
+@dataclass
+class Sample:
+    """One call's arguments. ``gradcheck=False`` at kinks and ties, where a finite
+    difference is not the derivative either side chose."""
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    gradcheck: bool = True
+
+
+@dataclass(frozen=True)
+class Erratum:
+    """A slip of the notes: their words, verbatim, and the correction."""
+
+    name: str
+    section: str
+    quote: str
+    correction: str
+
+
+@dataclass(frozen=True)
+class Wrong:
+    """A negative control: a deliberately wrong version that the entry's check must reject.
+    ``swaps`` put a wrong piece (a backward, an autograd Function) in place inside the real
+    public function for the length of the check; ``impl`` stands in for the manual piece
+    where the slip is a whole formula (an optimizer's update, the notes' literal version).
+    ``erratum`` is set where the wrong version is what the notes wrote."""
+
+    impl: Any = None
+    swaps: tuple = ()  # (owner, attribute name, replacement)
+    erratum: Erratum = None
+
+    def applied(self):
+        stack = ExitStack()
+        for owner, name, replacement in self.swaps:
+            stack.enter_context(mock.patch.object(owner, name, replacement))
+        return stack
+
+
+def with_backward(function, backward, erratum=None):
+    """A Wrong whose ``function`` (an autograd Function class) has another backward."""
+    wrong = type(f"Wrong{function.__name__}", (function,), {"backward": staticmethod(backward)})
+    return swap(function, wrong, erratum)
+
+
+def swap(function, replacement, erratum=None):
+    """A Wrong that replaces the class ``function`` where its module defines it."""
+    return Wrong(swaps=((sys.modules[function.__module__], function.__name__, replacement),),
+                 erratum=erratum)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """What a learner may write in place of handgrad's: the public name their file
+    defines, and what the exercise's starter leaves out ('backward' of ``function``,
+    an optimizer's 'update', the warm-up's 'lr_at', a plain function's 'body', or None for
+    a module that only calls an op). ``state_keys``: an optimizer's per-parameter state."""
+
+    name: str
+    leaves_out: str | None = None
+    function: type = None  # the autograd Function whose backward is the exercise
+    state_keys: tuple = ()
+
+    def __post_init__(self):
+        assert self.leaves_out in LEAVES_OUT, self.leaves_out
+
+
+@dataclass
+class Entry:
+    """One comparison of the registry.
+
+    ``check(entry, impl, dtype, device)`` runs it on ``impl`` (the manual piece, a learner's,
+    or a wrong version) and returns a Measure; it reads ``reference`` and ``samples`` from
+    the entry, so the same check runs against another reference by ``replace``. ``samples``
+    is what the kind needs: a sample generator (op, function), module configurations, an
+    optimizer's settings, evidence for a claim. ``convention``: the entry measures one of
+    handgrad's forms of the notes against torch's, so a learner is not held to it."""
+
+    name: str
+    section: str  # the notes' heading
+    group: str
+    kind: str
+    manual: Any
+    check: Callable
+    reference: Any = None
+    samples: Any = None
+    wrong: dict = field(default_factory=dict)  # label -> Wrong
+    piece: Piece = None  # None: not a piece a learner writes
+    convention: bool = False
+    dtypes: tuple = (torch.float64, torch.float32)
+    why_tol: str = ""  # where a tolerance is not the default, the reason
+    why_no_wrong: str = ""  # where no negative control fits, the reason
+
+    def __post_init__(self):
+        assert self.kind in KINDS, self.kind
+
+    def run(self, dtype, device, wrong=None):
+        """The check on the manual piece, or on a Wrong."""
+        if wrong is None:
+            return self.check(self, self.manual, dtype, device)
+        with wrong.applied():
+            impl = self.manual if wrong.impl is None else wrong.impl
+            return self.check(self, impl, dtype, device)
+
+    def against(self, reference):
+        """This entry with another reference (a known wrong version, for the diagnosis)."""
+        return replace(self, reference=reference)
+
+    @property
+    def errata(self):
+        return [w.erratum for w in self.wrong.values() if w.erratum]

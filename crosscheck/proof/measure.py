@@ -1,0 +1,184 @@
+"""What a check measures, and what it finds wrong, as records.
+
+A check never raises on a mismatch: it records the largest errors it saw in a ``Measure``
+and every failed comparison as a ``Failure`` (which check, where, the first differing
+element, and a message for a reader), so that ``handgrad check`` prints the figures of
+passing and failing rows alike, and the table, the JSON, the diagnosis and the conformance
+tally read fields, never text.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+F64_TOL = {"rtol": 1e-10, "atol": 1e-12}  # the design's float64 policy; float32: torch defaults
+
+# what a Failure's ``check`` names: a compared value, or what went wrong instead
+CHECKS = ("forward", "backward", "gradcheck", "param", "state", "step", "shape", "outputs",
+          "refused", "raised", "claim", "unavailable")
+
+
+def default_tol(dtype):
+    return F64_TOL if dtype == torch.float64 else {}
+
+
+@dataclass(frozen=True)
+class Element:
+    """The first element that differs: its index, the input there (where the input has
+    the output's shape), torch's value and the checked piece's."""
+
+    index: tuple
+    torch: float | None
+    yours: float | None
+    input: float | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed check. ``check`` is one of CHECKS; the other fields say where (those that
+    apply): the sample (or module configuration; an optimizer configuration by ``label``),
+    the output or input (``index``), the optimizer step, parameter and state key.
+    ``message`` is the reason in words (for 'raised' and 'refused', the exception's first
+    line, and ``error`` its type)."""
+
+    check: str
+    message: str
+    sample: int | None = None
+    index: int | None = None  # which output (forward) or input (backward)
+    step: int | None = None
+    param: int | None = None
+    state: str | None = None
+    label: str | None = None
+    error: str | None = None
+    element: Element | None = None
+
+    def __post_init__(self):
+        assert self.check in CHECKS, self.check
+
+    @property
+    def site(self):
+        """Where, in words: 'sample 3 grad of input 1', 'momentum step 4 param 0 state sum'."""
+        words = [self.label] if self.label else []
+        for name in ("sample", "step", "param", "state"):
+            if getattr(self, name) is not None:
+                words.append(f"{name} {getattr(self, name)}")
+        if self.index is not None:
+            words.append(f"{'grad of input' if self.check == 'backward' else 'output'} "
+                         f"{self.index}")
+        return " ".join(words)
+
+    @property
+    def text(self):
+        """The whole line: where, then what."""
+        what = f"{self.error}: {self.message}" if self.error else self.message
+        return f"{self.site}: {what}" if self.site else what
+
+    def record(self):
+        """The failure as JSON-ready data (the fields that apply, and the line); a complex
+        value as [real, imaginary]."""
+        data = {k: v for k, v in asdict(self).items() if v is not None}
+        if self.element:
+            data["element"] = {k: [v.real, v.imag] if isinstance(v, complex) else v
+                               for k, v in data["element"].items()}
+        return {**data, "text": self.text}
+
+
+@dataclass
+class Measure:
+    """Largest errors seen per kind ('out': values, 'grad': gradients or optimizer state):
+    max abs = max |a - b|, max rel = max |a - b| / max |b| over each compared tensor."""
+
+    errors: dict = field(default_factory=dict)  # kind -> [max abs, max rel]
+    gradcheck: bool | None = None
+    failures: list = field(default_factory=list)  # Failure records, in the order found
+    notes: list = field(default_factory=list)
+    counts: dict | None = None  # outcome -> samples, for checks that tally samples
+
+    @property
+    def ok(self):
+        return not self.failures
+
+    def fail(self, check, message, **site):
+        self.failures.append(Failure(check, message, **site))
+
+    def raised(self, err, check="raised", **site):
+        """An exception where a value was due, as a failure of ``check``."""
+        self.fail(check, first_line(err), error=type(err).__name__, **site)
+
+    def first(self, check=None):
+        """The first failure (of one kind of check), or None."""
+        return next((f for f in self.failures if check in (None, f.check)), None)
+
+    def record(self, kind, actual, expected):
+        a, e = actual.detach(), expected.detach()
+        if a.is_complex() or e.is_complex():  # a complex number as its pair of reals
+            a, e = torch.view_as_real(a.resolve_conj()), torch.view_as_real(e.resolve_conj())
+        a, e = a.double(), e.double()
+        diff = (a - e).abs()
+        same = (a == e) | (torch.isnan(a) & torch.isnan(e))  # equal infinities included
+        diff = torch.where(same, torch.zeros_like(diff), diff)
+        if not diff.numel():
+            return
+        # relative to the tensor's largest entry: an element near 0 that both sides round
+        # differently (1 - t^2 for a saturated tanh) must not read as a large relative error
+        scale = e[torch.isfinite(e)].abs().max().item() if torch.isfinite(e).any() else 0.0
+        err = torch.nan_to_num(diff, nan=math.inf).max().item()  # inf where one side is
+        worst = self.errors.setdefault(kind, [0.0, 0.0])
+        worst[0] = max(worst[0], err)
+        worst[1] = max(worst[1], err / scale if scale else 0.0)
+
+
+def compare(m: Measure, kind, actual, expected, tol, at=None, *, check, **site):
+    """The one comparison: record the error, then hold it to torch.testing.assert_close.
+    A failure keeps the first element out of tolerance (and the value of ``at``, the input,
+    there when it has the same shape): what a learner needs to find the slip."""
+    if actual is None or expected is None:
+        if (actual is None) != (expected is None):
+            m.fail(check, "one side is None", **site)
+        return
+    if actual.shape != expected.shape:
+        m.fail("shape", f"shape {tuple(actual.shape)} where torch's is "
+                        f"{tuple(expected.shape)}", **site)
+        return
+    m.record(kind, actual, expected)
+    try:
+        torch.testing.assert_close(actual, expected, equal_nan=True, **tol)
+    except AssertionError as err:
+        m.fail(check, str(err).splitlines()[0],
+               element=_first_difference(actual, expected, tol, at), **site)
+
+
+def _first_difference(actual, expected, tol, at):
+    a, e = actual.detach().cpu(), expected.detach().cpu()
+    close = torch.isclose(a, e.to(a.dtype), equal_nan=True, **{"rtol": 1.3e-6, "atol": 1e-5,
+                                                               **tol})
+    bad = (~close).nonzero()
+    index = tuple(bad[0].tolist()) if len(bad) else ()
+    value = at.detach().cpu()[index].item() if at is not None and at.shape == a.shape else None
+    return Element(index, e[index].item() if e.numel() else None,
+                   a[index].item() if a.numel() else None, value)
+
+
+def compare_grads(m, mine, theirs, v, tol, **site):
+    """Backward of both sides, (outputs, inputs) each, under the same upstream gradient(s)
+    v, input by input; an input one side leaves without a gradient counts as zeros."""
+    want = torch.autograd.grad(theirs[0], theirs[1], v, allow_unused=True)
+    try:
+        got = torch.autograd.grad(mine[0], mine[1], v, allow_unused=True)
+    except Exception as err:  # a wrong backward may return the wrong shape
+        m.raised(err, label="backward", **site)
+        return
+    for i, (g, w) in enumerate(zip(got, want)):
+        if g is None and w is not None:
+            g = torch.zeros_like(w)
+        if w is None and g is not None:
+            w = torch.zeros_like(g)
+        compare(m, "grad", g, w, tol, at=mine[1][i], check="backward", index=i, **site)
+
+
+def first_line(err):
+    """An exception's message, first line only ('' for none)."""
+    text = str(err)
+    return text.splitlines()[0] if text else ""

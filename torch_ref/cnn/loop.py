@@ -1,0 +1,39 @@
+"""The training loop's two halves, as pytorch/examples writes them: one step of training,
+and an evaluation over a split.
+
+Notes sections: 随机梯度下降 (Mini Batch GD): a batch's mean loss, its gradient, one step.
+"""
+import math
+
+import torch
+
+
+def train_step(model, optimizer, scheduler, x, y):
+    """The loss of one batch, its gradients, the update and the schedule's step. Returns
+    (loss, gradient norm, learning rate used): the first two stay on the device, to be read
+    in batches (each read is a sync)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss = model.loss(x, y)
+    loss.backward()
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    grad_norm = torch.stack([g.norm() for g in grads]).norm()
+    lr = optimizer.param_groups[0]["lr"]
+    optimizer.step()
+    if scheduler:
+        scheduler.step()
+    return loss.detach(), grad_norm.to(loss.dtype), lr
+
+
+@torch.no_grad()
+def evaluate(model, data, split, batch_size=1000):
+    """Mean loss and accuracy over a split (NaN for an empty one)."""
+    loss_sum = torch.zeros((), device=data.train_x.device, dtype=torch.float64)
+    correct, n = torch.zeros_like(loss_sum), 0
+    for x, y in data.batches(split, batch_size):
+        logits = model(x)
+        loss_sum += model.ops.cross_entropy(logits, y, reduction="sum").double()
+        correct += (logits.argmax(1) == y).sum()
+        n += y.shape[0]
+    if n == 0:
+        return math.nan, math.nan
+    return loss_sum.item() / n, correct.item() / n
