@@ -5,6 +5,7 @@ import os
 import sys
 
 from crosscheck import flags as F
+from torch_ref.cnn.config import WARMUP_START_FACTOR
 from torch_ref.cnn.optimizers import OPTIMIZERS, default_lrs
 from torch_ref.errors import HandgradError
 
@@ -112,7 +113,7 @@ def add_train(sub):
     p.add_argument("--lr", type=F.learning_rate, default=None,
                    help=f"learning rate (default: per optimizer: {default_lrs()})")
     p.add_argument("--warmup-steps", type=F.integer(0), default=0,
-                   help="linear warm-up from 0.1 x lr over this many steps")
+                   help=f"linear warm-up from {WARMUP_START_FACTOR:g} x lr over this many steps")
     p.add_argument("--weight-decay", type=F.real(0.0, inclusive=True), default=0.0,
                    help="L2 penalty")
     p.add_argument("--early-stop-patience", type=F.positive_int, default=None,

@@ -210,7 +210,7 @@ def trace_entries():
         start = time.perf_counter()
         with Tracer() as t:
             for row in _rows(entry):
-                run_row(*row)
+                run_row(row)
         found[entry.name] = {"lines": sorted(t.lines), "seconds": time.perf_counter() - start}
         print(f"traced {entry.name} ({found[entry.name]['seconds']:.1f} s)", flush=True)
     return found
@@ -275,7 +275,7 @@ def _run_mutant(m, entries, tests):
     chosen = [e for e in REGISTRY if e.name in entries]
     for e in sorted(chosen, key=lambda e: entries[e.name]):
         for row in _rows(e, ("float64",)):  # and the negative controls
-            if not run_row(*row)["passed"]:
+            if not run_row(row).passed:
                 return f"check {e.name}"
     if tests:
         import pytest

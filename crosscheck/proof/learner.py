@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from crosscheck.proof.entry import Entry
-from torch_ref.errors import HandgradError
+from torch_ref.errors import HandgradError, first_line
 
 
 def load(spec):
@@ -45,7 +45,7 @@ def load(spec):
     except Exception as err:  # the learner's file may raise anything while it loads
         line = _line_in(err, spec)
         raise HandgradError(f"--with {spec}: importing it failed{line}: "
-                            f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+                            f"{type(err).__name__}: {first_line(err)}"
                             ) from None
     return module if module is not None else loaded
 

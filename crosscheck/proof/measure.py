@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
+from torch_ref.errors import first_line
+
 F64_TOL = {"rtol": 1e-10, "atol": 1e-12}  # the design's float64 policy; float32: torch defaults
 
 # what a Failure's ``check`` names: a compared value, or what went wrong instead
@@ -107,10 +109,6 @@ class Measure:
         """An exception where a value was due, as a failure of ``check``."""
         self.fail(check, first_line(err), error=type(err).__name__, **site)
 
-    def first(self, check=None):
-        """The first failure (of one kind of check), or None."""
-        return next((f for f in self.failures if check in (None, f.check)), None)
-
     def record(self, kind, actual, expected):
         a, e = actual.detach(), expected.detach()
         if a.is_complex() or e.is_complex():  # a complex number as its pair of reals
@@ -146,7 +144,7 @@ def compare(m: Measure, kind, actual, expected, tol, at=None, *, check, **site):
     try:
         torch.testing.assert_close(actual, expected, equal_nan=True, **tol)
     except AssertionError as err:
-        m.fail(check, str(err).splitlines()[0],
+        m.fail(check, first_line(err),
                element=_first_difference(actual, expected, tol, at), **site)
 
 
@@ -176,9 +174,3 @@ def compare_grads(m, mine, theirs, v, tol, **site):
         if w is None and g is not None:
             w = torch.zeros_like(g)
         compare(m, "grad", g, w, tol, at=mine[1][i], check="backward", index=i, **site)
-
-
-def first_line(err):
-    """An exception's message, first line only ('' for none)."""
-    text = str(err)
-    return text.splitlines()[0] if text else ""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from torch_ref.errors import HandgradError
+from torch_ref.errors import HandgradError, first_line
 
 FORMAT = "handgrad-cnn-checkpoint/1"
 
@@ -58,7 +58,7 @@ def load(path):
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         raise HandgradError(f"--resume {path}: refused, it holds more than tensors and numbers "
-                            f"({str(err).splitlines()[0][:100]})") from None
+                            f"({first_line(err, 100)})") from None
     except Exception as err:  # torch.load raises several types on a file that is no pickle
         raise HandgradError(f"--resume {path}: not a checkpoint ({type(err).__name__})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 import torchvision
 
-from torch_ref.errors import HandgradError
+from torch_ref.errors import HandgradError, first_line
 
 DATASETS = {"mnist": torchvision.datasets.MNIST, "fashion-mnist": torchvision.datasets.FashionMNIST}
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -107,7 +107,7 @@ def read(dataset, data_dir):
         except (RuntimeError, OSError) as err:
             hint = " or apt-get install dataset-fashion-mnist" if dataset == "fashion-mnist" else ""
             raise HandgradError(f"{dataset} not found in {root} and the download failed "
-                                f"({str(err).splitlines()[0][:80]}); put the four IDX files "
+                                f"({first_line(err, 80)}); put the four IDX files "
                                 f"(.gz or not) in --data-dir{hint}") from None
         source = raw
     t = _read_folder(source)
