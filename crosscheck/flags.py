@@ -132,8 +132,16 @@ def out_file(text):
 
 
 def in_file(text):
+    if Path(text).is_dir():
+        raise Invalid(f"{text!r} is a folder; name the file in it")
     if not Path(text).is_file():
         raise Invalid(f"no such file: {text!r}")
+    return text
+
+
+def existing_dir(text):
+    if not Path(text).is_dir():
+        raise Invalid(f"no such folder: {text!r}")
     return text
 
 

@@ -73,3 +73,61 @@ def test_sigmoid_gradients_vanish_where_relus_do_not():
     assert sigmoid["init"][0] / relu["init"][0] < 1e-3  # the first layer, at init
     # each sigmoid layer shrinks the gradient: the first layer's is the smallest
     assert sigmoid["init"][0] < sigmoid["init"][4] < sigmoid["init"][-1]
+
+
+# -- round two: a comparison's folder is owned, and an interrupted one continues -------------
+
+SMALL = ["--channels", "4,8", "--hidden", "16", "--batch-size", "32", "--val-size", "40",
+         "--device", "cpu", "--epochs", "1"]
+
+
+def compare(idx_dir, logdir, *extra):
+    return main(["compare", "--data-dir", str(idx_dir), "--logdir", str(logdir), *SMALL,
+                 *extra])
+
+
+def test_a_second_comparison_into_one_folder_is_refused(idx_dir, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert compare(idx_dir, out, "--optimizers", "sgd") == 0
+    before = {name: (out / name).read_bytes() for name in ("summary.md", "curves.png")}
+    assert compare(idx_dir, out, "--optimizers", "adam") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"handgrad compare --resume {out}" in err
+    assert {name: (out / name).read_bytes() for name in before} == before
+
+
+def test_an_interrupted_comparison_continues_and_draws(idx_dir, tmp_path, monkeypatch, capsys):
+    from torch_ref.cnn import train
+    out = tmp_path / "cmp"
+    real, calls = train.Trainer.train_step, []
+
+    def interrupt_the_third_run(trainer, x, y):
+        calls.append(1)
+        if len(calls) == 2 * 9 + 4:  # 9 steps a run: two runs done, the third at step 4
+            raise KeyboardInterrupt
+        real(trainer, x, y)
+    monkeypatch.setattr(train.Trainer, "train_step", interrupt_the_third_run)
+    assert compare(idx_dir, out, "--optimizers", "sgd,adam") == 130
+    err = capsys.readouterr().err
+    assert f"continue with: handgrad compare --resume {out}" in err
+    assert not (out / "curves.png").exists()
+    monkeypatch.setattr(train.Trainer, "train_step", real)
+    assert main(["compare", "--resume", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("finished before") == 2 and "resumed from" in printed
+    assert (out / "curves.png").read_bytes()[:8] == PNG
+    summary = (out / "summary.md").read_text()
+    assert all(f"| {run} |" in summary for run in ("sgd-manual", "sgd-torch", "adam-manual",
+                                                     "adam-torch"))
+    # the resumed run's curve has every step, the interrupted process's included
+    result = (out / "adam-manual" / "result.json").read_text()
+    assert [s for s, _ in __import__("json").loads(result)["train_losses"]] == list(range(1, 10))
+
+
+def test_compare_resume_takes_its_settings_from_the_folder(idx_dir, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert compare(idx_dir, out, "--optimizers", "sgd", "--impl", "torch") == 0
+    assert main(["compare", "--resume", str(out), "--epochs", "2"]) == 2
+    assert "drop --epochs" in capsys.readouterr().err
+    assert main(["compare", "--resume", str(tmp_path)]) == 2
+    assert "no comparison to continue there" in capsys.readouterr().err

@@ -130,3 +130,51 @@ def test_gzip_written_by_torchvision_layout_is_found(tmp_path):
     assert d.source == str(raw)
     assert gzip.decompress((raw / "train-labels-idx1-ubyte.gz").read_bytes())[:4] == \
         b"\x00\x00\x08\x01"
+
+
+# -- round two: what still broke (each failed before its fix) ------------------------------
+
+
+@pytest.mark.parametrize("split, label", [("train", 10), ("t10k", 255)])
+def test_a_label_outside_0_to_9_names_the_file_before_training(idx_dir, tmp_path, capsys,
+                                                               split, label):
+    path = idx_dir / f"{split}-labels-idx1-ubyte"
+    payload = bytearray(path.read_bytes())
+    payload[8 + 7] = label  # the eighth label
+    path.write_bytes(bytes(payload))
+    assert f"holds label {label} at index 7" in _error(idx_dir) and str(path) in _error(idx_dir)
+    rc = main(["train", "--data-dir", str(idx_dir), "--logdir", str(tmp_path / "r"),
+               "--device", "cpu", "--channels", "4,8", "--hidden", "16"])
+    out, err = capsys.readouterr()
+    assert rc == 2 and err.count("\n") == 1 and "epoch" not in out  # before any training
+
+
+def test_an_empty_gz_is_called_empty(tmp_path):
+    folder = write_idx(tmp_path / "g", gz=True)
+    path = folder / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(b"")
+    message = _error(folder)
+    assert f"{path} is empty (0 bytes)" in message
+
+
+def test_blank_images_are_refused_before_a_nan_loss(tmp_path):
+    folder = write_idx(tmp_path / "b")
+    path = folder / "train-images-idx3-ubyte"
+    payload = bytearray(path.read_bytes())
+    payload[16:] = bytes(len(payload) - 16)  # every pixel 0
+    path.write_bytes(bytes(payload))
+    assert "every training pixel is 0" in _error(folder)
+
+
+def test_a_train_size_larger_than_what_is_left_is_refused(idx_dir):
+    with pytest.raises(HandgradError) as err:
+        data.load("mnist", idx_dir, val_size=20, train_size=100_000)
+    assert "--train-size 100000" in str(err.value) and "leaves 300 images" in str(err.value)
+    assert len(data.load("mnist", idx_dir, val_size=20, train_size=300).train_y) == 300
+
+
+def test_a_failed_download_says_why_and_leaves_no_empty_folders(tmp_path, monkeypatch):
+    monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", [f"file://{tmp_path}/none/"])
+    message = _error(tmp_path / "data")
+    assert "Error downloading train-images-idx3-ubyte.gz: / Tried file://" in message
+    assert not (tmp_path / "data").exists()  # no empty data/MNIST/raw left behind

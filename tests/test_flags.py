@@ -44,6 +44,7 @@ SOUND = {
     "resume": lambda v: v is None or Path(v).is_file(),
     "data_dir": lambda v: not Path(v).is_file(),
 }
+SOUND_IN = {("compare", "resume"): lambda v: v is None or Path(v).is_dir()}  # a comparison's folder
 
 
 def _parse(argv):
@@ -64,6 +65,7 @@ def _assert_clean(argv):
         assert text.startswith(f"handgrad {argv[0]}: error:"), (argv, text)
     else:
         for dest, sound in SOUND.items():
+            sound = SOUND_IN.get((argv[0], dest), sound)
             assert not hasattr(args, dest) or sound(getattr(args, dest)), (argv, dest)
 
 

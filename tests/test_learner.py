@@ -3,6 +3,7 @@ tests/learners/): right ones pass, each known slip is named, bad input is one li
 from pathlib import Path
 
 import pytest
+import torch
 
 from crosscheck.cli import main
 
@@ -99,3 +100,97 @@ def test_bad_input_is_one_line_and_status_2(case, tmp_path, capsys):
     assert "Traceback" not in out + err
     if case == "nothing":
         assert "sigmoid" in err and "Adam" in err  # the names that would match
+
+
+# -- round two: a failing conv or pooling is diagnosed, not a traceback; bad files are one line
+
+
+@pytest.mark.parametrize("name, cases", [
+    ("conv2d_twice", {"conv2d", "conformance_conv2d", "Conv2d"}),
+    ("max_pool2d_twice", {"max_pool2d", "conformance_max_pool2d"})])
+def test_a_failing_conv_or_pool_is_diagnosed(name, cases, capsys):
+    status, out, err = check_with(LEARNERS / f"{name}.py", capsys)
+    assert status == 1 and not err and "Traceback" not in out
+    assert {line.split()[0] for line in out.splitlines() if " float64  cpu " in line} == cases
+    for case in cases:
+        assert f"\n{case} (float64, cpu):\n  failed: sample 0 output 0" in out
+    assert "first difference: sample 0 output 0, element [0, 0, 0, 0]" in out
+
+
+def test_an_exercise_with_a_backward_twice_too_large_is_diagnosed(tmp_path, capsys,
+                                                                  monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    main(["exercise", "conv2d"])
+    path = tmp_path / "conv2d_exercise.py"
+    path.write_text(path.read_text().replace(
+        'raise NotImplementedError("derive the backward")',
+        "from manual.conv import Conv2dFunction as Right\n"
+        "        grads = Right.backward(ctx, grad)\n"
+        "        return tuple(None if g is None else 2 * g for g in grads)"))
+    capsys.readouterr()
+    status, out, err = check_with(path, capsys, "--only", "conv2d")
+    assert status == 1 and not err and "Traceback" not in out
+    assert "failed: sample 0 grad of input 0" in out and "first difference:" in out
+
+
+def test_the_slip_search_skips_a_wrong_version_that_cannot_run_and_stops_in_time():
+    from crosscheck.proof.diagnosis import known_slip
+    from crosscheck.proof.measure import Failure
+    from crosscheck.proof.registry import REGISTRY
+    conv = next(e for e in REGISTRY if e.name == "conv2d")
+    twice = lambda *a, **k: 2 * conv.reference(*a, **k)  # noqa: E731
+    failure = Failure("forward", "", sample=0)
+    assert known_slip(conv, twice, torch.float64, "cpu", failure) is None  # no crash
+    tanh = next(e for e in REGISTRY if e.name == "tanh")
+    slip = known_slip(tanh, wrong_tanh, torch.float64, "cpu", Failure("backward", ""))
+    assert slip.label == "1 - t instead of 1 - t^2" and slip.part == "backward"
+    assert known_slip(tanh, wrong_tanh, torch.float64, "cpu", failure, seconds=-1) is None
+
+
+def wrong_tanh(x):
+    from crosscheck.proof.learner import load
+    return load(str(LEARNERS / "tanh_no_square.py")).Tanh.apply(x)
+
+
+MORE_BAD = {
+    "notes.txt": ("Notes on sigmoid\n", "syntax error at line 1: invalid syntax (is it a "
+                                        "Python file?)"),
+    "exits.py": ("import sys\nsys.exit(3)\n", "it calls sys.exit(3) while it loads at line 2"),
+    "nulls.py": ("def sigmoid(x):\n    return x\x00\n", "not Python source: source code "
+                                                        "string cannot contain null bytes"),
+    "five.py": ("sigmoid = 5\n", "sigmoid is int 5, not a function or a class"),
+}
+
+
+@pytest.mark.parametrize("name", MORE_BAD)
+def test_more_bad_files_are_one_line_and_status_2(name, tmp_path, capsys):
+    text, message = MORE_BAD[name]
+    path = tmp_path / name
+    path.write_text(text)
+    status, out, err = check_with(path, capsys)
+    assert status == 2 and err.count("\n") == 1 and message in err, err
+    assert "Traceback" not in out + err
+
+
+def test_a_folder_given_to_with_is_called_a_folder(tmp_path, capsys):
+    status, _, err = check_with(tmp_path, capsys)
+    assert status == 2 and "is a folder" in err
+
+
+def test_exercise_in_a_folder_it_cannot_write_is_one_line(monkeypatch, capsys):
+    monkeypatch.chdir("/proc")  # no file can be made here, whoever runs the test
+    assert main(["exercise", "sigmoid"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write sigmoid_exercise.py" in err
+
+
+def test_a_piece_that_exits_or_returns_the_wrong_shape_is_a_failed_row(tmp_path, capsys):
+    path = tmp_path / "odd.py"
+    path.write_text("import sys\n\n\ndef sigmoid(input):\n    sys.exit(4)\n\n\n"
+                    "def flatten(input, start_dim=0, end_dim=-1):\n    return input.reshape(-1)\n")
+    status, out, err = check_with(path, capsys)
+    assert status == 1 and "Traceback" not in out + err
+    rows = {line.split()[0]: line for line in out.splitlines() if " float64  cpu " in line}
+    assert "SystemExit: 4" in rows["sigmoid"]
+    # a shape that differs has no error figure: the columns say so instead of 0.0e+00
+    assert rows["flatten"].split()[3:5] == ["shape", "shape"]

@@ -124,4 +124,86 @@ def test_a_validation_set_larger_than_what_is_left_is_warned_about(idx_dir, tmp_
             "4,8", "--hidden", "16", "--device", "cpu", "--epochs", "1", "--val-size", "200"]
     assert main(args) == 0
     assert "warning: --val-size 200 holds out more images than are left to train on (120)" \
-        in capsys.readouterr().out
+        in capsys.readouterr().err
+
+
+# -- round two: nothing lost -----------------------------------------------------------------
+
+
+def test_resuming_a_checkpoint_under_another_name_writes_over_no_run(idx_dir, tmp_path, capsys):
+    for name in ("a", "b"):
+        assert run(idx_dir, tmp_path / name, "--epochs", "1", "--seed", str(len(name))) == 0
+    copy = tmp_path / "b" / "x.pt"
+    copy.write_bytes((tmp_path / "a" / "checkpoint.pt").read_bytes())
+    before = (tmp_path / "b" / "checkpoint.pt").read_bytes()
+    train_losses = scalars(tmp_path / "b", "loss/train")
+    assert main(["train", "--resume", str(copy), "--epochs", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cp " in err and "--resume" in err
+    assert (tmp_path / "b" / "checkpoint.pt").read_bytes() == before
+    assert scalars(tmp_path / "b", "loss/train") == train_losses
+
+
+def test_a_checkpoint_missing_an_entry_is_one_line(idx_dir, tmp_path, capsys):
+    assert run(idx_dir, tmp_path / "r", "--epochs", "1") == 0
+    ckpt = tmp_path / "r" / "checkpoint.pt"
+    for key in ("config", "optimizer_state"):
+        state = torch.load(ckpt, weights_only=True)
+        del state[key]
+        broken = tmp_path / key / "checkpoint.pt"
+        broken.parent.mkdir()
+        torch.save(state, broken)
+        assert main(["train", "--resume", str(broken)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"has no {key!r}" in err
+
+
+def test_a_folder_given_to_resume_is_called_a_folder(tmp_path, capsys):
+    assert main(["train", "--resume", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_an_interrupt_says_the_command_that_continues(idx_dir, tmp_path, monkeypatch, capsys):
+    logdir = tmp_path / "a run"  # a space: the printed command quotes it
+    _interrupt_in(monkeypatch, train.Trainer, "train_step", 3)
+    assert run(idx_dir, logdir, "--epochs", "1") == 130
+    err = capsys.readouterr().err
+    assert f"continue with: handgrad train --resume '{logdir / 'checkpoint.pt'}'" in err
+
+
+def _tiny_disk(folder, size):
+    """A tmpfs of ``size`` at ``folder``, or a visible skip where none can be mounted."""
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                          capture_output=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    return folder
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(idx_dir, tmp_path, capsys):
+    disk = _tiny_disk(tmp_path / "disk", "96k")
+    try:
+        assert run(idx_dir, disk / "r", "--epochs", "2") == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"the disk holding {disk / 'r'} is full" in err
+        assert "Traceback" not in err and not list(disk.rglob("*.tmp"))
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_checkpoint_that_does_not_fit_keeps_the_last_one(tmp_path):
+    from torch_ref.cnn import checkpoint
+    disk = _tiny_disk(tmp_path / "disk", "64k")
+    try:
+        path = disk / "checkpoint.pt"
+        checkpoint.save(path, {"x": torch.zeros(10)})
+        good = path.read_bytes()
+        with pytest.raises(Exception) as err:
+            checkpoint.save(path, {"x": torch.zeros(100_000)})  # 0.4 MB
+        message = str(err.value)
+        assert "\n" not in message and f"cannot write a checkpoint in {disk}" in message
+        assert "needs 0.4 MB" in message and "is kept" in message
+        assert path.read_bytes() == good and not list(disk.glob("*.tmp"))
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

@@ -5,7 +5,21 @@ class HandgradError(Exception):
     """Bad input (a missing data set, a wrong flag, an untrusted checkpoint, a NaN loss)."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, after what was done is saved: ``resume`` is the command that continues."""
+
+    def __init__(self, resume):
+        super().__init__(resume)
+        self.resume = resume
+
+
 def first_line(err, limit=None):
     """An exception's message, its first line only ('' for none), for a one-line error."""
     text = str(err)
     return (text.splitlines()[0] if text else "")[:limit]
+
+
+def one_line(err, limit=240):
+    """An exception's whole message on one line (its lines joined), for a cause that its
+    first line does not say (a download's 'Error downloading x:' and then why)."""
+    return " / ".join(line.strip() for line in str(err).splitlines() if line.strip())[:limit]

@@ -54,6 +54,11 @@ class Row:
     def errors(self, kind):
         return self.measure.errors.get(kind, [None, None])
 
+    def shown(self, kind):
+        """The error columns of a kind as printed: 'shape' where a shape differed (the
+        figures of the tensors that did compare would read as agreement)."""
+        return ["shape"] * 2 if kind in self.measure.shapes else self.errors(kind)
+
     def record(self):
         """The row as JSON data; ``failures`` are the failure records."""
         m, e = self.measure, self.entry
@@ -103,7 +108,7 @@ def run_row(row):
     wrong = row.entry.wrong[row.wrong] if row.wrong else None
     try:
         row.measure = row.entry.run(row.dtype, row.device, wrong)
-    except Exception as err:  # a piece that cannot even run (a learner's, half written)
+    except (Exception, SystemExit) as err:  # a piece that cannot even run (a learner's)
         row.measure = Measure()
         row.measure.raised(err)
     return row
@@ -126,8 +131,8 @@ def _detail(row):
 
 
 def print_table(rows):
-    cells = [[row.case, str(row.dtype)[6:], row.device, *map(_fmt, (*row.errors("out"),
-             *row.errors("grad"), row.measure.gradcheck)), row.result] for row in rows]
+    cells = [[row.case, str(row.dtype)[6:], row.device, *map(_fmt, (*row.shown("out"),
+             *row.shown("grad"), row.measure.gradcheck)), row.result] for row in rows]
     widths = [max(len(c[i]) for c in cells + [list(COLUMNS)]) for i in range(len(COLUMNS))]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     print(line.format(*COLUMNS))

@@ -14,6 +14,7 @@ import ast
 import inspect
 import textwrap
 from pathlib import Path
+from shlex import quote
 
 from crosscheck.proof import learner
 from torch_ref.errors import HandgradError
@@ -107,7 +108,7 @@ def starter(entry, path):
         body = _op(entry.manual, piece.function)
         header += (f"Write {piece.function.__name__}.backward below: the derivative of the "
                    "forward above it, by the chain rule.\n")
-    return header + f"Check it with:  handgrad check --with {path}\n\"\"\"\n" + body
+    return header + f"Check it with:  handgrad check --with {quote(str(path))}\n\"\"\"\n" + body
 
 
 def run(args):
@@ -123,7 +124,11 @@ def run(args):
     if path.exists() and not args.force:
         raise HandgradError(f"{path} exists: it may hold your work; choose --out or add --force")
     entry = found[args.name]
-    path.write_text(starter(entry, path))
+    try:
+        path.write_text(starter(entry, path))
+    except OSError as err:
+        raise HandgradError(f"cannot write {path} ({err.strerror}); run it in a folder you can "
+                            "write to, or choose --out FILE") from None
     what = WHAT.get(entry.piece.leaves_out, args.name)
-    print(f"wrote {path}: write {what}, then run  handgrad check --with {path}")
+    print(f"wrote {path}: write {what}, then run  handgrad check --with {quote(str(path))}")
     return 0

@@ -9,7 +9,9 @@ weights at initialization and after a short full-batch gradient descent, and the
 of hidden units that no input activates (dead) for ReLU against Leaky ReLU.
 """
 import math
+import textwrap
 from pathlib import Path
+from shlex import quote
 
 import matplotlib
 
@@ -72,6 +74,21 @@ def report(depth=10, steps=300, seed=0):
     return {a: study(a, depth=depth, steps=steps, seed=seed) for a in ACTIVATIONS}
 
 
+def label_entropy(seed):
+    """The loss of a net that ignores its input and predicts the labels' frequencies: the
+    floor a collapsed net sits on."""
+    _, y = problem(seed)
+    p = torch.bincount(y, minlength=10).double() / len(y)
+    return -(p[p > 0] * p[p > 0].log()).sum().item()
+
+
+def _collapsed(results, floor):
+    """Those that after training still sit at the constant predictor's loss, in words."""
+    return [f"{act}: loss {r['trained_loss']:.2f} after training, the labels' entropy is "
+            f"{floor:.2f}: the net predicts the same for every input, so its gradients stay "
+            "small and flat" for act, r in results.items() if r["trained_loss"] > 0.9 * floor]
+
+
 STYLE = {  # ReLU as a wide pale band, so that Leaky ReLU's thin line on it stays visible
     "sigmoid": {"color": "tab:blue", "linewidth": 1.5, "marker": "o"},
     "tanh": {"color": "tab:orange", "linewidth": 1.5, "marker": "s"},
@@ -80,7 +97,7 @@ STYLE = {  # ReLU as a wide pale band, so that Leaky ReLU's thin line on it stay
 }
 
 
-def draw(results, file):
+def draw(results, file, floor):
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
     for ax, phase in zip(axes, ("init", "trained")):
         for act, r in results.items():
@@ -88,6 +105,10 @@ def draw(results, file):
         when = "at initialization" if phase == "init" else "after training"
         ax.set(yscale="log", xlabel="layer (1 = next to the input)", ylabel="||dE/dW||",
                title=f"gradient norm per layer, {when}")
+    said = "\n".join(textwrap.fill(line, 52) for line in _collapsed(results, floor))
+    if said:  # just above the flat line it explains
+        axes[1].text(0.03, 0.2, said, transform=axes[1].transAxes, fontsize=8, va="bottom",
+                     color=STYLE["sigmoid"]["color"])
     dead = results["relu"]["trained_dead"]
     axes[2].bar(range(1, len(dead) + 1), dead, color=STYLE["relu"]["color"], alpha=0.7)
     axes[2].set(xlabel="hidden layer", ylabel="share of units", ylim=(0, max(0.05, *dead) * 1.3),
@@ -122,8 +143,11 @@ def run(args):
               f"{r['trained_loss']:13.4f} {dead}")
     ratio = results["sigmoid"]["init"][0] / results["relu"]["init"][0]
     print(f"first layer, at init: sigmoid / relu = {ratio:.1e}")
-    draw(results, logdir / "gradients.png")
+    floor = label_entropy(args.seed)
+    for line in _collapsed(results, floor):
+        print(line)
+    draw(results, logdir / "gradients.png", floor)
     log_picture(writer, "gradients", logdir / "gradients.png")
     writer.close()
-    print(f"wrote {logdir / 'gradients.png'}; tensorboard --logdir {logdir}")
+    print(f"wrote {logdir / 'gradients.png'}; tensorboard --logdir {quote(str(logdir))}")
     return 0

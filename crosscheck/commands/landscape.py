@@ -5,6 +5,7 @@ manual optimizers; torch.optim's paths beside them are the check (``landscape_pa
 ``handgrad check``, and the last column printed here).
 """
 from pathlib import Path
+from shlex import quote
 
 import matplotlib
 import matplotlib.colors
@@ -51,10 +52,14 @@ def draw(paths, file):
             end = fn.f(torch.tensor(pts[-1])).item()
             ax.set_title(f"{name}, lr {lr(name, fn):g}\nf(end) = {end:.2g}",
                          fontsize=9)
-            ax.set(xlim=fn.box[0], ylim=fn.box[1], aspect="equal", xticks=[], yticks=[])
-        row[0].set_ylabel(f"{fname}, {fn.steps} steps", fontsize=10)
+            ax.set(xlim=fn.box[0], ylim=fn.box[1], aspect="equal", xlabel="x")
+            ax.tick_params(labelsize=7)
+        row[0].set_ylabel(f"{fname}: {fn.formula}\n{fn.steps} steps\n\ny", fontsize=9)
     fig.suptitle("walking down in the dark: each manual optimizer's path from * (o: where it "
-                 "ends, +: the minimum; grey: the other optimizers)")
+                 "ends, +: the minimum; grey: the other optimizers)\neach at about the largest "
+                 "rate that still descends steadily on that function: Rosenbrock's curvature "
+                 "reaches about 800 where the quadratic's is 4, so plain steps must be far "
+                 "smaller there", fontsize=11)
     fig.tight_layout()
     fig.savefig(file, dpi=110)
     plt.close(fig)
@@ -77,5 +82,5 @@ def run(args):
     draw(paths, logdir / "landscape.png")
     with SummaryWriter(str(logdir)) as writer:
         log_picture(writer, "landscape", logdir / "landscape.png")
-    print(f"wrote {logdir / 'landscape.png'}; tensorboard --logdir {logdir}")
+    print(f"wrote {logdir / 'landscape.png'}; tensorboard --logdir {quote(str(logdir))}")
     return 0

@@ -9,6 +9,7 @@ Entries that measure handgrad's own conventions (a notes' form against torch's) 
 out: a learner's piece is held to torch.
 """
 import importlib
+import importlib.machinery
 import importlib.util
 import inspect
 import sys
@@ -25,29 +26,44 @@ def load(spec):
     """The learner's module from a file path or a module name; a one-line error if it cannot
     be imported (the file and line of a syntax error, the first line of any other)."""
     path = Path(spec)
+    if path.is_dir():
+        raise HandgradError(f"--with {spec}: is a folder; name the .py file of your pieces")
     if spec.endswith(".py") or path.exists():
         if not path.is_file():
             raise HandgradError(f"--with {spec}: no such file")
-        name = f"handgrad_learner_{path.stem}"
-        module_spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[name] = module  # dataclasses and pickling look a module up by name
-        run = lambda: module_spec.loader.exec_module(module)  # noqa: E731
+        module, run = _from_file(path)
     else:
         module, run = None, lambda: importlib.import_module(spec)
     try:
         loaded = run()
     except SyntaxError as err:
-        raise HandgradError(f"--with {spec}: syntax error at line {err.lineno}: {err.msg}") \
-            from None
+        raise HandgradError(_syntax(spec, err)) from None
     except ModuleNotFoundError as err:
         raise HandgradError(f"--with {spec}: cannot import {err.name!r} ({err})") from None
-    except Exception as err:  # the learner's file may raise anything while it loads
-        line = _line_in(err, spec)
-        raise HandgradError(f"--with {spec}: importing it failed{line}: "
-                            f"{type(err).__name__}: {first_line(err)}"
+    except SystemExit as err:
+        raise HandgradError(f"--with {spec}: it calls sys.exit({err.code}) while it loads"
+                            f"{_line_in(err, spec)}; a file to check only defines its pieces"
                             ) from None
+    except Exception as err:  # the learner's file may raise anything while it loads
+        raise HandgradError(f"--with {spec}: importing it failed{_line_in(err, spec)}: "
+                            f"{type(err).__name__}: {first_line(err)}") from None
     return module if module is not None else loaded
+
+
+def _from_file(path):
+    """The module of a source file of any name (notes.txt too), and how to run it."""
+    name = f"handgrad_learner_{path.stem}"
+    loader = importlib.machinery.SourceFileLoader(name, str(path))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
+    sys.modules[name] = module  # dataclasses and pickling look a module up by name
+    return module, lambda: loader.exec_module(module)
+
+
+def _syntax(spec, err):
+    not_python = "" if spec.endswith(".py") else " (is it a Python file?)"
+    if err.lineno is None:  # null bytes, an undecodable file: no line to point at
+        return f"--with {spec}: not Python source: {err.msg}{not_python}"
+    return f"--with {spec}: syntax error at line {err.lineno}: {err.msg}{not_python}"
 
 
 def _line_in(err, spec):
@@ -91,6 +107,10 @@ def _is_function_class(obj):
 def match(module, registry):
     """([(name, learner's object as the check calls it, entries)], names that match none)."""
     known = pieces(registry)
+    for name, value in vars(module).items():
+        if name in known and not callable(value):
+            raise HandgradError(f"{name} is {type(value).__name__} {value!r:.40}, not a function "
+                                f"or a class: define it, e.g. def {name}(...): ...")
     by_key = {_key(n): n for n in known}
     public = {n: v for n, v in vars(module).items() if not n.startswith("_")
               and (inspect.isfunction(v) or inspect.isclass(v))

@@ -97,6 +97,7 @@ class Measure:
     failures: list = field(default_factory=list)  # Failure records, in the order found
     notes: list = field(default_factory=list)
     counts: dict | None = None  # outcome -> samples, for checks that tally samples
+    shapes: set = field(default_factory=set)  # kinds where a shape differed: no error figure
 
     @property
     def ok(self):
@@ -137,6 +138,7 @@ def compare(m: Measure, kind, actual, expected, tol, at=None, *, check, **site):
             m.fail(check, "one side is None", **site)
         return
     if actual.shape != expected.shape:
+        m.shapes.add(kind)
         m.fail("shape", f"shape {tuple(actual.shape)} where torch's is "
                         f"{tuple(expected.shape)}", **site)
         return

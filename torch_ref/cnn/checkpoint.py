@@ -6,16 +6,22 @@ It is read once per resume (``load``); what it fixes is checked once (``Config.r
 ``restore`` puts the run back where it was, and a new learning rate is applied once
 (``apply_lr``).
 """
+import io
 import os
 import pickle
-from dataclasses import asdict, dataclass, field
+import shutil
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
 
+from torch_ref.cnn.config import Config
 from torch_ref.errors import HandgradError, first_line
 
 FORMAT = "handgrad-cnn-checkpoint/1"
+REQUIRED = ("config", "model", "optimizer_state", "scheduler", "early_stopping", "rng", "epoch",
+            "batch", "step", "tally", "history")
+CONFIG = [f.name for f in fields(Config) if f.name != "resume"]
 
 
 def _tally():
@@ -33,6 +39,7 @@ class Position:
     step: int = 0
     tally: dict = field(default_factory=_tally)
     history: list = field(default_factory=list)
+    losses: list = field(default_factory=list)  # (step, training loss) of every step so far
 
     def next_epoch(self, record):
         self.history.append(record)
@@ -41,12 +48,29 @@ class Position:
 
 def save(path, state):
     """Write to a temporary file in the same folder, then rename: a crash mid-write leaves
-    the previous checkpoint intact."""
+    the previous checkpoint intact. A full disk is one line that names the folder and the
+    space needed; no temporary file is left."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    torch.save({"format": FORMAT, **state}, buffer)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": FORMAT, **state}, tmp)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(buffer.getbuffer())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        free = shutil.disk_usage(path.parent).free
+        kept = f"the last checkpoint, {path}, is kept" if path.exists() else "none is written"
+        raise HandgradError(f"cannot write a checkpoint in {path.parent} ({err.strerror}): it "
+                            f"needs {_mb(buffer.tell())}, {_mb(free)} free there; {kept}") \
+            from None
+
+
+def _mb(size):
+    return f"{size / 2**20:.1f} MB"
 
 
 def load(path):
@@ -63,6 +87,11 @@ def load(path):
         raise HandgradError(f"--resume {path}: not a checkpoint ({type(err).__name__})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise HandgradError(f"--resume {path}: not a handgrad CNN checkpoint")
+    missing = [k for k in REQUIRED if k not in state]
+    missing += [k for k in CONFIG if k not in state.get("config", {})]
+    if missing:
+        raise HandgradError(f"--resume {path}: the checkpoint has no {missing[0]!r}; it is "
+                            "damaged or from another version of handgrad")
     return state
 
 
@@ -88,7 +117,7 @@ def restore(state, model, optimizer, scheduler, early):
         early.load_state_dict(state["early_stopping"])
     torch.set_rng_state(state["rng"]["torch"])
     return Position(state["epoch"], state["batch"], state["step"], state["tally"],
-                    state["history"])
+                    state["history"], state.get("losses", []))
 
 
 def apply_lr(optimizer, scheduler, was, now):

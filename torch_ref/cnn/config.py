@@ -2,6 +2,7 @@
 checkpoint fixes on resume."""
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from shlex import quote
 
 from torch_ref.cnn.optimizers import default_lr
 from torch_ref.errors import HandgradError
@@ -71,7 +72,15 @@ class Config:
                 raise HandgradError(f"--resume: the checkpoint fixes {flag} {theirs}, this "
                                     f"run gives {getattr(self, name)}; drop it, or start a "
                                     "new run")
-        folder = Path(self.resume).parent
+        path = Path(self.resume)
+        folder = path.parent
+        if path.name != "checkpoint.pt":  # the run would write its folder's checkpoint.pt
+            new = str(folder.parent / f"{path.stem}-resumed")
+            target = quote(f"{new}/checkpoint.pt")
+            raise HandgradError(f"--resume {path}: a run continues in its folder as "
+                                f"checkpoint.pt, which would not be this file; to continue "
+                                f"it: mkdir {quote(new)} && cp {quote(str(path))} {target} && "
+                                f"handgrad train --resume {target}")
         if self.logdir and Path(self.logdir).resolve() != folder.resolve():
             raise HandgradError(f"--resume: the run lives in {folder}; drop --logdir "
                                 f"{self.logdir}, or start a new run there")

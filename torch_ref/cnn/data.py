@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 import torchvision
 
-from torch_ref.errors import HandgradError, first_line
+from torch_ref.errors import HandgradError, one_line
 
 DATASETS = {"mnist": torchvision.datasets.MNIST, "fashion-mnist": torchvision.datasets.FashionMNIST}
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -39,7 +39,9 @@ def _find(folder, name):
 
 
 def _read(path):
-    """The file's bytes, un-gzipped; a short or damaged file is a clear error."""
+    """The file's bytes, un-gzipped; an empty, short or damaged file is a clear error."""
+    if path.stat().st_size == 0:
+        raise HandgradError(f"{path} is empty (0 bytes); delete it and download it again")
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as f:
@@ -68,6 +70,10 @@ def _tensor(path, data):
                             f"promises {header + count * (784 if kind == 'images' else 1)}; "
                             "delete it and download it again")
     values = torch.frombuffer(bytearray(data[header:]), dtype=torch.uint8).view(shape)
+    if kind == "labels" and count and int(values.max()) > 9:
+        at = int((values > 9).nonzero()[0])
+        raise HandgradError(f"{path} holds label {int(values[at])} at index {at}: the classes "
+                            "are 0 to 9; the file is damaged or from another data set")
     return values if kind == "images" else values.long()
 
 
@@ -94,6 +100,22 @@ def _complete(folder):
     return None
 
 
+def _download(dataset, root, raw):
+    """torchvision's own download into ``root``; on failure, the folders it made are
+    removed again and the error says why and what to do offline."""
+    made = [d for d in (raw, raw.parent, root) if not d.exists()]
+    try:
+        DATASETS[dataset](str(root), train=True, download=True)
+    except (RuntimeError, OSError) as err:
+        for folder in made:  # children first: only what this download made, and left empty
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        hint = " or apt-get install dataset-fashion-mnist" if dataset == "fashion-mnist" else ""
+        raise HandgradError(f"{dataset} not found in {root} and the download failed "
+                            f"({one_line(err)}); offline, put the four IDX files (.gz or not) "
+                            f"in --data-dir{hint}") from None
+
+
 def read(dataset, data_dir):
     """(train images, train labels, test images, test labels, where they came from)."""
     cls = DATASETS[dataset]
@@ -102,13 +124,7 @@ def read(dataset, data_dir):
     sources = [root, raw] + ([DEBIAN_FASHION] if dataset == "fashion-mnist" else [])
     source = next((s for s in sources if s.is_dir() and _complete(s)), None)
     if source is None:
-        try:
-            cls(str(root), train=True, download=True)
-        except (RuntimeError, OSError) as err:
-            hint = " or apt-get install dataset-fashion-mnist" if dataset == "fashion-mnist" else ""
-            raise HandgradError(f"{dataset} not found in {root} and the download failed "
-                                f"({first_line(err, 80)}); put the four IDX files "
-                                f"(.gz or not) in --data-dir{hint}") from None
+        _download(dataset, root, raw)
         source = raw
     t = _read_folder(source)
     return (t["train-images-idx3-ubyte"], t["train-labels-idx1-ubyte"],
@@ -150,12 +166,18 @@ def load(dataset, data_dir="data", device="cpu", val_size=5000, seed=0, train_si
     n = len(images)
     if not 0 <= val_size < n:
         raise HandgradError(f"--val-size {val_size} must be between 0 and {n - 1}")
+    if train_size is not None and train_size > n - val_size:
+        raise HandgradError(f"--train-size {train_size}: {source} leaves {n - val_size} images "
+                            f"to train on after --val-size {val_size}")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     train_idx, val_idx = order[val_size:], order[:val_size]
     if train_size is not None:
         train_idx = train_idx[:train_size]
     pixels = images[train_idx].to(torch.float64) / 255
     mean, std = pixels.mean().item(), pixels.std().item()  # of the training images only
+    if not std > 0:  # every pixel alike (blank images): normalizing would divide by zero
+        raise HandgradError(f"{source}: every training pixel is {mean * 255:.0f}, so the "
+                            "images hold nothing to learn from; check the image files")
 
     def prepare(x):  # uint8 (N, 28, 28) -> normalized (N, 1, 28, 28) on the device
         return ((x.to(device, dtype) / 255 - mean) / std).unsqueeze(1)

@@ -6,12 +6,14 @@ Step figures stay on the device until ``flush`` reads them all at once (each rea
 sync); a NaN or infinite loss among them stops the run there.
 """
 import math
+import threading
 from dataclasses import asdict
 
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
 from torch_ref.cnn import pictures
+from torch_ref.cnn.run_dir import FULL
 
 
 class NonFiniteLoss(Exception):
@@ -33,8 +35,16 @@ def hparams(cfg, device):
     return {**lead, **rest, "device": str(device), "channels": str(cfg.channels)}
 
 
+def _quiet_full_disk(args, default=threading.excepthook):
+    """TensorBoard writes from a thread of its own: a full disk there is reported by the run
+    in one line (the thread's error comes back on the next flush), not as a traceback."""
+    if not (issubclass(args.exc_type, OSError) and args.exc_value.errno in FULL):
+        default(args)
+
+
 class RunLog:
     def __init__(self, path, purge_step=None):
+        threading.excepthook = _quiet_full_disk
         # on resume, TensorBoard drops what an earlier process logged after the checkpoint
         self.writer = SummaryWriter(str(path), purge_step=purge_step)
         self.pending = []  # (step, loss, grad norm, lr): the first two still on the device
@@ -82,4 +92,9 @@ class RunLog:
                                         "hparams/val_loss": val_loss}, run_name=".")
 
     def close(self):
-        self.writer.close()
+        """Close the log; a write that fails now (a full disk) was reported already."""
+        try:
+            self.writer.close()
+        except OSError as err:
+            if err.errno not in FULL:
+                raise

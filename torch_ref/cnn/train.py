@@ -10,9 +10,12 @@ warm-up and the stop rules (crosscheck/commands/train.py chooses them). The data
 the training device and is batched by indexing with a seeded permutation per epoch, so a run
 is reproducible on the CPU and resumes exactly from a checkpoint, even one written mid-epoch.
 """
+import json
 import math
+import sys
 import time
 from dataclasses import dataclass
+from shlex import quote
 from types import ModuleType
 from typing import Callable
 
@@ -25,9 +28,10 @@ from torch_ref.cnn.device import resolve_device
 from torch_ref.cnn.loop import evaluate, train_step
 from torch_ref.cnn.run_dir import RunDir, run_folder
 from torch_ref.cnn.run_log import NonFiniteLoss, RunLog, hparams
-from torch_ref.errors import HandgradError
+from torch_ref.errors import HandgradError, Interrupted
 from torch_ref.model import CNN
 
+RESULT = "result.json"  # a finished run's figures, beside its checkpoint
 LOG_EVERY = 20  # steps between reads of the loss from the device (each read is a sync)
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -44,12 +48,13 @@ class Parts:
 
 def load_data(cfg, device):
     """The data set on ``device``; a few batches of each split for a dry run."""
-    train_size = 3 * cfg.batch_size if cfg.dry_run else cfg.train_size
-    d = data.load(cfg.dataset, cfg.data_dir, device, cfg.val_size, cfg.seed, train_size,
+    d = data.load(cfg.dataset, cfg.data_dir, device, cfg.val_size, cfg.seed, cfg.train_size,
                   DTYPES[cfg.dtype])
     if cfg.dry_run:
         n = 3 * cfg.batch_size
-        d.val_x, d.val_y, d.test_x, d.test_y = d.val_x[:n], d.val_y[:n], d.test_x[:n], d.test_y[:n]
+        for split in ("train", "val", "test"):
+            setattr(d, f"{split}_x", getattr(d, f"{split}_x")[:n])
+            setattr(d, f"{split}_y", getattr(d, f"{split}_y")[:n])
     return d
 
 
@@ -87,7 +92,6 @@ class Trainer:
         self.data = load_data(cfg, self.device)
         self.at = checkpoint.Position()
         self.saved_epoch = None  # the epoch the checkpoint on disk has finished
-        self.losses = []  # (step, training loss) of every step this process ran
         resumed = self._resume(state) if state else None
         self.log = RunLog(self.run.path, purge_step=self.at.step + 1 if state else None)
         if resumed:
@@ -125,7 +129,7 @@ class Trainer:
         except NonFiniteLoss as err:
             raise HandgradError(self._not_finite(err)) from None
         for step, loss in read:
-            self.losses.append((step, loss))
+            self.at.losses.append((step, loss))
             self.at.tally["loss_sum"] += loss
             self.at.tally["batches"] += 1
         return read[-1][1] if read else None
@@ -137,7 +141,7 @@ class Trainer:
             then = f"no checkpoint was written yet; start again with --lr {lower:g}"
         else:
             then = (f"the checkpoint after epoch {self.saved_epoch} is intact: continue with "
-                    f"--resume {self.run.checkpoint} --lr {lower:g}")
+                    f"handgrad train --resume {quote(str(self.run.checkpoint))} --lr {lower:g}")
         return f"{err} (epoch {self.at.epoch + 1}) with lr {self.cfg.lr:g}; {then}"
 
     def train_epoch(self):
@@ -187,32 +191,40 @@ class Trainer:
 
     def fit(self):
         """Train, validate every epoch, test at the end; returns the run's figures."""
+        settings = self._announce()
+        try:
+            stop = None
+            while self.at.epoch < self.cfg.epochs and stop is None:
+                self.train_epoch()
+                stop = self.end_epoch()
+            return self.finish(stop, settings)
+        except KeyboardInterrupt:
+            self.flush()  # a NaN here raises instead: the last good checkpoint stays
+            self.save()
+            print(f"\ninterrupted: checkpoint written to {self.run.checkpoint}")
+            self.close()
+            raise Interrupted(f"handgrad train --resume {quote(str(self.run.checkpoint))}") \
+                from None
+        except OSError as err:
+            self.close()
+            raise self.run.disk_full(err) or err from None
+        except BaseException:
+            self.close()
+            raise
+
+    def _announce(self):
+        """What the run is, printed and logged; returns its settings as logged."""
         cfg, d = self.cfg, self.data
         print(f"{cfg.dataset} from {d.source}: {len(d.train_y)} train / {len(d.val_y)} val / "
               f"{len(d.test_y)} test images on {self.device}; ops {cfg.impl}, optimizer "
               f"{cfg.optimizer}:{cfg.optimizer_impl} lr {cfg.lr:g}; logs in "
-              f"{self.run.path} (tensorboard --logdir {self.run.path.parent})")
+              f"{self.run.path} (tensorboard --logdir {quote(str(self.run.path.parent))})")
         if cfg.train_size is None and len(d.val_y) > len(d.train_y):
             print(f"warning: --val-size {cfg.val_size} holds out more images than are left "
-                  f"to train on ({len(d.train_y)})")
+                  f"to train on ({len(d.train_y)})", file=sys.stderr)
         settings = hparams(cfg, self.device)
         self.log.text("config", "\n".join(f"    {k}: {v}" for k, v in settings.items()))
-        stop = None
-        try:
-            while self.at.epoch < cfg.epochs and stop is None:
-                self.train_epoch()
-                stop = self.end_epoch()
-        except KeyboardInterrupt:
-            self.flush()  # a NaN here raises instead: the last good checkpoint stays
-            self.save()
-            print(f"\ninterrupted: checkpoint written to {self.run.checkpoint}; continue "
-                  f"with --resume {self.run.checkpoint}")
-            self.close()
-            raise
-        except BaseException:
-            self.close()
-            raise
-        return self.finish(stop, settings)
+        return settings
 
     def close(self):
         self.log.close()
@@ -228,10 +240,12 @@ class Trainer:
         history = self.at.history
         self.log.finish(self.at.step, test_loss, test_acc, settings,
                         history[-1].get("val_loss", math.nan) if history else math.nan)
+        result = {"test_accuracy": test_acc, "test_loss": test_loss, "history": history,
+                  "train_losses": self.at.losses, "stop": stop.reason if stop else None,
+                  "dir": str(self.run.path)}
+        self.run.write(RESULT, json.dumps(result))  # what compare reads back
         self.close()
         print(f"test accuracy {test_acc:.2%} (test loss {test_loss:.4f}) after "
               f"{self.at.epoch} epochs")
-        return {"test_accuracy": test_acc, "test_loss": test_loss, "history": history,
-                "train_losses": self.losses, "stop": stop.reason if stop else None,
-                "dir": str(self.run.path),
-                "parameters": {k: v.detach().cpu() for k, v in self.model.state_dict().items()}}
+        return {**result, "parameters": {k: v.detach().cpu()
+                                         for k, v in self.model.state_dict().items()}}
