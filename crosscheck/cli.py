@@ -57,14 +57,19 @@ def command(name, threads=None):
     return run
 
 
+CHECK_DTYPES = ("float64", "float32", "float16", "bfloat16", "complex128", "complex64", "int64",
+                "int32", "int16", "int8", "uint8", "bool")
+
+
 def add_check(sub):
     p = sub.add_parser("check",
                        help="prove every manual piece equal to its torch twin")
     p.add_argument("--only", metavar="PATTERN", help="cases or groups matching a glob/substring")
     p.add_argument("--device", choices=["all", "cpu", "cuda"], default="all",
                    help="'all' is the CPU plus CUDA when available")
-    p.add_argument("--dtype", choices=["all", "float64", "float32"], default="all",
-                   help="which precisions")
+    p.add_argument("--dtype", choices=["all", *CHECK_DTYPES], default="all",
+                   help="the rows in one dtype only (their negative controls run in an entry's "
+                   "first dtype)")
     p.add_argument("--json", metavar="FILE", type=F.out_file, help="also write the rows as JSON")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
     p.add_argument("--with", dest="with_", metavar="FILE",

@@ -5,9 +5,16 @@ Notes sections: 激活函数 (Sigmod 函数, tanh 函数), ReLU 的好处, ReLU 
 Each op is a ``torch.autograd.Function`` whose backward sits right under its forward. The
 derivative itself is a public helper named after torch's own backward op
 (``sigmoid_backward(grad, output)``, as aten's), so that the hand-written back propagation
-(manual/backprop.py) uses the very same line of math as autograd does.
+(manual/backprop.py) uses the very same line of math as autograd does. Each backward is
+written in differentiable tensor operations of the saved tensors, so a second derivative
+follows from it (sigmoid'' = s'(1 - 2s), tanh'' = -2 t t', the kinks' zeros).
 At a kink the derivative follows torch's convention exactly:
 relu'(0) = 0, leaky_relu'(0) = negative_slope, elu'(0) = alpha.
+
+Complex inputs (sigmoid, tanh): torch's backward of a holomorphic f returns
+grad * conj(f'(z)), the gradient of a real loss with respect to the conjugate Wirtinger
+variable, so each derivative below is conjugated (a no-op on real tensors). Integer inputs
+give the default float dtype; float16 and bfloat16 are computed in float32 (manual.opmath).
 
 Erratum: the notes write sigma(y) = 1 / (1 - e^{-y}); the logistic function is
 1 / (1 + e^{-y}). With the minus sign it has a pole at y = 0 and is not bounded by (0, 1).
@@ -17,12 +24,14 @@ import math
 import torch
 from torch.autograd import Function
 
-from manual import NotSupported
+from manual import NotSupported, layout, only_floating, opmath
 
 __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"]
 
 
 def _logistic(x):
+    if x.is_complex():  # no sign to take out: torch's formula as it is
+        return 1 / (1 + torch.exp(-x))
     # exp of a non-positive number never overflows, so this is stable for any |x|.
     e = torch.exp(-x.abs())
     return torch.where(x >= 0, 1 / (1 + e), e / (1 + e))
@@ -30,38 +39,50 @@ def _logistic(x):
 
 def sigmoid_backward(grad, output):
     # d/dx sigmoid = s (1 - s): of the output s, not sigma(s) (the notes' slip)
-    return grad * output * (1 - output)
+    s = output.conj()
+    return grad * s * (1 - s)
 
 
 class Sigmoid(Function):
     @staticmethod
-    def forward(ctx, x):
-        s = _logistic(x)
-        ctx.save_for_backward(s)
-        return s
+    def forward(x):
+        return _logistic(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
 
     @staticmethod
     def backward(ctx, grad):
         return sigmoid_backward(grad, *ctx.saved_tensors)
 
 
+def _tanh_positive(x):
+    # tanh x = (1 - e^{-2x}) / (1 + e^{-2x}) for x >= 0; expm1 keeps full precision near 0.
+    m = torch.expm1(-2 * x)
+    return -m / (2 + m)
+
+
 def _hyperbolic_tangent(x):
-    # tanh|x| = (1 - e^{-2|x|}) / (1 + e^{-2|x|}); expm1 keeps full precision near 0.
-    m = torch.expm1(-2 * x.abs())
-    return x.sign() * (-m / (2 + m))
+    if x.is_complex():  # tanh is odd: the stable form on the side where Re z >= 0
+        return torch.where(x.real >= 0, _tanh_positive(x), -_tanh_positive(-x))
+    return x.sign() * _tanh_positive(x.abs())
 
 
 def tanh_backward(grad, output):
     # d/dx tanh = 1 - t^2
-    return grad * (1 - output * output)
+    t = output.conj()
+    return grad * (1 - t * t)
 
 
 class Tanh(Function):
     @staticmethod
-    def forward(ctx, x):
-        t = _hyperbolic_tangent(x)
-        ctx.save_for_backward(t)
-        return t
+    def forward(x):
+        return _hyperbolic_tangent(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
 
     @staticmethod
     def backward(ctx, grad):
@@ -72,16 +93,19 @@ def relu_backward(grad, output):
     # d/dx max(x, 0) = 1 if x > 0 else 0 (0 at the kink, as torch). out = max(x, 0) is 0
     # exactly where x <= 0, so the step function is out != 0; that also keeps the gradient at
     # a NaN input (out is NaN), as torch's threshold_backward does: it zeroes where x <= 0,
-    # and NaN <= 0 is false. (sign(out) would be cheaper, but sign(NaN) is 0 here.)
-    return grad * (output != 0)
+    # and NaN <= 0 is false. (sign(out) would be cheaper, but sign(NaN) is 0 here.) Laid out
+    # as the input, as torch's is.
+    return (grad * (output != 0)).contiguous(memory_format=layout(output))
 
 
 class ReLU(Function):
     @staticmethod
-    def forward(ctx, x):
-        out = x.clamp(min=0)
-        ctx.save_for_backward(out)
-        return out
+    def forward(x):
+        return x.clamp(min=0)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
 
     @staticmethod
     def backward(ctx, grad):
@@ -95,10 +119,13 @@ def leaky_relu_backward(grad, input, negative_slope=0.01):
 
 class LeakyReLU(Function):
     @staticmethod
-    def forward(ctx, x, negative_slope):
-        ctx.save_for_backward(x)
-        ctx.negative_slope = negative_slope
+    def forward(x, negative_slope):
         return torch.where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, ctx.negative_slope = inputs
+        ctx.save_for_backward(x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -106,16 +133,21 @@ class LeakyReLU(Function):
 
 
 def elu_backward(grad, input, alpha=1.0):
-    # d/dx = 1 if x > 0 else alpha e^x (alpha at the kink, as torch)
-    return torch.where(input > 0, grad, grad * alpha * torch.exp(torch.clamp(input, max=0)))
+    # d/dx = 1 if x > 0 else alpha e^x (alpha at the kink, as torch); laid out as the upstream
+    # gradient, as torch's is
+    slope = torch.where(input > 0, grad, grad * alpha * torch.exp(torch.clamp(input, max=0)))
+    return slope.contiguous(memory_format=layout(grad))
 
 
 class ELU(Function):
     @staticmethod
-    def forward(ctx, x, alpha):
-        ctx.save_for_backward(x)
-        ctx.alpha = alpha
+    def forward(x, alpha):
         return torch.where(x > 0, x, alpha * torch.expm1(torch.clamp(x, max=0)))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, ctx.alpha = inputs
+        ctx.save_for_backward(x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -135,7 +167,9 @@ def gelu_backward(grad, input, approximate="none"):
     x = input
     if approximate == "tanh":
         # u = sqrt(2/pi)(x + c x^3), t = tanh u:  d/dx x (1 + t)/2 = (1 + t)/2 + x/2 (1 - t^2) u'
-        t = _gelu_tanh_inner(x)
+        # (t through Tanh, so that its own derivative is tanh' = 1 - t^2, right at u = 0 too,
+        # where the stable formula's sign(u) has none)
+        t = Tanh.apply(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
         du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
         return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
     # d/dx x Phi(x) = Phi(x) + x phi(x)
@@ -146,12 +180,15 @@ def gelu_backward(grad, input, approximate="none"):
 
 class GELU(Function):
     @staticmethod
-    def forward(ctx, x, approximate):
-        ctx.save_for_backward(x)
-        ctx.approximate = approximate
+    def forward(x, approximate):
         if approximate == "tanh":
             return 0.5 * x * (1 + _gelu_tanh_inner(x))
         return 0.5 * x * (1 + torch.erf(x * _SQRT_1_2))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, ctx.approximate = inputs
+        ctx.save_for_backward(x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -163,30 +200,43 @@ def _refuse_inplace(name, inplace):
         raise NotSupported(name, "inplace", "inplace=True")
 
 
+def _apply(function, input, *args):
+    """``function`` on ``input`` in the dtype torch computes it in, and its result in the
+    dtype torch returns."""
+    x, result = opmath(input)
+    return function.apply(x, *args).to(result)
+
+
 def sigmoid(input):
-    return Sigmoid.apply(input)
+    return _apply(Sigmoid, input)
 
 
 def tanh(input):
-    return Tanh.apply(input)
+    return _apply(Tanh, input)
 
 
 def relu(input, inplace=False):
     _refuse_inplace("relu", inplace)
-    return ReLU.apply(input)
+    if input.is_complex() or input.dtype == torch.bool:
+        raise NotSupported("relu", "input", f"an input of dtype {input.dtype}",
+                           "torch has no relu for it either")
+    return ReLU.apply(input)  # exact in any dtype: a comparison and a copy
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     _refuse_inplace("leaky_relu", inplace)
-    return LeakyReLU.apply(input, negative_slope)
+    only_floating("leaky_relu", input)
+    return _apply(LeakyReLU, input, negative_slope)
 
 
 def elu(input, alpha=1.0, inplace=False):
     _refuse_inplace("elu", inplace)
-    return ELU.apply(input, alpha)
+    only_floating("elu", input)
+    return _apply(ELU, input, alpha)
 
 
 def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU.apply(input, approximate)
+    only_floating("gelu", input)
+    return _apply(GELU, input, approximate)

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 from torch.autograd import Function
 
-from manual import NotSupported
+from manual import NotSupported, layout, only_floating, opmath
 
 __all__ = ["Conv2d", "col2im", "conv2d", "conv2d_input", "im2col"]
 
@@ -96,7 +96,7 @@ def _fold_patches(patches, size, dilation, pads, stride):
         for v in range(kw):
             r, c = u * dh, v * dw
             xp[:, :, r:r + sh * (oh - 1) + 1:sh, c:c + sw * (ow - 1) + 1:sw] += patches[:, :, u, v]
-    return xp[:, :, top:top + H, left:left + W]
+    return xp[:, :, top:top + H, left:left + W].contiguous()  # as torch's fold: contiguous
 
 
 def _unfold(x, kernel, dilation, pads, stride):
@@ -127,26 +127,34 @@ def _symmetric(padding):
 
 class Im2col(Function):
     @staticmethod
-    def forward(ctx, x, kernel, dilation, pads, stride):
-        ctx.args = (x.shape[-2:], kernel, dilation, pads, stride)
+    def forward(x, kernel, dilation, pads, stride):
         return _unfold(x, kernel, dilation, pads, stride)
 
     @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, *ctx.window = inputs
+        ctx.size = tuple(x.shape[-2:])
+
+    @staticmethod
     def backward(ctx, grad):
-        # im2col copies each pixel into several columns; its adjoint sums them back
-        return _fold(grad, *ctx.args), None, None, None, None
+        # im2col copies each pixel into several columns; its adjoint sums them back: col2im
+        # (whose own derivative is im2col again: the two are each other's adjoint)
+        return Col2im.apply(grad, ctx.size, *ctx.window), None, None, None, None
 
 
 class Col2im(Function):
     @staticmethod
-    def forward(ctx, cols, size, kernel, dilation, pads, stride):
-        ctx.args = (kernel, dilation, pads, stride)
+    def forward(cols, size, kernel, dilation, pads, stride):
         return _fold(cols, size, kernel, dilation, pads, stride)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.window = inputs[2:]
 
     @staticmethod
     def backward(ctx, grad):
         # col2im sums columns into pixels; its adjoint copies each pixel back to every column
-        return _unfold(grad, *ctx.args), None, None, None, None, None
+        return Im2col.apply(grad, *ctx.window), None, None, None, None, None
 
 
 def im2col(input, kernel_size, dilation=1, padding=0, stride=1):
@@ -155,6 +163,7 @@ def im2col(input, kernel_size, dilation=1, padding=0, stride=1):
         return im2col(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
     if input.dim() != 4:
         raise ValueError(f"im2col: expected (N, C, H, W) or (C, H, W), got {tuple(input.shape)}")
+    only_floating("im2col", input, but=(torch.complex128, torch.complex64, torch.bool))
     return Im2col.apply(input, pair(kernel_size), pair(dilation), _symmetric(padding),
                         pair(stride))
 
@@ -173,45 +182,59 @@ def col2im(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 
 
 class Conv2dFunction(Function):
-    """The columns are laid out (C*kh*kw, N*L): F.unfold's layout with the batch folded
-    into the columns, so that the whole batch is one matrix product instead of N small ones
-    (and the output comes back (O, N, L), viewed as (N, O, oh, ow) without a copy). With
-    ``groups`` G the channels split into G independent convolutions: channel group j of the
-    input meets only the kernels of output group j, so the product is G products at once."""
+    """The columns are laid out (N, C*kh*kw, L), F.unfold's, so the responses of every image
+    are one batched matrix product and come out (N, O, L): NCHW, no copy. With ``groups`` G
+    the channels split into G independent convolutions: channel group j of the input meets
+    only the kernels of output group j, so the product is G products at once."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, pads, dilation, groups):
-        N, C, H, W = x.shape
+    def forward(x, weight, bias, stride, pads, dilation, groups):
+        N, C = x.shape[:2]
         O, _, kh, kw = weight.shape
         G, K = groups, C // groups * kh * kw  # K: one kernel's length
         p = _patches(x, (kh, kw), dilation, pads, stride)  # (N, C, kh, kw, oh, ow)
         oh, ow = p.shape[-2:]
-        cols = p.permute(1, 2, 3, 0, 4, 5).reshape(G, K, N * oh * ow)  # (G, K, N*L)
-        w3 = weight.reshape(G, O // G, K)
-        # (G, O/G, N*L): row o is kernel o's response map; baddbmm adds the bias in one pass
-        out = w3 @ cols if bias is None else torch.baddbmm(bias.reshape(G, O // G, 1), w3, cols)
-        ctx.save_for_backward(cols, weight)
-        ctx.args = ((H, W), dilation, pads, stride)
+        cols = p.reshape(N, G, K, oh * ow)
+        out = weight.reshape(G, O // G, K) @ cols  # (N, G, O/G, L): kernel o's response map
+        if bias is not None:
+            out += bias.reshape(G, O // G, 1)
+        return out.reshape(N, O, oh, ow).contiguous(memory_format=_conv_layout(x, weight))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, weight, bias, *ctx.window = inputs  # stride, pads, dilation, groups
+        ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
-        return out.reshape(O, N, oh, ow).permute(1, 0, 2, 3)  # (N, O, oh, ow) view
 
     @staticmethod
     def backward(ctx, grad):
-        cols, weight = ctx.saved_tensors
-        N, O, oh, ow = grad.shape
-        G, K = cols.shape[:2]
-        C, kh, kw = G * weight.shape[1], *weight.shape[2:]
-        g = grad.permute(1, 0, 2, 3).reshape(G, O // G, N * oh * ow)  # (G, O/G, N*L)
         # out_j = W_j cols_j + b_j, group by group:
-        #   dE/dW_j = g_j cols_j^T,  dE/db = sum g,  dE/dcols_j = W_j^T g_j
-        grad_w = (g @ cols.transpose(1, 2)).reshape(weight.shape)
-        grad_b = g.sum(2).reshape(O) if ctx.has_bias else None
-        grad_x = None
+        #   dE/dx   = the upstream gradient convolved with the flipped kernel (conv2d_input)
+        #   dE/dW_j = g_j cols_j^T: the input correlated with the upstream gradient
+        #   dE/db   = sum g
+        # (complex: conj(W) and conj(cols), torch's convention). Both are written with the
+        # manual convolution and im2col, so their own derivatives follow from those.
+        x, weight = ctx.saved_tensors
+        stride, pads, dilation, groups = ctx.window
+        grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
-            grad_cols = weight.reshape(G, O // G, K).transpose(1, 2) @ g  # (G, K, N*L)
-            grad_cols = grad_cols.reshape(C, kh, kw, N, oh, ow).permute(3, 0, 1, 2, 4, 5)
-            grad_x = _fold_patches(grad_cols, *ctx.args)
+            grad_x = _input_grad(x.shape, weight.conj(), grad, stride, pads[::2], dilation,
+                                 groups).contiguous(memory_format=_conv_layout(x, weight))
+        if ctx.needs_input_grad[1]:
+            N, (O, Cg, kh, kw) = x.shape[0], weight.shape
+            cols = Im2col.apply(x, (kh, kw), dilation, pads, stride).conj()
+            g = grad.reshape(N, groups, O // groups, -1)  # (N, G, O/G, L)
+            cols = cols.reshape(N, groups, Cg * kh * kw, -1)  # (N, G, K, L)
+            grad_w = (g @ cols.transpose(-1, -2)).sum(0).reshape(weight.shape).contiguous(
+                memory_format=_conv_layout(x, weight))
+        grad_b = grad.sum((0, 2, 3)) if ctx.has_bias else None
         return grad_x, grad_w, grad_b, None, None, None, None
+
+
+def _conv_layout(x, weight):
+    """torch's convolution answers in channels_last where the input or the kernels are."""
+    return (torch.channels_last if torch.channels_last in (layout(x), layout(weight))
+            else torch.contiguous_format)
 
 
 def _conv_pads(padding, kernel, dilation, stride):
@@ -237,6 +260,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                       groups).squeeze(0)
     if not (isinstance(groups, int) and groups >= 1):
         raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    only_floating("conv2d", input, but=(torch.complex128, torch.complex64, torch.int64))
     O = weight.shape[0] if weight.dim() else 0
     if (input.dim() != 4 or weight.dim() != 4 or input.shape[1] != weight.shape[1] * groups
             or input.shape[1] % groups or O % groups):
@@ -247,29 +271,35 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"conv2d: bias must have shape ({O},), got {tuple(bias.shape)}")
     stride, dilation = pair(stride), pair(dilation)
     pads = _conv_pads(padding, weight.shape[-2:], dilation, stride)
-    return Conv2dFunction.apply(input, weight, bias, stride, pads, dilation, groups)
+    x, result = opmath(input, promote_integers=False)
+    weight, bias = weight.to(x.dtype), None if bias is None else bias.to(x.dtype)
+    return Conv2dFunction.apply(x, weight, bias, stride, pads, dilation, groups).to(result)
 
 
-def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    """dE/dx of conv2d written as a convolution: the upstream gradient, dilated by the
-    stride and padded by d(k-1) - p, correlated with the flipped, transposed kernel (group by
-    group: the kernels (O, C/G) become (C, O/G))."""
-    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
+def _input_grad(input_size, weight, grad_output, stride, top_left, dilation, groups):
+    """dE/dx of conv2d as a convolution: the upstream gradient, dilated by the stride (s - 1
+    zeros between entries) and padded by d(k-1) - p before and by whatever reaches the input's
+    end after, correlated with the flipped kernel, transposed group by group (the kernels
+    (O, C/G) become (C, O/G)). Only the padding before the input matters: the padding after
+    it only says how many responses there are, and grad_output has them."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, top_left, dilation
     H, W = input_size[-2:]
     O, Cg, kh, kw = weight.shape
     N, _, oh, ow = grad_output.shape
     g = grad_output.new_zeros(N, O, (oh - 1) * sh + 1, (ow - 1) * sw + 1)
     g[:, :, ::sh, ::sw] = grad_output  # s - 1 zeros between entries
-    # rows the stride skipped at the end of the input (past the last window) still need a
-    # gradient, of zero
-    extra_h = H + 2 * ph - dh * (kh - 1) - 1 - (oh - 1) * sh
-    extra_w = W + 2 * pw - dw * (kw - 1) - 1 - (ow - 1) * sw
-    fh, fw = dh * (kh - 1) - ph, dw * (kw - 1) - pw
-    g = _pad(g, fh, fh + extra_h, fw, fw + extra_w)
+    g = _pad(g, dh * (kh - 1) - ph, H + ph - (oh - 1) * sh - 1,
+             dw * (kw - 1) - pw, W + pw - (ow - 1) * sw - 1)
     flipped = weight.flip(2, 3)  # each kernel rotated 180 degrees
     flipped = flipped.reshape(groups, O // groups, Cg, kh, kw).transpose(1, 2)
     return conv2d(g, flipped.reshape(groups * Cg, O // groups, kh, kw), dilation=(dh, dw),
                   groups=groups)
+
+
+def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    """torch.nn.grad.conv2d_input by hand: dE/dx of conv2d as a convolution (see above)."""
+    return _input_grad(input_size, weight, grad_output, pair(stride), pair(padding),
+                       pair(dilation), groups)
 
 
 class Conv2d(nn.Module):

@@ -17,22 +17,29 @@ __all__ = ["Linear", "linear"]
 
 class LinearFunction(Function):
     @staticmethod
-    def forward(ctx, x, weight, bias):
+    def forward(x, weight, bias):
+        if bias is None:
+            return x @ weight.T  # (..., in) @ (in, out) -> (..., out)
+        # the same with the bias added in the one pass (one rounding), leading dims folded
+        out = torch.addmm(bias, x.reshape(math.prod(x.shape[:-1]), weight.shape[1]), weight.T)
+        return out.reshape(*x.shape[:-1], weight.shape[0])
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, weight, bias = inputs
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
-        if bias is None or x.dim() != 2:
-            out = x @ weight.T  # (..., in) @ (in, out) -> (..., out)
-            return out if bias is None else out + bias
-        return torch.addmm(bias, x, weight.T)  # the same, with the bias added in one pass
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         # net = x W^T + b:  dE/dx = g W,  dE/dW = g^T x (summed over the batch),  dE/db = sum g
+        # (complex: g conj(W) and g^T conj(x), torch's convention for holomorphic maps); both
+        # products are linear in g, x and W, so their own derivatives are these products again
         B = math.prod(grad.shape[:-1])  # every leading dim folded into B (0 is allowed)
         g2 = grad.reshape(B, weight.shape[0])  # (B, out)
-        grad_x = grad @ weight
-        grad_w = g2.T @ x.reshape(B, weight.shape[1])
+        grad_x = grad @ weight.conj()
+        grad_w = g2.T @ x.reshape(B, weight.shape[1]).conj()
         grad_b = g2.sum(0) if ctx.has_bias else None
         return grad_x, grad_w, grad_b
 

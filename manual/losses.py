@@ -8,7 +8,7 @@ reduction='sum')``; the 1/2 is there so that dE/dout = out - target carries no f
 import torch
 from torch.autograd import Function
 
-from manual import NotSupported
+from manual import NotSupported, only_floating, opmath
 
 __all__ = ["cross_entropy", "log_softmax", "mse_loss", "softmax"]
 
@@ -40,16 +40,19 @@ def mse_loss_backward(grad, input, target):
 
 class MSELoss(Function):
     @staticmethod
-    def forward(ctx, input, target, reduction):
-        ctx.save_for_backward(input, target)
-        ctx.reduction = reduction
+    def forward(input, target, reduction):
         return _reduce((input - target) ** 2, reduction)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        input, target, ctx.reduction = inputs
+        ctx.save_for_backward(input, target)
 
     @staticmethod
     def backward(ctx, grad):
         input, target = ctx.saved_tensors
         g = mse_loss_backward(_unreduce(grad, input.shape, ctx.reduction, input.numel()),
-                              input, target)
+                              input, target).contiguous()  # as torch's: contiguous
         return g, -g, None
 
 
@@ -66,33 +69,37 @@ def _log_softmax(x, dim):
 
 class Softmax(Function):
     @staticmethod
-    def forward(ctx, x, dim):
+    def forward(x, dim):
         e = torch.exp(_shifted(x, dim))
-        s = e / e.sum(dim, keepdim=True)
-        ctx.save_for_backward(s)
-        ctx.dim = dim
-        return s
+        return (e / e.sum(dim, keepdim=True)).contiguous()  # as torch's: contiguous
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.dim = inputs[1]
+        ctx.save_for_backward(output)
 
     @staticmethod
     def backward(ctx, grad):
         (s,) = ctx.saved_tensors
         # ds_i/dx_j = s_i (delta_ij - s_j)  =>  dE/dx = s * (g - sum_j g_j s_j)
-        return s * (grad - (grad * s).sum(ctx.dim, keepdim=True)), None
+        return (s * (grad - (grad * s).sum(ctx.dim, keepdim=True))).contiguous(), None
 
 
 class LogSoftmax(Function):
     @staticmethod
-    def forward(ctx, x, dim):
-        y = _log_softmax(x, dim)
-        ctx.save_for_backward(y)
-        ctx.dim = dim
-        return y
+    def forward(x, dim):
+        return _log_softmax(x, dim).contiguous()  # as torch's: contiguous
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.dim = inputs[1]
+        ctx.save_for_backward(output)
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         # dy_i/dx_j = delta_ij - s_j  =>  dE/dx = g - softmax * sum_i g_i
-        return grad - torch.exp(y) * grad.sum(ctx.dim, keepdim=True), None
+        return (grad - torch.exp(y) * grad.sum(ctx.dim, keepdim=True)).contiguous(), None
 
 
 def cross_entropy_backward(grad, log_probs, target_probs):
@@ -115,37 +122,37 @@ def _unrows(rows, shape):
     return rows.reshape(shape[0], *shape[2:], shape[1]).movedim(-1, 1)
 
 
-class CrossEntropy(Function):
-    """Per prediction m, -sum_c q_mc log softmax(x_m)_c, where the target distribution q
-    carries the class weights w, the label smoothing eps and the ignored targets:
+def target_distribution(x, target, weight, ignore_index, eps):
+    """The target distribution q (M, C) of every prediction, and the divisor of 'mean':
 
         class index y:   q = valid * ((1 - eps) w_y onehot(y) + (eps / C) w)
         probabilities p: q = ((1 - eps) p + eps / C) w
 
-    'mean' divides the sum by the total weight of the valid targets, sum_m valid_m w_(y_m)
-    (torch's weighted mean, which is the count of valid targets without weights), and by the
-    number of predictions for probability targets."""
+    'mean' divides by the total weight of the valid targets, sum_m valid_m w_(y_m) (the count
+    of valid targets without weights; torch's weighted mean), and by the number of
+    predictions for probability targets."""
+    C = x.shape[0 if x.dim() == 1 else 1]
+    w = torch.ones(C, dtype=x.dtype, device=x.device) if weight is None else weight
+    if target.is_floating_point():
+        q = ((1 - eps) * _rows(target) + eps / C) * w
+        return q, q.shape[0]
+    y = target.reshape(-1)
+    valid = (y != ignore_index).to(x.dtype)
+    y = torch.where(y == ignore_index, 0, y)
+    wy = w[y] * valid  # (M,): the weight of each prediction's class, 0 if ignored
+    onehot = torch.zeros(y.shape[0], C, dtype=x.dtype, device=x.device).scatter_(1, y[:, None], 1)
+    q = (1 - eps) * wy[:, None] * onehot + (eps / C) * w * valid[:, None]
+    return q, wy.sum()
+
+
+class CrossEntropy(Function):
+    """Per prediction m, -sum_c q_mc log softmax(x_m)_c, q the target distribution (which
+    carries the class weights, the label smoothing and the ignored targets)."""
 
     @staticmethod
-    def forward(ctx, x, target, weight, reduction, ignore_index, eps):
-        logp = _log_softmax(_rows(x), 1)  # (M, C)
-        M, C = logp.shape
-        w = torch.ones(C, dtype=x.dtype, device=x.device) if weight is None else weight
-        if target.is_floating_point():
-            q = ((1 - eps) * _rows(target) + eps / C) * w
-            total = M
-        else:
-            y = target.reshape(-1)
-            valid = (y != ignore_index).to(x.dtype)
-            y = torch.where(y == ignore_index, 0, y)
-            wy = w[y] * valid  # (M,): the weight of each prediction's class, 0 if ignored
-            q = (1 - eps) * wy[:, None] * torch.zeros_like(logp).scatter_(1, y[:, None], 1)
-            q = q + (eps / C) * w * valid[:, None]
-            total = wy.sum()
-        loss = -(q * logp).sum(1)  # (M,)
-        ctx.save_for_backward(logp, q, w)
-        ctx.reduction, ctx.total, ctx.eps = reduction, total, eps
-        ctx.shape, ctx.target_shape = x.shape, target.shape
+    def forward(x, target, weight, reduction, ignore_index, eps):
+        q, total = target_distribution(x, target, weight, ignore_index, eps)
+        loss = -(q * _log_softmax(_rows(x), 1)).sum(1)  # (M,)
         if reduction == "mean":
             return loss.sum() / total
         if reduction == "sum":
@@ -153,16 +160,27 @@ class CrossEntropy(Function):
         return loss.reshape(x.shape[:1] + x.shape[2:] if x.dim() > 1 else ())
 
     @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, target, weight, ctx.reduction, ctx.ignore_index, ctx.eps = inputs
+        ctx.save_for_backward(x, target, weight)
+
+    @staticmethod
     def backward(ctx, grad):
-        logp, q, w = ctx.saved_tensors
+        # Written in differentiable operations of the inputs (the log-probabilities
+        # recomputed through LogSoftmax, whose backward is hand-derived too), so that the
+        # second derivative follows: d^2 loss / dx_m^2 = sum_c q_mc (diag(s_m) - s_m s_m^T)
+        x, target, weight = ctx.saved_tensors
+        logp = LogSoftmax.apply(_rows(x), 1)
+        q, total = target_distribution(x, target, weight, ctx.ignore_index, ctx.eps)
         if ctx.reduction == "none":
             g = grad.reshape(-1, 1)
         else:  # d(sum)/d loss_m = 1;  d(mean)/d loss_m = 1 / total
-            g = grad / (ctx.total if ctx.reduction == "mean" else 1)
-        grad_x = _unrows(cross_entropy_backward(g, logp, q), ctx.shape)
+            g = grad / (total if ctx.reduction == "mean" else 1)
+        grad_x = _unrows(cross_entropy_backward(g, logp, q), x.shape).contiguous()
         grad_p = None
         if ctx.needs_input_grad[1]:  # d/dp_c of -sum_c q_c log s_c = -(1 - eps) w_c log s_c
-            grad_p = _unrows(-(1 - ctx.eps) * w * logp * g, ctx.target_shape)
+            w = 1 if weight is None else weight
+            grad_p = _unrows(-(1 - ctx.eps) * w * logp * g, target.shape).contiguous()
         return grad_x, grad_p, None, None, None, None
 
 
@@ -171,19 +189,25 @@ def mse_loss(input, target, reduction="mean"):
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: input {tuple(input.shape)} and target "
                          f"{tuple(target.shape)} differ in shape")
-    return MSELoss.apply(input, target, reduction)
+    only_floating("mse_loss", input)
+    (x, result), (t, _) = opmath(input), opmath(target)
+    return MSELoss.apply(x, t, reduction).to(result)
+
+
+def _softmax(function, name, input, dim, dtype):
+    if dtype is not None:  # torch casts the input first
+        input = input.to(dtype)
+    only_floating(name, input)
+    x, result = opmath(input)
+    return function.apply(x, dim).to(result)
 
 
 def softmax(input, dim, dtype=None):
-    if dtype is not None:  # torch casts the input first
-        input = input.to(dtype)
-    return Softmax.apply(input, dim)
+    return _softmax(Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input, dim, dtype=None):
-    if dtype is not None:
-        input = input.to(dtype)
-    return LogSoftmax.apply(input, dim)
+    return _softmax(LogSoftmax, "log_softmax", input, dim, dtype)
 
 
 def _check_cross_entropy(input, target, weight, label_smoothing):
@@ -199,6 +223,9 @@ def _check_cross_entropy(input, target, weight, label_smoothing):
     if weight is not None and tuple(weight.shape) != (C,):
         raise ValueError(f"cross_entropy: weight must have one entry per class ({C}), got "
                          f"{tuple(weight.shape)}")
+    if weight is not None and weight.requires_grad and torch.is_grad_enabled():
+        raise NotSupported("cross_entropy", "weight", "a weight that requires grad",
+                           "torch's is not differentiable with respect to it either")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], "
                          f"got {label_smoothing}")
@@ -213,10 +240,16 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     for name, value in (("size_average", size_average), ("reduce", reduce)):
         if value is not None:
             raise NotSupported("cross_entropy", name, detail="deprecated in torch: use reduction")
+    only_floating("cross_entropy", input)
     _check_cross_entropy(input, target, weight, label_smoothing)
     if not target.is_floating_point():
         C = input.shape[0 if input.dim() == 1 else 1]
         outside = ((target < 0) | (target >= C)) & (target != ignore_index)
         if bool(outside.any()):
             raise ValueError(f"cross_entropy: a target class is outside [0, {C})")
-    return CrossEntropy.apply(input, target, weight, reduction, ignore_index, label_smoothing)
+    x, result = opmath(input)
+    if target.is_floating_point():
+        target = target.to(x.dtype)
+    weight = None if weight is None else weight.to(x.dtype)
+    return CrossEntropy.apply(x, target, weight, reduction, ignore_index,
+                              label_smoothing).to(result)

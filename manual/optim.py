@@ -39,6 +39,7 @@ class _HandOptimizer(Optimizer):
     decay applied."""
 
     real_view = True  # update complex parameters as pairs of real numbers (torch's rule)
+    sparse_refusal = None  # torch's words where it refuses a sparse gradient (None: takes one)
     options = {}  # this class's keyword-only options and their defaults (kept on load)
     # torch's implementation switches: the same math here, one tensor at a time
     switches = {"foreach": None, "capturable": False, "differentiable": False, "fused": None}
@@ -83,6 +84,8 @@ class _HandOptimizer(Optimizer):
             for p in group["params"]:
                 if p.grad is None:  # a parameter this step did not reach keeps its state
                     continue
+                if p.grad.is_sparse:
+                    self.refuse_sparse(group)
                 state = self.state[p]
                 if not state:
                     self.init_state(p, state, group)
@@ -97,6 +100,11 @@ class _HandOptimizer(Optimizer):
                              else v for k, v in state.items()}  # views: updates land in place
                 self.update(p, g, state, group)
         return loss
+
+    def refuse_sparse(self, group):
+        """Raise as torch raises where it does not take a sparse gradient."""
+        if self.sparse_refusal:
+            raise RuntimeError(self.sparse_refusal)
 
     def update(self, p, g, state, group):
         raise NotImplementedError
@@ -194,17 +202,37 @@ class Adagrad(_HandOptimizer):
                 self.init_state(p, self.state[p], group)
 
     def init_state(self, p, state, group):
-        start = group["initial_accumulator_value"]
+        # torch starts every sum at the constructor's value, whatever a param group says
+        start = self.defaults["initial_accumulator_value"]
         if p.is_complex():  # both reals of the pair start there
             start = complex(start, start)
         state["step"] = _zero_step(p, group)
         state["sum"] = torch.full_like(p, start, memory_format=torch.preserve_format)
 
+    def refuse_sparse(self, group):
+        if group["weight_decay"]:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+
     def update(self, p, g, state, group):
         step = state["step"].item()
         clr = _scalar(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
+        if g.is_sparse:
+            return self.sparse_update(p, g, state["sum"], clr, group["eps"])
         state["sum"].addcmul_(g, g)
         p.addcdiv_(g, state["sum"].sqrt().add_(group["eps"]), value=-clr)
+
+    @staticmethod
+    def sparse_update(p, g, sums, clr, eps):
+        """The same update where a sparse gradient has entries (an embedding's looked-up
+        rows): duplicates summed first, then only those entries of sum and p change."""
+        g = g.coalesce()
+        index, values = g.indices(), g.values()
+
+        def at_entries(v):
+            return torch.sparse_coo_tensor(index, v, g.shape, check_invariants=False)
+        sums.add_(at_entries(values * values))
+        root = sums.sparse_mask(g).coalesce().values().sqrt_().add_(eps)
+        p.add_(at_entries(values / root), alpha=-clr)
 
 
 class RMSprop(_HandOptimizer):
@@ -234,6 +262,7 @@ class RMSprop(_HandOptimizer):
     """
 
     options = {"eps_inside_sqrt": False}
+    sparse_refusal = "RMSprop does not support sparse gradients"
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, *, maximize=False, eps_inside_sqrt=False, **switches):
@@ -282,6 +311,8 @@ class Adam(_HandOptimizer):
         amsgrad: divide by the largest v so far (default: False).
         maximize: climb instead of descend (default: False).
     """
+
+    sparse_refusal = "Adam does not support sparse gradients, please consider SparseAdam instead"
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, maximize=False, **switches):

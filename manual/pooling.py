@@ -19,21 +19,28 @@ import math
 import torch
 from torch.autograd import Function
 
+from manual import NotSupported, layout
 from manual.conv import out_size, pair
 
 __all__ = ["flatten", "max_pool2d"]
 
 
+def _lowest(x):
+    """What no entry of x is below: -inf, or an integer dtype's least value."""
+    return float("-inf") if x.is_floating_point() else torch.iinfo(x.dtype).min
+
+
 def _padded(x, oh, ow, kernel, stride, padding, dilation):
-    """x inside a border of -inf: the padding, and whatever the last window overhangs
-    (no window takes it while it has seen a real entry). None where nothing overhangs."""
+    """x inside a border of its lowest value: the padding, and whatever the last window
+    overhangs (no window takes it while it has seen a real entry). None where nothing
+    overhangs."""
     N, C, H, W = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     bottom = max((oh - 1) * sh + dh * (kh - 1) + 1 - H - ph, 0)
     right = max((ow - 1) * sw + dw * (kw - 1) + 1 - W - pw, 0)
     if not (ph or pw or bottom or right):
         return None
-    xp = x.new_full((N, C, ph + H + bottom, pw + W + right), float("-inf"))
+    xp = x.new_full((N, C, ph + H + bottom, pw + W + right), _lowest(x))
     xp[:, :, ph:ph + H, pw:pw + W] = x
     return xp
 
@@ -41,7 +48,8 @@ def _padded(x, oh, ow, kernel, stride, padding, dilation):
 def _scan(x, xp, oh, ow, kernel, stride, padding, dilation):
     """The largest entry of every window and its flat index into H*W, found as torch finds
     it: the window's entries in row order, a new maximum where val > best or val is NaN;
-    a window starts at its first real entry (not padding) in any case."""
+    a window starts at its first real entry (not padding) in any case. A window with no
+    real entry at all (dilated taps that all fall in the padding) gets index -1."""
     H, W = x.shape[-2:]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     rows = torch.arange(oh, device=x.device).view(oh, 1) * sh - ph  # each window's top row
@@ -63,12 +71,21 @@ def _scan(x, xp, oh, ow, kernel, stride, padding, dilation):
                 seen = seen | real
             best = torch.maximum(best, val)  # NaN wins here too
             where = torch.where(take, flat, where)
-    return best, where.contiguous()
+    if xp is not None:
+        where = torch.where(seen, where, -1)
+    return best, where
+
+
+def _empty_window(shape, out, kernel, stride, padding, dilation):
+    """Whether some window has all its taps in the padding (from the geometry alone)."""
+    return any(any(all(not 0 <= i * s - p + u * d < size for u in range(k)) for i in range(n))
+               for size, n, k, s, p, d in zip(shape[-2:], out, kernel, stride, padding,
+                                              dilation))
 
 
 class MaxPool2d(Function):
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
+    def forward(x, kernel, stride, padding, dilation, ceil_mode):
         # the notes' max pooling: the largest response of each window, and where it is
         H, W = x.shape[-2:]
         oh = out_size(H, kernel[0], stride[0], padding[0], dilation[0], ceil_mode=ceil_mode)
@@ -76,24 +93,34 @@ class MaxPool2d(Function):
         if oh < 1 or ow < 1:
             raise ValueError(f"max_pool2d: the kernel {kernel} does not fit the input {H}x{W}")
         window = (kernel, stride, padding, dilation)
-        xp = _padded(x, oh, ow, *window)
-        best, where = _scan(x, xp, oh, ow, *window)
-        ctx.save_for_backward(where)
-        ctx.shape, ctx.pool = x.shape, window
-        ctx.mark_non_differentiable(where)
+        best, where = _scan(x, _padded(x, oh, ow, *window), oh, ow, *window)
         if kernel == (1, 1):  # the maxima of 1x1 windows are a view of the input: copy, as torch
-            best = best.clone(memory_format=torch.contiguous_format)
-        return best, where
+            best = best.clone()
+        fmt = layout(x)
+        return best.contiguous(memory_format=fmt), where.contiguous(memory_format=fmt)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, *ctx.pool, _ = inputs  # kernel, stride, padding, dilation
+        where = output[1]
+        ctx.mark_non_differentiable(where)
+        ctx.save_for_backward(where)
+        ctx.shape, ctx.layout = x.shape, layout(x)
+        ctx.empty = _empty_window(x.shape, where.shape[-2:], *ctx.pool)
 
     @staticmethod
     def backward(ctx, grad, grad_index=None):
         (index,) = ctx.saved_tensors
         N, C, H, W = ctx.shape
-        # d max(window)/d x = 1 at the arg-max, 0 elsewhere; shared winners accumulate
+        # d max(window)/d x = 1 at the arg-max, 0 elsewhere; shared winners accumulate; a
+        # window with no entry of the input (index -1) passes its gradient to none
+        if ctx.empty:
+            grad, index = grad.masked_fill(index < 0, 0), index.clamp(min=0)
+        rows = N * C if N * C else 0
         grad_x = grad.new_zeros(N * C, H * W)
-        grad_x.scatter_add_(1, index.reshape(N * C, -1 if N * C else 0),
-                            grad.reshape(N * C, -1 if N * C else 0))
-        return grad_x.reshape(N, C, H, W), None, None, None, None, None
+        grad_x = grad_x.scatter_add(1, index.reshape(rows, -1), grad.reshape(rows, -1))
+        return (grad_x.reshape(N, C, H, W).contiguous(memory_format=ctx.layout), None, None,
+                None, None, None)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -107,6 +134,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if input.dim() != 4:
         raise ValueError(f"max_pool2d: expected (N, C, H, W) or (C, H, W), got "
                          f"{tuple(input.shape)}")
+    if input.dtype == torch.bool or input.is_complex():  # no order to take a maximum in
+        raise NotSupported("max_pool2d", "input", f"an input of dtype {input.dtype}",
+                           "torch has no kernel for it either")
     kernel = pair(kernel_size)
     stride = kernel if stride is None or stride == [] else pair(stride)
     padding, dilation = pair(padding), pair(dilation)
@@ -115,13 +145,16 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if min(*kernel, *stride, *dilation) < 1 or min(padding) < 0:
         raise ValueError("max_pool2d: kernel, stride and dilation must be >= 1, padding >= 0")
     out, index = MaxPool2d.apply(input, kernel, stride, padding, dilation, bool(ceil_mode))
+    if return_indices and _empty_window(input.shape, index.shape[-2:], kernel, stride, padding,
+                                        dilation):
+        raise NotSupported("max_pool2d", "return_indices", detail="a window that holds no entry "
+                           "of the input has no arg-max (torch returns an index past it)")
     return (out, index) if return_indices else out
 
 
 class Flatten(Function):
     @staticmethod
-    def forward(ctx, x, start_dim, end_dim):
-        ctx.shape = x.shape
+    def forward(x, start_dim, end_dim):
         if x.dim() == 0:
             return x.reshape(1)  # torch.flatten of a scalar is a one-element vector
         start, end = start_dim % x.dim(), end_dim % x.dim()
@@ -129,6 +162,10 @@ class Flatten(Function):
             raise ValueError("flatten: start_dim cannot come after end_dim")
         merged = math.prod(x.shape[start:end + 1])  # not -1: a zero-size dim leaves -1 open
         return x.reshape(*x.shape[:start], merged, *x.shape[end + 1:])
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.shape = inputs[0].shape
 
     @staticmethod
     def backward(ctx, grad):

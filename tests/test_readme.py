@@ -8,7 +8,10 @@ README = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_tex
 
 
 def test_every_check_case_is_on_the_concept_map_or_errata():
-    missing = [e.name for e in REGISTRY if f"`{e.name}`" not in README]
+    """A family's rows by their family (`half_<op>`, `optim_sparse_<name>`), every other
+    case by its name."""
+    missing = [e.name for e in REGISTRY
+               if f"`{e.group}_<" not in README and f"`{e.name}`" not in README]
     assert not missing
 
 

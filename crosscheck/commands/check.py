@@ -13,7 +13,6 @@ from crosscheck.proof.harness import devices, exact_float32
 from crosscheck.proof.measure import Measure
 from torch_ref.errors import HandgradError
 
-DTYPES = {"float64": torch.float64, "float32": torch.float32}
 FAILURES_IN_JSON = 20  # per row: a wrong version may fail every step of every configuration
 COLUMNS = ("case", "dtype", "device", "out abs", "out rel", "grad abs", "grad rel",
            "gradcheck", "result")
@@ -93,15 +92,16 @@ def select(registry, only):
 
 
 def plan(entries, dtypes, devs, originals=None):
-    """A Row for every entry, dtype and device, negative controls (float64) included."""
+    """A Row for every entry, dtype and device (``dtypes`` None: every dtype), and for each
+    negative control in the entry's first dtype."""
     originals = originals or {}
     for e in entries:
         for device in devs:
-            for dtype in (d for d in e.dtypes if d in dtypes):
+            for dtype in (d for d in e.dtypes if dtypes is None or d in dtypes):
                 yield Row(e, dtype, device, original=originals.get(id(e)))
-            if torch.float64 in dtypes and torch.float64 in e.dtypes:
+            if dtypes is None or e.dtypes[0] in dtypes:
                 for name in e.wrong:
-                    yield Row(e, torch.float64, device, name)
+                    yield Row(e, e.dtypes[0], device, name)
 
 
 def run_row(row):
@@ -146,7 +146,7 @@ def summary(rows):
     negatives = [r for r in rows if r.wrong]
     # convention rows measure a difference on purpose, and rows with a stated tolerance say
     # why they cannot reach 1e-12: both are reported in their rows, not in this maximum
-    f64 = [r for r in rows if r.dtype == torch.float64 and not r.wrong
+    f64 = [r for r in rows if r.dtype in (torch.float64, torch.complex128) and not r.wrong
            and r.entry.group != "convention" and not r.entry.why_tol]
     worst = {kind: max((r.errors(kind)[1] for r in f64 if r.errors(kind)[1] is not None),
                        default=0.0) for kind in ("out", "grad")}
@@ -189,13 +189,15 @@ def run(args):
         for e in registry:
             print(f"{e.name:<30} {e.group:<10} {e.section}")
         return 0
-    dtypes = list(DTYPES.values()) if args.dtype == "all" else [DTYPES[args.dtype]]
+    dtypes = None if args.dtype == "all" else [getattr(torch, args.dtype)]
     devs = devices() if args.device == "all" else [args.device]
     exact_float32()
     # torch's own note that its 'same' padding for even kernels copies the input
     warnings.filterwarnings("ignore", message="Using padding='same'")
-    # and that initializing a Linear(0, n)'s empty weight does nothing (a registry config)
-    warnings.filterwarnings("ignore", message="Initializing zero-element tensors")
+    # and that initializing a Linear(0, n)'s empty weight does nothing (a registry config),
+    # and that softmax's dtype= casts a complex sample to a real dtype (torch's own sample)
+    for note in ("Initializing zero-element tensors", "Casting complex values to real"):
+        warnings.filterwarnings("ignore", message=note)
     originals = None
     if args.with_:
         registry, originals = learner_cases(args.with_, registry)

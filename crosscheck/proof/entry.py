@@ -18,6 +18,8 @@ from unittest import mock
 
 import torch
 
+from crosscheck.proof.measure import Enough, first_failure_ends
+
 # what an entry compares: a function of tensors with a backward ('op'), an nn.Module, an
 # optimizer class, a learning-rate schedule, a plain function (a fit, back propagation), a
 # claim about the notes (a predicate over evidence from torch), or a whole setup (the CNN
@@ -103,7 +105,8 @@ class Entry:
     the entry, so the same check runs against another reference by ``replace``. ``samples``
     is what the kind needs: a sample generator (op, function), module configurations, an
     optimizer's settings, evidence for a claim. ``convention``: the entry measures one of
-    handgrad's forms of the notes against torch's, so a learner is not held to it."""
+    handgrad's forms of the notes against torch's, so a learner is not held to it. The
+    negative controls run in the first of ``dtypes``."""
 
     name: str
     section: str  # the notes' heading
@@ -116,6 +119,7 @@ class Entry:
     wrong: dict = field(default_factory=dict)  # label -> Wrong
     piece: Piece = None  # None: not a piece a learner writes
     convention: bool = False
+    learners: bool = True  # False: a family of handgrad's rigor, not held against a learner
     dtypes: tuple = (torch.float64, torch.float32)
     why_tol: str = ""  # where a tolerance is not the default, the reason
     why_no_wrong: str = ""  # where no negative control fits, the reason
@@ -124,12 +128,16 @@ class Entry:
         assert self.kind in KINDS, self.kind
 
     def run(self, dtype, device, wrong=None):
-        """The check on the manual piece, or on a Wrong."""
+        """The check on the manual piece, or on a Wrong (which ends at its first failure:
+        a negative control is only asked whether the check rejects it)."""
         if wrong is None:
             return self.check(self, self.manual, dtype, device)
-        with wrong.applied():
-            impl = self.manual if wrong.impl is None else wrong.impl
-            return self.check(self, impl, dtype, device)
+        with wrong.applied(), first_failure_ends():
+            try:
+                return self.check(self, self.manual if wrong.impl is None else wrong.impl,
+                                  dtype, device)
+            except Enough as done:
+                return done.measure
 
     def against(self, reference):
         """This entry with another reference (a known wrong version, for the diagnosis)."""

@@ -82,7 +82,7 @@ def pieces(registry):
     the notes against torch's are left out: a learner is held to torch)."""
     found = {}
     for e in registry:
-        if e.piece is not None and not e.convention:
+        if e.piece is not None and not e.convention and e.learners:
             found.setdefault(e.piece.name, []).append(e)
     return found
 

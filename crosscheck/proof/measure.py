@@ -9,13 +9,19 @@ tally read fields, never text.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 
 import torch
 
 from torch_ref.errors import first_line
 
-F64_TOL = {"rtol": 1e-10, "atol": 1e-12}  # the design's float64 policy; float32: torch defaults
+F64_TOL = {"rtol": 1e-10, "atol": 1e-12}  # the design's float64 policy
+# the others: torch.testing.assert_close's defaults for the dtype a row computes in (given
+# explicitly, so that a float64 gradient of a float32 computation is held to float32's)
+TOLS = {torch.float32: (1.3e-6, 1e-5), torch.complex64: (1.3e-6, 1e-5),
+        torch.float16: (1e-3, 1e-5), torch.bfloat16: (1.6e-2, 1e-5)}
 
 # what a Failure's ``check`` names: a compared value, or what went wrong instead
 CHECKS = ("forward", "backward", "gradcheck", "param", "state", "step", "shape", "outputs",
@@ -23,7 +29,10 @@ CHECKS = ("forward", "backward", "gradcheck", "param", "state", "step", "shape",
 
 
 def default_tol(dtype):
-    return F64_TOL if dtype == torch.float64 else {}
+    if dtype in (torch.float64, torch.complex128):
+        return F64_TOL
+    rtol, atol = TOLS.get(dtype, (0.0, 0.0))  # integers and bool: exactly
+    return {"rtol": rtol, "atol": atol}
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,8 @@ class Measure:
 
     def fail(self, check, message, **site):
         self.failures.append(Failure(check, message, **site))
+        if check not in _ENOUGH.get():
+            raise Enough(self)
 
     def raised(self, err, check="raised", **site):
         """An exception where a value was due, as a failure of ``check``."""
@@ -127,6 +138,28 @@ class Measure:
         worst = self.errors.setdefault(kind, [0.0, 0.0])
         worst[0] = max(worst[0], err)
         worst[1] = max(worst[1], err / scale if scale else 0.0)
+
+
+_ENOUGH = ContextVar("enough", default=CHECKS)  # the failures that do not end a check
+
+
+class Enough(BaseException):  # noqa: N818 (not an error: the answer is known)
+    """A check that is only asked whether it fails has failed: the rest proves nothing more."""
+
+    def __init__(self, measure):
+        super().__init__()
+        self.measure = measure
+
+
+@contextmanager
+def first_failure_ends(ignore=()):
+    """Within, a check ends at its first failure (but of the kinds in ``ignore``): for a
+    negative control, or the search for a known slip, one failure is the whole answer."""
+    token = _ENOUGH.set(tuple(ignore))
+    try:
+        yield
+    finally:
+        _ENOUGH.reset(token)
 
 
 def compare(m: Measure, kind, actual, expected, tol, at=None, *, check, **site):
@@ -152,27 +185,34 @@ def compare(m: Measure, kind, actual, expected, tol, at=None, *, check, **site):
 
 def _first_difference(actual, expected, tol, at):
     a, e = actual.detach().cpu(), expected.detach().cpu()
-    close = torch.isclose(a, e.to(a.dtype), equal_nan=True, **{"rtol": 1.3e-6, "atol": 1e-5,
-                                                               **tol})
+    close = torch.isclose(a, e.to(a.dtype), equal_nan=True, **tol)
     bad = (~close).nonzero()
-    index = tuple(bad[0].tolist()) if len(bad) else ()
+    index = tuple(bad[0].tolist()) if len(bad) else (0,) * a.dim()
     value = at.detach().cpu()[index].item() if at is not None and at.shape == a.shape else None
     return Element(index, e[index].item() if e.numel() else None,
                    a[index].item() if a.numel() else None, value)
 
 
-def compare_grads(m, mine, theirs, v, tol, **site):
+def compare_grads(m, mine, theirs, v, tol, create_graph=False, judge=None, **site):
     """Backward of both sides, (outputs, inputs) each, under the same upstream gradient(s)
-    v, input by input; an input one side leaves without a gradient counts as zeros."""
-    want = torch.autograd.grad(theirs[0], theirs[1], v, allow_unused=True)
+    v, input by input; an input one side leaves without a gradient counts as zeros.
+    ``judge(i, yours, torch's)`` compares one input's (default: ``compare``). Returns
+    (yours, torch's), or None where yours raised."""
+    want = torch.autograd.grad(theirs[0], theirs[1], v, allow_unused=True,
+                               create_graph=create_graph)
     try:
-        got = torch.autograd.grad(mine[0], mine[1], v, allow_unused=True)
+        got = torch.autograd.grad(mine[0], mine[1], v, allow_unused=True,
+                                  create_graph=create_graph)
     except Exception as err:  # a wrong backward may return the wrong shape
         m.raised(err, label="backward", **site)
-        return
+        return None
     for i, (g, w) in enumerate(zip(got, want)):
         if g is None and w is not None:
             g = torch.zeros_like(w)
         if w is None and g is not None:
             w = torch.zeros_like(g)
-        compare(m, "grad", g, w, tol, at=mine[1][i], check="backward", index=i, **site)
+        if judge is not None and g is not None:
+            judge(i, g, w)
+        else:
+            compare(m, "grad", g, w, tol, at=mine[1][i], check="backward", index=i, **site)
+    return got, want

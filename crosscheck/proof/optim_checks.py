@@ -81,11 +81,16 @@ def compare_twins(m, pa, pb, oa, ob, tol, state=True, **site):
         for key, value in sb.items():
             if not isinstance(value, torch.Tensor):
                 continue
-            if sa[key].dtype != value.dtype:  # a state_dict must load into the other side
-                m.fail("state", f"dtype {sa[key].dtype} where torch keeps {value.dtype}",
-                       param=i, state=key, **site)
-            compare(m, "grad", sa[key].to(value.dtype), value, tol, check="state", param=i,
-                    state=key, **site)
+            mine = sa[key]
+            if (mine.dtype, mine.layout) != (value.dtype, value.layout):  # a state_dict must
+                m.fail("state", f"{mine.dtype}, {mine.layout} where torch keeps "  # load across
+                                f"{value.dtype}, {value.layout}", param=i, state=key, **site)
+            compare(m, "grad", _dense(mine).to(value.dtype), _dense(value), tol, check="state",
+                    param=i, state=key, **site)
+
+
+def _dense(t):
+    return t.to_dense() if t.is_sparse else t
 
 
 def _build(cls, params, kwargs):

@@ -18,6 +18,7 @@ from crosscheck.proof.fit_checks import GD_WHY, check_gd_line
 from crosscheck.proof.functions import check_paths
 from crosscheck.proof.harness import check_module, check_op
 from crosscheck.proof.optim_checks import Setup, check_differs, check_optimizer, check_schedule
+from crosscheck.proof.optim_edges import GROUP_OPTIONS, SPARSE, check_groups, check_sparse
 from crosscheck.proof.torch_configs import check_torch_configs
 from crosscheck.proof.twins import check_twin_cnn
 from manual import (
@@ -265,6 +266,23 @@ REGISTRY = [
              {"bias subtracted": Wrong(W.neuron_bias_subtracted)}, group="ops"),
 ] + E.OWN_ENTRIES
 REGISTRY += conformance.entries(REGISTRY)
+REGISTRY += [Entry(f"optim_{what}_{cls.__name__}", section, f"optim_{what}", "optimizer", cls,
+                   check, getattr(ref_optim, cls.__name__), table[cls.__name__], wrong,
+                   optimizer_piece(cls), learners=False)
+             for what, check, table in (("groups", check_groups, GROUP_OPTIONS),
+                                        ("sparse", check_sparse, SPARSE))
+             for cls, section, wrong in [
+                 (optim.SGD, MOMENTUM, WRONG_SIGN),
+                 (optim.Adagrad, ADAGRAD, {"notes: divides by the variance":
+                                           notes_wrong(notes.AdagradByVariance, E.ADAGRAD_ROOT_SUM),
+                                           **({"each group's initial accumulator":
+                                               Wrong(W.AdagradGroupStart)} if what == "groups"
+                                              else {"no root of the sparse sum":
+                                                    Wrong(W.AdagradSparseWithoutRoot)})}),
+                 (optim.RMSprop, RMSPROP, NO_LEAK if what == "groups"
+                  else {"takes a sparse gradient": Wrong(W.RMSpropTakesSparse)}),
+                 (optim.Adam, ADAM, NO_BIAS_CORRECTION if what == "groups"
+                  else {"takes a sparse gradient": Wrong(W.AdamTakesSparse)})]]
 REGISTRY += [Entry(f"optim_db_{cls.__name__}", section, "optim", "optimizer", cls,
                    check_torch_configs, getattr(ref_optim, cls.__name__), wrong=wrong,
                    piece=optimizer_piece(cls))

@@ -21,6 +21,7 @@ def pointwise(kwargs=(), extremes=False):
         for kw in ({},) + tuple(kwargs):
             yield Sample((randn(gen, (4, 7), dtype, device),), kw)
             yield Sample((randn(gen, (2, 3, 5), dtype, device, scale=4),), kw)
+            yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), kw)  # a batch of maps
             # finite differences straddle a kink, so no gradcheck where x = 0 exactly
             yield Sample((const([-1.5, 0.0, 0.0, 2.0], dtype, device),), kw, gradcheck=False)
             if extremes:
@@ -50,11 +51,14 @@ def mse_samples(dtype, device, gen):
     for reduction in ("mean", "sum", "none"):
         x, t = randn(gen, (4, 5), dtype, device), randn(gen, (4, 5), dtype, device)
         yield Sample((x, t), {"reduction": reduction})
+    x, t = randn(gen, (2, 3, 4, 5), dtype, device), randn(gen, (2, 3, 4, 5), dtype, device)
+    yield Sample((x, t), {"reduction": "none"})  # maps, elementwise
 
 
 def softmax_samples(dtype, device, gen):
     for dim in (0, 1, -1):
         yield Sample((randn(gen, (3, 4, 5), dtype, device),), {"dim": dim})
+    yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"dim": 1})  # over channels
     yield from softmax_dtype_samples(dtype, device, gen)
     huge = randn(gen, (4, 6), dtype, device, scale=1e4, grad=False)  # exp(1e4) overflows
     yield Sample((huge.requires_grad_(),), {"dim": 1}, gradcheck=False)

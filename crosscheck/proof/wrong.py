@@ -7,6 +7,7 @@ reject every one of them, which proves that the check can fail. The notes' own s
 as the notes state them, live in crosscheck/proof/notes.py.
 """
 import math
+import sys
 
 import torch
 
@@ -84,8 +85,10 @@ def _log_softmax_no_sum(ctx, grad):
 
 def _cross_entropy_no_mean(ctx, grad):
     grad_x, *rest = _cross_entropy_backward(ctx, grad)
-    if ctx.reduction == "mean":
-        grad_x = grad_x * ctx.total  # forgot the 1/N of reduction='mean'
+    if ctx.reduction == "mean":  # forgot the 1/N of reduction='mean'
+        x, target, weight = ctx.saved_tensors
+        _, total = Lo.target_distribution(x, target, weight, ctx.ignore_index, ctx.eps)
+        grad_x = grad_x * total
     return grad_x, *rest
 
 
@@ -117,26 +120,25 @@ def _averaged(fold, cols):
 
 
 def _im2col_backward_averages(ctx, grad):
-    size, kernel, dilation, pads, stride = ctx.args
-    fold = lambda cols: C.col2im(cols, size, kernel, dilation, pads[::2], stride)  # noqa: E731
+    kernel, dilation, pads, stride = ctx.window
+    fold = lambda cols: C.col2im(cols, ctx.size, kernel, dilation, pads[::2], stride)  # noqa: E731
     return _averaged(fold, grad), None, None, None, None
 
 
 class _Col2imAveraged(C.Col2im):
     @staticmethod
-    def forward(ctx, cols, *args):
-        return _averaged(lambda c: _col2im_forward(ctx, c, *args), cols)
+    def forward(cols, *args):
+        return _averaged(lambda c: _col2im_forward(c, *args), cols)
 
 
 def _conv_backward_unflipped(ctx, grad):
     _, grad_w, grad_b, *_ = _conv_backward(ctx, grad)
-    cols, weight = ctx.saved_tensors
-    size, dilation, pads, stride = ctx.args
+    x, weight = ctx.saved_tensors
+    stride, pads, dilation, groups = ctx.window
     # the input gradient as a convolution, but with the kernel not rotated by 180 degrees
     # (flipping an already flipped kernel undoes conv2d_input's flip)
-    groups = cols.shape[0]
-    grad_x = C.conv2d_input((grad.shape[0], weight.shape[1] * groups, *size),
-                            weight.flip(2, 3), grad, stride, pads[::2], dilation, groups)
+    grad_x = C.conv2d_input(x.shape, weight.flip(2, 3), grad, stride, pads[::2], dilation,
+                            groups)
     return grad_x, grad_w, grad_b, None, None, None, None
 
 
@@ -196,6 +198,33 @@ class AdagradEpsInsideRoot(O.Adagrad):
         p.sub_(clr * g / (state["sum"] + group["eps"]).sqrt())  # eps under the root
 
 
+class AdagradGroupStart(O.Adagrad):
+    """Each param group's own initial_accumulator_value, where torch takes the constructor's."""
+
+    def init_state(self, p, state, group):
+        super().init_state(p, state, group)
+        state["sum"].fill_(group["initial_accumulator_value"])
+
+
+class AdagradSparseWithoutRoot(O.Adagrad):
+    @staticmethod
+    def sparse_update(p, g, sums, clr, eps):
+        g = g.coalesce()
+        index, values = g.indices(), g.values()
+        sums.add_(torch.sparse_coo_tensor(index, values * values, g.shape, check_invariants=False))
+        denom = sums.sparse_mask(g).coalesce().values().add_(eps)  # the root forgotten
+        p.add_(torch.sparse_coo_tensor(index, values / denom, g.shape,
+                                      check_invariants=False), alpha=-clr)
+
+
+class RMSpropTakesSparse(O.RMSprop):
+    sparse_refusal = None  # goes on with a sparse gradient: aten's error, not torch's words
+
+
+class AdamTakesSparse(O.Adam):
+    sparse_refusal = None
+
+
 class SGDMomentumWrongSign(O.SGD):
     """theta + eta b (or, in the notes' form, theta + v): climbs the hill. The notes'
     动量梯度下降 writes it so: theta_t = theta_{t-1} + v_t."""
@@ -250,3 +279,116 @@ def fit_without_bias_column(X, y):
 
 def neuron_bias_subtracted(x1, x2, bias=-1.0):
     return x1 + x2 - bias
+
+
+# -- the families' controls: the first derivative right, one family's property broken -------
+
+
+class _Detached:
+    """A ctx whose saved tensors come without their graph: the backward still gives the
+    right first derivative, and its own derivative with respect to them is lost (the slip of
+    a backward that reuses what the forward computed without autograd)."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    @property
+    def saved_tensors(self):
+        return tuple(None if t is None else t.detach() for t in self.ctx.saved_tensors)
+
+    def __getattr__(self, name):
+        return getattr(self.ctx, name)
+
+
+def _grads(out):
+    return out if isinstance(out, tuple) else (out,)
+
+
+def _detached_backward(function):
+    right = function.backward
+    return lambda ctx, *grads: right(_Detached(ctx), *grads)
+
+
+def _graphless_backward(function):
+    right = function.backward
+
+    def backward(ctx, *grads):
+        with torch.no_grad():  # once_differentiable, without saying so
+            return right(ctx, *grads)
+    return backward
+
+
+def _conjugated_backward(function):
+    right = function.backward
+    return lambda ctx, *grads: tuple(g.conj() if isinstance(g, torch.Tensor) else g
+                                     for g in _grads(right(ctx, *grads)))
+
+
+def _in_input_dtype(x, promote_integers=True):  # manual.opmath without its promotions
+    return x, x.dtype
+
+
+def _flip(t):
+    """The same values in the other memory format."""
+    if t.dim() == 4 and t.is_contiguous() and t.shape[1] > 1 and t[0, 0].numel() > 1:
+        return t.contiguous(memory_format=torch.channels_last)
+    return t.contiguous() if t.dim() == 4 else t.mT.contiguous().mT if t.dim() > 1 else t
+
+
+def _flipped(op):
+    def wrong(*args, **kwargs):
+        out = op(*args, **kwargs)
+        return tuple(map(_flip, out)) if isinstance(out, tuple) else _flip(out)
+    return wrong
+
+
+# ops with no second derivative of their own (piecewise linear, or routing the gradient):
+# detaching what they saved changes nothing, so their control is a backward without a graph
+ROUTING = (A.ReLU, A.LeakyReLU, P.MaxPool2d, P.Flatten, C.Im2col)
+EXACT = "computed in the input's dtype as torch computes it: no promotion to get wrong"
+CAST = "the input is cast to the dtype asked for first, as torch casts it"
+ONE_ROUNDING = ("in float32 rounded once or in float16 throughout, these samples come out the "
+                "same (measured), so no control is claimed")
+
+
+def _gradgrad(function):
+    if function in ROUTING:
+        return {"backward without a graph": with_backward(function,
+                                                          _graphless_backward(function))}
+    return {"saved tensors detached": with_backward(function, _detached_backward(function))}
+
+
+def _opmath(op, what):
+    module = sys.modules[op.__module__]
+    return {f"computed {what}": Wrong(swaps=((module, "opmath", _in_input_dtype),))}
+
+
+def _integer(op):
+    if op in (A.sigmoid, A.tanh):
+        return _opmath(op, "in the input's dtype"), ""
+    if op is P.max_pool2d:
+        return {"-inf padding": Wrong(swaps=((P, "_lowest", lambda x: float("-inf")),))}, ""
+    return {}, CAST if op in (Lo.softmax, Lo.log_softmax) else EXACT
+
+
+def _half(op):
+    if op in (A.sigmoid, A.tanh, A.gelu, Lo.softmax, Lo.log_softmax, Lo.cross_entropy, C.conv2d):
+        return _opmath(op, "in float16/bfloat16 throughout"), ""
+    return {}, ONE_ROUNDING if op in (A.leaky_relu, A.elu, Lo.mse_loss) else EXACT
+
+
+def family_controls(family, op, function):
+    """({label: Wrong}, why there is none) for the row of ``op`` (whose autograd Function
+    is ``function``) in ``family``."""
+    if family == "gradgrad":
+        return _gradgrad(function), ""
+    if family == "complex" and op in (Lo.softmax, Lo.log_softmax):
+        return {}, "the complex input is cast to the real dtype asked for first, as torch does"
+    if family == "complex":
+        return {"gradient not conjugated": with_backward(function,
+                                                         _conjugated_backward(function))}, ""
+    if family == "integer":
+        return _integer(op)
+    if family == "half":
+        return _half(op)
+    return {"output in the other memory format": Wrong(_flipped(op))}, ""

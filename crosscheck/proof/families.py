@@ -1,0 +1,367 @@
+"""Beyond first order on float inputs: the families torch's own test suite runs over the
+same sample inputs (test_ops_gradients: gradgrad; test_ops: dtypes, noncontiguous;
+test_modules: memory format), run on the manual op and on torch's.
+
+    conformance  forward and backward, float64 and float32 (the plain first order)
+    gradgrad     second derivatives: the backward's own backward, under random vectors
+    complex      complex inputs: forward, and backward in torch's conjugate convention
+    integer      integer and bool inputs: the same result dtype and values, exactly
+    half         float16 and bfloat16: within torch's tolerances for them, and never
+                 further from the float64 result than 1.5 times torch's own error
+    layout       channels_last and non-contiguous inputs: the values, and outputs and
+                 gradients in the memory format torch gives them
+
+Each sample is equal, refused (the manual op raised ``manual.NotSupported`` naming an
+argument the sample passes), or wrong; a row passes when none is wrong. The samples are
+torch's (its OpInfo database) and ours (the registry's own, converted to the family).
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from crosscheck.proof.harness import tensors
+from crosscheck.proof.measure import Measure, compare, compare_grads, default_tol
+from crosscheck.proof.torch_suite import Unavailable, database
+from manual import NotSupported, layout
+
+INTEGERS = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of an op: its positional and keyword arguments."""
+
+    args: tuple
+    kwargs: dict
+
+    def __call__(self, fn):
+        return fn(*self.args, **self.kwargs)
+
+    def map(self, f):
+        """The call with every tensor argument replaced by f(tensor)."""
+        def one(v):
+            return f(v) if isinstance(v, torch.Tensor) else v
+        return Call(tuple(one(a) for a in self.args), {k: one(v) for k, v in self.kwargs.items()})
+
+    def leaves(self):
+        found = [*self.args, *self.kwargs.values()]
+        return [t for t in tensors(found) if t.requires_grad]
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    dtypes: tuple  # those it runs in, where torch supports the op in them
+    compare: Callable  # compare(m, k, outs, refs, call, ref, dtype, gen): records failures
+    variants: Callable = lambda call: [call]  # the calls a sample stands for (layout: two)
+    gradgrad: bool = False  # only for ops whose OpInfo supports second derivatives
+    ours: bool = True  # our own samples too (conformance: torch's only; ours are the op's rows)
+
+
+def _first_order(m, k, outs, refs, call, ref, dtype, gen, create_graph=False):
+    """Outputs, then the gradients of every differentiable input under random vectors;
+    returns (yours, torch's, the vectors) where there were gradients to compare."""
+    tol, exact = default_tol(dtype), Exact(call, ref, dtype)
+    before = len(m.failures)
+    for i, (out, r) in enumerate(zip(outs, refs)):
+        _judge(m, out, r, lambda i=i: exact.outputs()[i], dtype, "out", check="forward",
+               sample=k, index=i)
+    leaves = call.leaves()
+    chosen = [j for j, (o, r) in enumerate(zip(outs, refs)) if r.requires_grad
+              and o.shape == r.shape]
+    if not (leaves and chosen) or len(m.failures) > before:
+        return None
+    vs = [_randn(refs[j], gen).requires_grad_(create_graph) for j in chosen]
+
+    def judge(i, g, w):
+        _judge(m, g, w, lambda: exact.grads(chosen, vs)[i], dtype, "grad", check="backward",
+               sample=k, index=i)
+    grads = compare_grads(m, ([outs[j] for j in chosen], leaves),
+                          ([refs[j] for j in chosen], leaves), vs, tol, create_graph,
+                          judge=judge, sample=k)
+    return None if grads is None else (*grads, vs)
+
+
+WIDE = {torch.float32: torch.float64, torch.complex64: torch.complex128,
+        torch.float16: torch.float64, torch.bfloat16: torch.float64}
+
+
+class Exact:
+    """torch's op on a call's ``dtype`` tensors widened to 64 bits: the exact result and its
+    gradients, computed only when a comparison asks for them."""
+
+    def __init__(self, call, ref, dtype):
+        def wide(t):
+            if t.dtype != dtype:
+                return t
+            return t.detach().to(WIDE[dtype]).requires_grad_(t.requires_grad)
+        self.call, self.ref = (call.map(wide) if dtype in WIDE else None), ref
+        self.outs = self.found = None
+
+    def outputs(self):
+        if self.outs is None:
+            self.outs = tensors(self.call(self.ref))
+        return self.outs
+
+    def grads(self, chosen, vs):
+        if self.found is None:
+            outs = self.outputs()
+            self.found = torch.autograd.grad([outs[j] for j in chosen], self.call.leaves(),
+                                             [v.detach().to(outs[j].dtype)
+                                              for j, v in zip(chosen, vs)], allow_unused=True)
+        return self.found
+
+
+def _judge(m, a, b, exact, dtype, kind, **site):
+    """torch's tolerance for the dtype, or else no further from the exact result than torch:
+    both sides accumulate rounding errors in their own order (complex64 products summed a
+    hundred at a time; torch's half backward from the rounded output, this one from the
+    float32 one), and the closer one is not the wrong one."""
+    if (dtype in WIDE and a.shape == b.shape
+            and not torch.allclose(a, b, equal_nan=True, **default_tol(dtype))):
+        e = exact()
+        if e is not None and e.shape == a.shape and _distance(a, e) <= _distance(b, e):
+            m.record(kind, a, b)  # the gap still shows in the row's figures
+            m.counts["closer"] += 1
+            return
+    compare(m, kind, a, b, default_tol(dtype), **site)
+
+
+def _distance(a, exact):
+    return (a.to(exact.dtype) - exact).abs().max()
+
+
+def _randn(like, gen):
+    """A random tensor like ``like`` (complex: both parts random), from ``gen``."""
+    parts = [torch.randn(like.shape, generator=gen, dtype=torch.float64)
+             for _ in range(2 if like.is_complex() else 1)]
+    return (torch.complex(*parts) if like.is_complex() else parts[0]).to(like.device, like.dtype)
+
+
+def conformance(m, k, outs, refs, call, ref, dtype, gen):
+    _first_order(m, k, outs, refs, call, ref, dtype, gen)
+
+
+def second_order(m, k, outs, refs, call, ref, dtype, gen):
+    """The first derivatives kept differentiable, then the derivative of <first, u> with
+    respect to the inputs and the upstream vectors: a vector-Hessian product, torch's
+    gradgradcheck's comparison, against torch's."""
+    first = _first_order(m, k, outs, refs, call, ref, dtype, gen, create_graph=True)
+    if first is None:
+        return
+    got, want, vs = first
+    us = [None if w is None else _randn(w, gen) for w in want]
+    wrt = call.leaves() + vs
+    compare_grads_of(m, _dot(got, us), _dot(want, us), wrt, k)
+
+
+def _dot(grads, us):
+    """sum <g, u> over the gradients that carry a graph (the others are constants here)."""
+    terms = [(g * u).sum() for g, u in zip(grads, us)
+             if g is not None and u is not None and g.requires_grad]
+    return sum(terms[1:], terms[0]) if terms else None
+
+
+def compare_grads_of(m, mine, theirs, wrt, k):
+    """The gradients of two scalars (None: a constant, all zeros) with respect to ``wrt``."""
+    def grads(s):
+        if s is None:
+            return [None] * len(wrt)
+        return torch.autograd.grad(s, wrt, allow_unused=True)
+    want = grads(theirs)
+    try:
+        got = grads(mine)
+    except Exception as err:
+        m.raised(err, label="second backward", sample=k)
+        return
+    for i, (g, w) in enumerate(zip(got, want)):
+        g = torch.zeros_like(wrt[i]) if g is None else g
+        w = torch.zeros_like(wrt[i]) if w is None else w
+        compare(m, "grad", g, w, default_tol(wrt[i].dtype), check="backward", sample=k,
+                index=i, label="second derivative,")
+
+
+def exact_dtype(m, k, outs, refs, call, ref, dtype, gen):
+    """Integer and bool inputs: the result's dtype, then its values (exactly where the
+    result is an integer, at the float tolerances where torch returns a float)."""
+    for i, (out, r) in enumerate(zip(outs, refs)):
+        if out.dtype != r.dtype:
+            m.fail("forward", f"dtype {out.dtype} where torch returns {r.dtype}", sample=k,
+                   index=i)
+        else:
+            compare(m, "out", out, r, default_tol(r.dtype), check="forward", sample=k, index=i)
+
+
+def reduced_precision(m, k, outs, refs, call, ref, dtype, gen):
+    """float16 and bfloat16: torch's tolerances for them, and the distance of each side's
+    output from torch's in float64 (held to 1.5 times torch's over the row, at its end)."""
+    _first_order(m, k, outs, refs, call, ref, dtype, gen)
+    for out, r, e in zip(outs, refs, Exact(call, ref, dtype).outputs()):
+        if out.shape == e.shape and out.is_floating_point():
+            m.record("yours to float64", out, e)
+            m.record("torch's to float64", r, e)
+
+
+def memory_format(t):
+    """What the layout family compares: contiguous, and for 4-D tensors channels_last."""
+    return (t.is_contiguous(), t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last))
+
+
+def same_layout(m, k, outs, refs, call, ref, dtype, gen):
+    """Values; and where the call holds a channels_last tensor, the memory format of every
+    output and input gradient (torch's suite holds non-contiguous samples to their values
+    only, test_noncontiguous_samples, and memory formats to theirs, test_memory_format)."""
+    first = _first_order(m, k, outs, refs, call, ref, dtype, gen)
+    if torch.channels_last not in map(layout, (t for t in tensors([*call.args,
+                                                                     *call.kwargs.values()])
+                                               if t.dim() == 4)):
+        return
+    for check, pairs in (("forward", zip(outs, refs)), ("backward", zip(*first[:2]) if first
+                                                          else ())):
+        for i, (a, b) in enumerate(pairs):
+            if a is not None and b is not None and memory_format(a) != memory_format(b):
+                m.fail(check, f"memory format (contiguous, channels_last) {memory_format(a)} "
+                              f"where torch's is {memory_format(b)}", sample=k, index=i)
+
+
+def _channels_last(call):
+    def four_d(t):
+        return (t.detach().contiguous(memory_format=torch.channels_last)
+                .requires_grad_(t.requires_grad)) if t.dim() == 4 else t
+    return call.map(four_d)
+
+
+def _noncontiguous(call):
+    def strided(t):  # every other element of a buffer twice as long: the same values
+        if not t.numel():
+            return t
+        wide = t.new_zeros(*t.shape, 2)
+        wide[..., 0] = t.detach()
+        return wide[..., 0].requires_grad_(t.requires_grad)
+    return call.map(strided)
+
+
+def _as(dtype):
+    """Our float64 tensors in ``dtype`` (an index tensor stays as it is)."""
+    def convert(t):
+        if not t.is_floating_point():
+            return t
+        if dtype.is_complex:  # an imaginary part of its own: the values rolled by one
+            z = torch.complex(t.detach(), t.detach().flatten().roll(1).reshape(t.shape))
+            return z.to(dtype).requires_grad_(t.requires_grad)
+        if dtype == torch.bool:
+            return t.detach() > 0
+        if not dtype.is_floating_point:  # integers in a small range, negatives included
+            return (t.detach() * 3).round().to(dtype)
+        return t.detach().to(dtype).requires_grad_(t.requires_grad)
+    return convert
+
+
+FAMILIES = {f.name: f for f in [
+    Family("conformance", (torch.float64, torch.float32), conformance, ours=False),
+    Family("gradgrad", (torch.float64,), second_order, gradgrad=True),
+    Family("complex", (torch.complex128, torch.complex64), conformance),
+    Family("integer", INTEGERS, exact_dtype),
+    Family("half", (torch.float16, torch.bfloat16), reduced_precision),
+    Family("layout", (torch.float64,), same_layout,
+           variants=lambda call: [_channels_last(call), _noncontiguous(call)]),
+]}
+
+
+# -- the samples: torch's and ours, and what each one is -------------------------------------
+
+
+def torch_calls(name, family, dtype, device):
+    """(call, torch's op) for every OpInfo sample of ``name`` in ``dtype``."""
+    for op in (o for o in database("op_db") if o.name == name):
+        if dtype not in op.supported_dtypes(torch.device(device).type):
+            continue
+        if family.gradgrad and not op.supports_gradgrad:
+            continue
+        grad = op.supports_autograd and (dtype.is_floating_point or dtype.is_complex)
+        for s in op.sample_inputs(device, dtype, requires_grad=grad):
+            yield Call((s.input, *s.args), s.kwargs), op.op
+
+
+def our_calls(entry, family, dtype, device):
+    """(call, the registry's reference) for each of our own samples of the op, in ``dtype``."""
+    gen = torch.Generator().manual_seed(1)
+    for sample in entry.samples(torch.float64, device, gen):
+        yield Call(sample.args, sample.kwargs).map(_as(dtype)), entry.reference
+
+
+def outcome(m, k, family, impl, call, ref, dtype, gen):
+    """'equal', 'refused' or 'wrong' for one call (the reason recorded in ``m``)."""
+    before = len(m.failures)
+    try:
+        outs = tensors(call(impl))
+    except NotSupported as err:
+        if err.argument == "input" or err.argument in call.kwargs:
+            return "refused"
+        m.fail("refused", f"refused {err.argument!r}, which the sample does not pass ({err})",
+               sample=k)
+        return "wrong"
+    except Exception as err:
+        m.raised(err, sample=k)
+        return "wrong"
+    try:
+        refs = tensors(call(ref))
+    except Exception as err:  # torch refuses what the manual op computed
+        m.fail("raised", f"computes where torch refuses ({type(err).__name__})", sample=k)
+        return "wrong"
+    if len(outs) != len(refs):
+        m.fail("outputs", f"{len(outs)} outputs, torch gives {len(refs)}", sample=k)
+        return "wrong"
+    family.compare(m, k, outs, refs, call, ref, dtype, gen)
+    return "equal" if len(m.failures) == before else "wrong"
+
+
+def _all_calls(entry, dtype, device):
+    """Every (call, reference) of a family entry: torch's samples, then ours, each in the
+    family's variants."""
+    name, family, own = entry.samples
+    sources = [torch_calls(name, family, dtype, device)]
+    if family.ours:
+        sources.append(our_calls(own, family, dtype, device))
+    for source in sources:
+        for call, ref in source:
+            for variant in family.variants(call):
+                yield variant, ref
+
+
+def check_family(entry, impl, dtype, device):
+    """Every sample of the op in the family ``entry.samples`` names; the row's note counts
+    equal / refused / wrong."""
+    m = Measure()
+    family = entry.samples[1]
+    m.counts = {"equal": 0, "refused": 0, "wrong": 0, "closer": 0}
+    gen = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)  # torch's OpInfo samples come from the global generator
+    try:
+        for k, (call, ref) in enumerate(_all_calls(entry, dtype, device)):
+            m.counts[outcome(m, k, family, impl, call, ref, dtype, gen)] += 1
+    except Unavailable as err:
+        m.fail("unavailable", str(err))
+        return m
+    c = m.counts
+    total = c["equal"] + c["refused"] + c["wrong"]
+    closer = (f" ({c['closer']} outputs beyond the tolerance of torch's, and closer to the "
+              "exact result than torch's)" if c["closer"] else "")
+    m.notes.insert(0, f"{total} samples: {c['equal']} equal, {c['refused']} refused, "
+                      f"{c['wrong']} wrong{closer}")
+    if total == 0:
+        m.fail("unavailable", f"no sample of {entry.samples[0]!r} in {dtype} on {device}")
+    _accuracy(m)
+    return m
+
+
+def _accuracy(m, factor=1.5):
+    """Reduced precision: the row's largest distance from float64, yours against torch's."""
+    if "yours to float64" not in m.errors:
+        return
+    yours, theirs = m.errors.pop("yours to float64")[0], m.errors.pop("torch's to float64")[0]
+    m.notes.append(f"largest distance from float64: yours {yours:.2e}, torch's {theirs:.2e}")
+    if yours > factor * theirs:
+        m.fail("forward", f"{yours / theirs if theirs else float('inf'):.2f} times torch's "
+                          f"distance from the float64 result (at most {factor} allowed)")

@@ -1,0 +1,78 @@
+"""The families beyond first order: the dtypes they run in are torch's, a dtype torch refuses
+is refused here too, and a max-pool window with nothing of the input in it."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from crosscheck.proof.conformance import _ANY, OPS, TORCH_DTYPES
+from crosscheck.proof.torch_suite import database
+from manual import NotSupported, pooling
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_the_dtypes_of_each_family_row_are_those_torch_supports(name):
+    supported = set().union(*(o.supported_dtypes("cpu") for o in database("op_db")
+                              if o.name == name))
+    assert set(TORCH_DTYPES[name]) == supported & set(_ANY)
+
+
+def _small(name, dtype):
+    """A small valid call of op ``name`` on float64 inputs, in ``dtype``."""
+    x = torch.randn(2, 3, 6, 6, dtype=torch.float64)
+    calls = {"nn.functional.linear": (x, torch.randn(4, 6, dtype=torch.float64)),
+             "nn.functional.mse_loss": (x, x.flip(0)),
+             "nn.functional.cross_entropy": (x, torch.zeros(2, 6, 6, dtype=torch.long)),
+             "nn.functional.conv2d": (x, torch.randn(2, 3, 3, 3, dtype=torch.float64)),
+             "nn.functional.max_pool2d": (x, 2), "nn.functional.unfold": (x, 2),
+             "softmax": (x, 1), "log_softmax": (x, 1)}
+    args = calls.get(name, (x,))
+    convert = (lambda t: t > 0) if dtype == torch.bool else lambda t: (t * 3).to(dtype)
+    return [convert(a) if isinstance(a, torch.Tensor) and a.is_floating_point() else a
+            for a in args]
+
+
+REFUSED = [(name, dtype) for name in OPS for dtype in _ANY if dtype not in TORCH_DTYPES[name]]
+
+
+@pytest.mark.parametrize("name, dtype", REFUSED, ids=[f"{n}-{str(d)[6:]}" for n, d in REFUSED])
+def test_a_dtype_outside_torch_s_list_is_refused_or_equal(name, dtype):
+    """Where torch's OpInfo lists no support: refused where torch raises (one line), and
+    where torch computes all the same, equal or refused by name (never another number)."""
+    torch_op = next(o.op for o in database("op_db") if o.name == name)
+    args = _small(name, dtype)
+    try:
+        theirs = torch_op(*args)
+    except Exception:
+        with pytest.raises((NotSupported, RuntimeError, TypeError, ValueError)) as refused:
+            OPS[name](*args)
+        assert "\n" not in str(refused.value)
+        return
+    try:
+        mine = OPS[name](*args)
+    except NotSupported as refused:
+        assert refused.argument == "input"
+        return
+    torch.testing.assert_close(mine, theirs)
+
+
+def test_a_window_with_no_input_entry_is_minus_inf_and_passes_no_gradient():
+    """x of shape (1, 1, 1, 1), kernel (1, 2), padding (0, 1), dilation 2: the window's two
+    taps fall on columns -1 and 1, both padding. Its maximum is the maximum of nothing,
+    -inf, and its gradient goes nowhere (zero), as torch's. Its arg-max does not exist:
+    torch returns index 1, which is past the input's one column; returning any index would
+    be a number that means nothing, so return_indices is refused for such a window."""
+    x = torch.randn(1, 1, 1, 1, dtype=torch.float64, requires_grad=True)
+    kw = {"kernel_size": (1, 2), "padding": (0, 1), "dilation": 2}
+    mine, theirs = pooling.max_pool2d(x, **kw), F.max_pool2d(x, **kw)
+    assert torch.equal(mine, theirs) and mine.item() == float("-inf")
+    (g,) = torch.autograd.grad(mine, x, torch.ones_like(mine))
+    (h,) = torch.autograd.grad(theirs, x, torch.ones_like(theirs))
+    assert torch.equal(g, h) and g.item() == 0
+    with pytest.raises(NotSupported) as refused:
+        pooling.max_pool2d(x, return_indices=True, **kw)
+    assert refused.value.argument == "return_indices"
+    # a window that does reach the input keeps its index (the taps outside are skipped)
+    y = torch.randn(1, 1, 1, 3, dtype=torch.float64)
+    mine, theirs = (f(y, (1, 2), padding=(0, 1), dilation=2, return_indices=True)
+                    for f in (pooling.max_pool2d, F.max_pool2d))
+    assert torch.equal(mine[0], theirs[0]) and torch.equal(mine[1], theirs[1])
