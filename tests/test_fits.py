@@ -69,3 +69,28 @@ def test_neuron_full_truth_table():
     # a positive bias (the careful person) fires on either event alone
     assert neuron.fires(neuron.neuron(x1, x2, bias=1.0), threshold=1.0).tolist() == [
         False, True, True, True]
+
+
+def test_descent_on_points_with_a_zero_residual_converges_like_torch():
+    """y = 2x + 1 through (-0.5, 0): at the start (w = b = 0) that point's residual is exactly
+    0. The loss, a mean of squared residuals, is finite there (a 0/0 in it would read as a
+    NaN loss and stop the descent at step 0)."""
+    from torch_ref import least_squares as ref
+    x = torch.tensor([-0.5, 0.25, 1.0, 2.0], dtype=torch.float64)
+    y = 2 * x + 1
+    w, b, steps, stop = least_squares.fit_line_gd(x, y)
+    rw, rb, ref_steps = ref.fit_line_gd(x, y)
+    assert stop.rule == "grad_norm" and steps == ref_steps > 0
+    torch.testing.assert_close(torch.stack([w, b]), torch.stack([rw, rb]))
+
+
+def test_the_descents_defaults_are_its_twins():
+    """Mirror rule, one level down: every function both sides define takes the same
+    defaults (the descent's step limit and tolerance among them)."""
+    import inspect
+
+    from torch_ref import least_squares as ref
+    for name in least_squares.__all__:
+        mine, theirs = (inspect.signature(getattr(m, name)) for m in (least_squares, ref))
+        assert {k: p.default for k, p in mine.parameters.items()} == \
+            {k: p.default for k, p in theirs.parameters.items()}, name

@@ -135,3 +135,16 @@ def test_a_first_validation_loss_that_is_nan_counts_once():
     rule = EarlyStopping(patience=1)
     assert rule(Progress(1, val_loss=math.nan)) is None  # one epoch without improvement
     assert rule(Progress(2, val_loss=math.nan))  # two: more than the patience
+
+
+def test_each_rule_says_in_figures_why_it_stopped():
+    """The reason carries the measured figure and the threshold, as written (a message is
+    what a user reads: its numbers must be the run's)."""
+    seq = [Progress(0, loss=1.0, grad_norm=0.5, params=torch.zeros(2)),
+           Progress(1, loss=0.9996, grad_norm=2e-7, params=torch.tensor([3e-8, 4e-8]))]
+    reasons = {}
+    for rule in (LossChangeBelow(1e-3), GradNormBelow(1e-6), ParamChangeBelow(1e-7)):
+        reasons[rule.name] = first_stop(StopRules(rule), seq)[1].reason
+    assert reasons == {"loss_change": "loss changed by 0.0004 < 0.001 at step 1",
+                       "grad_norm": "gradient norm 2e-07 < 1e-06 at step 1",
+                       "param_change": "parameters moved 5e-08 < 1e-07 at step 1"}

@@ -10,9 +10,10 @@ A mutant changes one token: + and -, * and /, ** to *, a comparison to its neigh
 a number n to n + 1, True and False. Strings, error messages (`raise ...`) and
 docstrings are left alone. A mutant is killed when a check row fails (a negative
 control accepted counts too), a test fails, it raises, or it runs past its time limit.
-To keep a run to about an hour on two cores, the check runs its float64 rows (and the
-negative controls) on the CPU, and tests/test_registry.py, which runs the same rows
-again, is left out.
+The check runs every row of the entries that reach the mutated line on the CPU, in every
+dtype (the families' complex, integer and half rows included) with the negative controls,
+each row ending at its first failure (a mutant is only asked whether a row fails);
+tests/test_registry.py, which runs the same rows again, is left out.
 
 Each mutant runs, in a child forked after torch is imported, with the mutated module
 served by an import hook (the files on disk never change): first the registry entries
@@ -195,11 +196,11 @@ class Tracer:
         sys.settrace(None)
 
 
-def _rows(entry, dtypes=("float64", "float32")):
-    import torch
-
+def _rows(entry):
+    """Every row of an entry on the CPU: each of its dtypes (the families' complex, integer
+    and half ones included) and its negative controls."""
     from crosscheck.commands.check import plan
-    return list(plan([entry], [getattr(torch, d) for d in dtypes], ["cpu"]))
+    return list(plan([entry], None, ["cpu"]))
 
 
 def trace_entries():
@@ -271,11 +272,14 @@ def _run_mutant(m, entries, tests):
     name = ".".join(Path(m["file"]).with_suffix("").parts)
     sys.meta_path.insert(0, Serve(name, path, mutated_code(path, m["index"])))
     from crosscheck.commands.check import run_row
+    from crosscheck.proof.measure import first_failure_ends
     from crosscheck.proof.registry import REGISTRY
     chosen = [e for e in REGISTRY if e.name in entries]
     for e in sorted(chosen, key=lambda e: entries[e.name]):
-        for row in _rows(e, ("float64",)):  # and the negative controls
-            if not run_row(row).passed:
+        for row in _rows(e):  # and the negative controls
+            with first_failure_ends():  # a mutant is only asked whether a row fails
+                passed = run_row(row).passed
+            if not passed:
                 return f"check {e.name}"
     if tests:
         import pytest

@@ -10,7 +10,7 @@ from tqdm import tqdm
 from crosscheck.proof.diagnosis import diagnose, not_implemented
 from crosscheck.proof.entry import Entry
 from crosscheck.proof.harness import devices, exact_float32
-from crosscheck.proof.measure import Measure
+from crosscheck.proof.measure import Enough, Measure
 from torch_ref.errors import HandgradError
 
 FAILURES_IN_JSON = 20  # per row: a wrong version may fail every step of every configuration
@@ -108,6 +108,8 @@ def run_row(row):
     wrong = row.entry.wrong[row.wrong] if row.wrong else None
     try:
         row.measure = row.entry.run(row.dtype, row.device, wrong)
+    except Enough as done:  # asked only whether it fails (first_failure_ends): it does
+        row.measure = done.measure
     except (Exception, SystemExit) as err:  # a piece that cannot even run (a learner's)
         row.measure = Measure()
         row.measure.raised(err)
