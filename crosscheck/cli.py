@@ -75,6 +75,9 @@ def add_check(sub):
     p.add_argument("--with", dest="with_", metavar="FILE",
                    help="check your own derivation: the pieces of this file (or module) "
                    "that carry a checked name, in place of handgrad's")
+    p.add_argument("--as", dest="as_", metavar="NAME=PIECE", action="append", type=F.alias,
+                   help="with --with: the file's NAME is PIECE (repeatable), e.g. "
+                   "--as my_sigmoid=sigmoid")
     p.set_defaults(run=command("check", threads=1))
     return p
 
@@ -206,11 +209,15 @@ def build_parser():
     return parser, commands
 
 
+class _Unset(list):
+    """No value typed: a list, so that an 'append' flag copies it (and so replaces it)."""
+
+
 def _given(args, argv, command):
     """The settings typed on the command line: the command's parser, run again over a
     namespace where every setting is already there (so no default is filled in), sets only
     those."""
-    unset = object()
+    unset = _Unset()
     typed = argparse.Namespace(**{k: unset for k in vars(args)})
     command.parse_args(argv[argv.index(args.command) + 1:], namespace=typed)
     return {k for k, v in vars(typed).items() if v is not unset}

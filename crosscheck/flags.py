@@ -82,6 +82,15 @@ def optimizer_list(text):
     return tuple(optimizer_name(n) for n in names)
 
 
+def alias(text):
+    """'my_sigmoid=sigmoid' as typed (whether PIECE is a piece is known once the registry is
+    read)."""
+    name, sep, piece = text.partition("=")
+    if not (sep and name.isidentifier() and piece.isidentifier()):
+        raise Invalid(f"expected NAME=PIECE with two names, e.g. my_sigmoid=sigmoid, got {text!r}")
+    return text
+
+
 def lr_map(text):
     """'adam=1e-3,sgd=0.05' -> {'adam': 0.001, 'sgd': 0.05}."""
     rates = {}

@@ -148,7 +148,7 @@ def test_the_slip_search_skips_a_wrong_version_that_cannot_run_and_stops_in_time
 
 
 def wrong_tanh(x):
-    from crosscheck.proof.learner import load
+    from crosscheck.proof.learner_file import load
     return load(str(LEARNERS / "tanh_no_square.py")).Tanh.apply(x)
 
 
@@ -194,3 +194,42 @@ def test_a_piece_that_exits_or_returns_the_wrong_shape_is_a_failed_row(tmp_path,
     assert "SystemExit: 4" in rows["sigmoid"]
     # a shape that differs has no error figure: the columns say so instead of 0.0e+00
     assert rows["flatten"].split()[3:5] == ["shape", "shape"]
+
+
+# -- every idiom learners write a piece in --------------------------------------------------
+
+IDIOMS = {"sigmoid_apply": "sigmoid", "relu_module": "relu", "softmax_module": "softmax",
+          "leaky_relu_lambda": "leaky_relu", "mse_loss_partial": "mse_loss"}
+
+
+@pytest.mark.parametrize("name", IDIOMS)
+def test_every_idiom_is_recognized_and_checked(name, capsys):
+    status, out, err = check_with(LEARNERS / f"{name}.py", capsys)
+    piece = IDIOMS[name]
+    assert status == 0 and not err, out + err
+    rows = {line.split()[0] for line in out.splitlines() if " float64  cpu " in line}
+    assert rows == {piece, f"conformance_{piece}"}
+
+
+def test_a_slip_written_with_apply_is_still_named(capsys):
+    status, out, _ = check_with(LEARNERS / "tanh_apply_slip.py", capsys)
+    assert status == 1 and "your backward matches a known slip: 1 - t instead of 1 - t^2" in out
+
+
+def test_a_piece_under_its_own_name_is_checked_with_as(capsys):
+    status, out, err = check_with(LEARNERS / "my_sigmoid.py", capsys)
+    assert status == 2 and "its names: my_sigmoid" in err and \
+        "--as my_sigmoid=sigmoid" in err and err.count("\n") == 1
+    status, out, err = check_with(LEARNERS / "my_sigmoid.py", capsys, "--as",
+                                  "my_sigmoid=sigmoid")
+    rows = {line.split()[0] for line in out.splitlines() if " float64  cpu " in line}
+    assert rows == {"sigmoid", "conformance_sigmoid"} and not err  # checked (1/(1+e^-x)
+    assert "input there: -800" in out  # overflows at -800: a real finding, not a refusal)
+
+
+@pytest.mark.parametrize("value, message", [
+    ("my_sigmoid", "expected NAME=PIECE"), ("my_sigmoid=sigmoidd", "'sigmoidd' is no piece"),
+    ("nothere=sigmoid", "the file has no name 'nothere'")])
+def test_a_bad_as_is_one_line(value, message, capsys):
+    status, _, err = check_with(LEARNERS / "my_sigmoid.py", capsys, "--as", value)
+    assert status == 2 and message in err and err.count("\n") == 1

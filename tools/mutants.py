@@ -159,7 +159,12 @@ class Serve(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def find_spec(self, fullname, path, target=None):
         if fullname == self.name:
-            return importlib.util.spec_from_loader(fullname, self, origin=str(self.path))
+            package = self.path.name == "__init__.py"  # manual itself: its modules beneath
+            spec = importlib.util.spec_from_loader(fullname, self, origin=str(self.path),
+                                                   is_package=package)
+            if package:
+                spec.submodule_search_locations = [str(self.path.parent)]
+            return spec
 
     def create_module(self, spec):
         return None
@@ -199,13 +204,13 @@ class Tracer:
 def _rows(entry):
     """Every row of an entry on the CPU: each of its dtypes (the families' complex, integer
     and half ones included) and its negative controls."""
-    from crosscheck.commands.check import plan
+    from crosscheck.rows import plan
     return list(plan([entry], None, ["cpu"]))
 
 
 def trace_entries():
-    from crosscheck.commands.check import run_row
     from crosscheck.proof.registry import REGISTRY
+    from crosscheck.rows import run_row
     found = {}
     for entry in REGISTRY:
         start = time.perf_counter()
@@ -269,11 +274,11 @@ def _in_child(fn, *args, timeout):
 
 def _run_mutant(m, entries, tests):
     path = ROOT / m["file"]
-    name = ".".join(Path(m["file"]).with_suffix("").parts)
+    name = ".".join(Path(m["file"]).with_suffix("").parts).removesuffix(".__init__")
     sys.meta_path.insert(0, Serve(name, path, mutated_code(path, m["index"])))
-    from crosscheck.commands.check import run_row
     from crosscheck.proof.measure import first_failure_ends
     from crosscheck.proof.registry import REGISTRY
+    from crosscheck.rows import run_row
     chosen = [e for e in REGISTRY if e.name in entries]
     for e in sorted(chosen, key=lambda e: entries[e.name]):
         for row in _rows(e):  # and the negative controls

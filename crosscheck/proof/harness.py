@@ -4,6 +4,7 @@ and float64 gradcheck; negative controls are these same checks run on a wrong ve
 import torch
 
 from crosscheck.proof.measure import Measure, compare, compare_grads, default_tol
+from manual import NotSupported
 
 
 def exact_float32():
@@ -47,9 +48,17 @@ def _gradcheck(impl, sample):
 
 
 def run_sample(m, k, impl, sample):
-    """The outputs of ``impl`` on one sample, or None with the failure recorded."""
+    """The outputs of ``impl`` on one sample, or None: refused (a note, where it names the
+    input or an argument the sample passes), or failed (recorded)."""
     try:
         return tensors(impl(*sample.args, **sample.kwargs))
+    except NotSupported as err:
+        if err.argument == "input" or err.argument in sample.kwargs:
+            m.notes.append(f"sample {k} refused: {err}")
+        else:
+            m.fail("refused", f"refused {err.argument!r}, which the sample does not pass",
+                   sample=k)
+        return None
     except Exception as err:  # a wrong implementation may not even run
         m.raised(err, sample=k)
         return None

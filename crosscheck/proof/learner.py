@@ -1,85 +1,42 @@
 """A learner's own derivation in place of handgrad's: ``handgrad check --with FILE``.
 
-Every public name of the learner's file that is the name of a registry entry's manual piece
-(``sigmoid``, ``conv2d``, ``Linear``, ``Adam``, ...) takes that piece's place in its entries,
-and the same checks run on it. An autograd Function class counts under its op's name
-(``Sigmoid`` -> ``sigmoid``, ``MaxPool2d`` -> ``max_pool2d``); where the file has both the
-function and its Function class, the function is checked (it is what a user calls).
-Entries that measure handgrad's own conventions (a notes' form against torch's) are left
-out: a learner's piece is held to torch.
+A public name of the learner's file takes a piece's place in the piece's entries, and the
+same checks run on it, when it is written in any of the ways learners write a piece:
+
+    def sigmoid(input): ...                        a function (a lambda, a partial)
+    class Sigmoid(torch.autograd.Function): ...    an autograd Function, under its op's name
+    sigmoid = MySigmoid.apply                      the apply of a Function (torch's tutorial)
+    class ReLU(nn.Module): ...                     a module named after torch's, as its op
+    class Adam(torch.optim.Optimizer): ...         an optimizer, a module, a schedule by name
+
+and under any other name through ``--as NAME=PIECE``. Where the file has a piece both as a
+function and as a Function class, the function is checked (it is what a user calls).
+Entries that measure handgrad's own forms of the notes, and the families beyond first
+order, are left out: a learner's piece is held to torch, first order.
 """
-import importlib
-import importlib.machinery
-import importlib.util
+import functools
 import inspect
-import sys
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import torch
 
 from crosscheck.proof.entry import Entry
-from torch_ref.errors import HandgradError, first_line
+from manual import NotSupported
+from torch_ref.errors import HandgradError
 
-
-def load(spec):
-    """The learner's module from a file path or a module name; a one-line error if it cannot
-    be imported (the file and line of a syntax error, the first line of any other)."""
-    path = Path(spec)
-    if path.is_dir():
-        raise HandgradError(f"--with {spec}: is a folder; name the .py file of your pieces")
-    if spec.endswith(".py") or path.exists():
-        if not path.is_file():
-            raise HandgradError(f"--with {spec}: no such file")
-        module, run = _from_file(path)
-    else:
-        module, run = None, lambda: importlib.import_module(spec)
-    try:
-        loaded = run()
-    except SyntaxError as err:
-        raise HandgradError(_syntax(spec, err)) from None
-    except ModuleNotFoundError as err:
-        raise HandgradError(f"--with {spec}: cannot import {err.name!r} ({err})") from None
-    except SystemExit as err:
-        raise HandgradError(f"--with {spec}: it calls sys.exit({err.code}) while it loads"
-                            f"{_line_in(err, spec)}; a file to check only defines its pieces"
-                            ) from None
-    except Exception as err:  # the learner's file may raise anything while it loads
-        raise HandgradError(f"--with {spec}: importing it failed{_line_in(err, spec)}: "
-                            f"{type(err).__name__}: {first_line(err)}") from None
-    return module if module is not None else loaded
-
-
-def _from_file(path):
-    """The module of a source file of any name (notes.txt too), and how to run it."""
-    name = f"handgrad_learner_{path.stem}"
-    loader = importlib.machinery.SourceFileLoader(name, str(path))
-    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
-    sys.modules[name] = module  # dataclasses and pickling look a module up by name
-    return module, lambda: loader.exec_module(module)
-
-
-def _syntax(spec, err):
-    not_python = "" if spec.endswith(".py") else " (is it a Python file?)"
-    if err.lineno is None:  # null bytes, an undecodable file: no line to point at
-        return f"--with {spec}: not Python source: {err.msg}{not_python}"
-    return f"--with {spec}: syntax error at line {err.lineno}: {err.msg}{not_python}"
-
-
-def _line_in(err, spec):
-    frames = [f for f in inspect.getinnerframes(err.__traceback__) if
-              Path(f.filename).name == Path(spec).name]
-    return f" at line {frames[-1].lineno}" if frames else ""
+# torch's module names that are not their op's name with the underscores dropped
+MODULE_OPS = {"mseloss": "mse_loss", "crossentropyloss": "cross_entropy", "unfold": "im2col",
+              "fold": "col2im"}
 
 
 def _key(name):
-    """'MaxPool2d', 'max_pool2d' -> 'maxpool2d': how an op and its Function class meet."""
+    """'MaxPool2d', 'max_pool2d' -> 'maxpool2d': how an op and its class meet."""
     return name.replace("_", "").lower()
 
 
 def pieces(registry):
-    """Piece name -> the entries that check it (those that measure handgrad's own forms of
-    the notes against torch's are left out: a learner is held to torch)."""
+    """Piece name -> the entries that check it (handgrad's own forms of the notes and its
+    families beyond first order left out)."""
     found = {}
     for e in registry:
         if e.piece is not None and not e.convention and e.learners:
@@ -87,46 +44,126 @@ def pieces(registry):
     return found
 
 
-def _as_op(function_class):
+def _subclass(obj, base):
+    return inspect.isclass(obj) and issubclass(obj, base) and obj is not base
+
+
+def _function_op(function_class):
     """An autograd Function as the op torch calls: keyword arguments bound to forward's
     parameters (Function.apply takes positional ones only), defaults filled in."""
-    signature = inspect.signature(function_class.forward)
+    parameters = list(inspect.signature(function_class.forward).parameters.values())
+    if parameters and parameters[0].name == "ctx":  # the tutorial's forward(ctx, ...)
+        parameters = parameters[1:]
+    signature = inspect.Signature(parameters)
 
     def op(*args, **kwargs):
-        bound = signature.bind(None, *args, **kwargs)  # None: forward's ctx
+        bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        return function_class.apply(*bound.args[1:])
+        return function_class.apply(*bound.args)
     op.__name__ = function_class.__name__
     return op
 
 
-def _is_function_class(obj):
-    return inspect.isclass(obj) and issubclass(obj, torch.autograd.Function)
+def _module_op(module_class, reference):
+    """An nn.Module named after torch's, as its functional op: the op's arguments that the
+    module's constructor takes build it, the rest (input, target) go to its forward. One it
+    cannot take, given other than as its default, is refused by name."""
+    signature = inspect.signature(reference)
+    init = inspect.signature(module_class.__init__).parameters
+    takes = len(inspect.signature(module_class.forward).parameters) - 1  # self
+
+    def op(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        built = {k: v for k, v in bound.arguments.items() if k in init}
+        rest = [(k, v) for k, v in bound.arguments.items() if k not in init]
+        for name, value in rest[takes:]:
+            if not _is_default(value, signature.parameters[name].default):
+                raise NotSupported(module_class.__name__, name, f"{name}={value!r}")
+        return module_class(**built)(*(v for _, v in rest[:takes]))
+    op.__name__ = module_class.__name__
+    return op
 
 
-def match(module, registry):
-    """([(name, learner's object as the check calls it, entries)], names that match none)."""
+def _is_default(value, default):
+    try:
+        return value is default or bool(value == default)
+    except (RuntimeError, TypeError):  # a tensor against a number: not the default
+        return False
+
+
+def _as_checked(obj, piece, known):
+    """The learner's object as the check calls it, or None where it is no way to write
+    ``piece``."""
+    if _subclass(obj, torch.autograd.Function):
+        return _function_op(obj)
+    bound_to = getattr(obj, "__self__", None)
+    if getattr(obj, "__name__", None) == "apply" and _subclass(bound_to, torch.autograd.Function):
+        return _function_op(bound_to)  # MySigmoid.apply
+    if _subclass(obj, torch.nn.Module) and known[piece][0].kind != "module":
+        return _module_op(obj, known[piece][0].manual)
+    if inspect.isclass(obj) or inspect.isfunction(obj) or isinstance(obj, functools.partial):
+        return obj
+    return None
+
+
+def _piece_of(name, obj, known, by_key):
+    """The piece a public name stands for, by the ways learners name one, or None."""
+    if name in known and not _subclass(obj, (torch.autograd.Function, torch.nn.Module)):
+        return name
+    if _subclass(obj, torch.nn.Module) and name in known:
+        return name  # Linear, Conv2d: module pieces of their own
+    if _subclass(obj, (torch.autograd.Function, torch.nn.Module)):
+        return by_key.get(MODULE_OPS.get(_key(name), _key(name)))
+    return None
+
+
+def _public(module):
+    """The file's own public names: defined in it (a lambda, a class, a function, the
+    apply of its Function), or partials; not what it imported."""
+    def own(value):
+        if isinstance(value, functools.partial):
+            return True
+        owner = getattr(value, "__self__", value)
+        return getattr(owner, "__module__", None) == module.__name__
+    return {n: v for n, v in vars(module).items() if not n.startswith("_") and own(v)}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One of handgrad's entries with a learner's piece in its place: ``entry`` runs the
+    learner's piece, ``original`` is handgrad's (with the known wrong versions)."""
+
+    entry: Entry
+    original: Entry
+
+
+def match(module, registry, aliases=()):
+    """{piece: (the learner's name, object as the check calls it)}, and the names that
+    match no piece. ``aliases``: (name, piece) pairs given with --as."""
     known = pieces(registry)
+    by_key = {_key(n): n for n in known}
     for name, value in vars(module).items():
         if name in known and not callable(value):
             raise HandgradError(f"{name} is {type(value).__name__} {value!r:.40}, not a function "
                                 f"or a class: define it, e.g. def {name}(...): ...")
-    by_key = {_key(n): n for n in known}
-    public = {n: v for n, v in vars(module).items() if not n.startswith("_")
-              and (inspect.isfunction(v) or inspect.isclass(v))
-              and getattr(v, "__module__", None) == module.__name__}
     chosen, unmatched = {}, []
-    for name, obj in public.items():
-        piece = name if name in known and not _is_function_class(obj) else None
-        if piece is None and _is_function_class(obj):
-            piece = by_key.get(_key(name))
-        if piece is None:
+    named = dict(aliases)
+    for name, obj in _public(module).items():
+        piece = named.get(name) or _piece_of(name, obj, known, by_key)
+        checked = _as_checked(obj, piece, known) if piece else None
+        if checked is None:
             unmatched.append(name)
-        elif piece not in chosen or not _is_function_class(obj):  # the function wins
-            chosen[piece] = (name, _as_op(obj) if _is_function_class(obj) else obj)
+        elif piece not in chosen or not _subclass(obj, torch.autograd.Function):
+            chosen[piece] = (name, checked)  # a function wins over its Function class
+    for name, piece in aliases:
+        if name not in vars(module):
+            raise HandgradError(f"--as {name}={piece}: the file has no name {name!r}")
+    behind = {getattr(obj, "__self__", None) for _, obj in _public(module).items()}
+    unmatched = [n for n in unmatched if vars(module)[n] not in behind]  # MySigmoid of .apply
     for piece, (name, obj) in chosen.items():
         _check_signature(name, obj, known[piece][0].manual)
-    return ([(name, obj, known[piece]) for piece, (name, obj) in chosen.items()], unmatched)
+    return chosen, unmatched
 
 
 def _check_signature(name, mine, theirs):
@@ -146,17 +183,22 @@ def _check_signature(name, mine, theirs):
                             f"{theirs.__name__}{inspect.signature(theirs)}")
 
 
-@dataclass(frozen=True)
-class Case:
-    """One of handgrad's entries with a learner's piece in its place: ``entry`` runs the
-    learner's piece, ``original`` is handgrad's (with the known wrong versions)."""
-
-    entry: Entry
-    original: Entry
-
-
-def cases(module, registry):
+def cases(module, registry, aliases=()):
     """The registry's entries with the learner's pieces in place, and what matched nothing."""
-    matched, unmatched = match(module, registry)
-    made = [Case(replace(e, manual=obj, wrong={}), e) for _, obj, es in matched for e in es]
+    chosen, unmatched = match(module, registry, aliases)
+    known = pieces(registry)
+    made = [Case(replace(e, manual=obj, wrong={}), e) for piece, (_, obj) in chosen.items()
+            for e in known[piece]]
     return made, unmatched
+
+
+def check_alias(text, registry):
+    """'my_sigmoid=sigmoid' -> ('my_sigmoid', 'sigmoid'); a one-line error where it is not
+    NAME=PIECE with PIECE a piece."""
+    name, sep, piece = text.partition("=")
+    if not (sep and name.isidentifier()):
+        raise HandgradError(f"--as {text}: expected NAME=PIECE, e.g. --as my_sigmoid=sigmoid")
+    if piece not in pieces(registry):
+        raise HandgradError(f"--as {text}: {piece!r} is no piece; the pieces are: "
+                            f"{', '.join(sorted(pieces(registry)))}")
+    return name, piece

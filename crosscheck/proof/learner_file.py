@@ -1,0 +1,60 @@
+"""A learner's file, loaded: its module, or one line that says why it cannot be (a syntax
+error with its line, a file that exits or raises while it loads, a folder, no such file)."""
+import importlib
+import importlib.machinery
+import importlib.util
+import inspect
+import sys
+from pathlib import Path
+
+from torch_ref.errors import HandgradError, first_line
+
+
+def load(spec):
+    """The learner's module from a file path or a module name; a one-line error if it cannot
+    be imported (the file and line of a syntax error, the first line of any other)."""
+    path = Path(spec)
+    if path.is_dir():
+        raise HandgradError(f"--with {spec}: is a folder; name the .py file of your pieces")
+    if spec.endswith(".py") or path.exists():
+        if not path.is_file():
+            raise HandgradError(f"--with {spec}: no such file")
+        module, run = _from_file(path)
+    else:
+        module, run = None, lambda: importlib.import_module(spec)
+    try:
+        loaded = run()
+    except SyntaxError as err:
+        raise HandgradError(_syntax(spec, err)) from None
+    except ModuleNotFoundError as err:
+        raise HandgradError(f"--with {spec}: cannot import {err.name!r} ({err})") from None
+    except SystemExit as err:
+        raise HandgradError(f"--with {spec}: it calls sys.exit({err.code}) while it loads"
+                            f"{_line_in(err, spec)}; a file to check only defines its pieces"
+                            ) from None
+    except Exception as err:  # the learner's file may raise anything while it loads
+        raise HandgradError(f"--with {spec}: importing it failed{_line_in(err, spec)}: "
+                            f"{type(err).__name__}: {first_line(err)}") from None
+    return module if module is not None else loaded
+
+
+def _from_file(path):
+    """The module of a source file of any name (notes.txt too), and how to run it."""
+    name = f"handgrad_learner_{path.stem}"
+    loader = importlib.machinery.SourceFileLoader(name, str(path))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
+    sys.modules[name] = module  # dataclasses and pickling look a module up by name
+    return module, lambda: loader.exec_module(module)
+
+
+def _syntax(spec, err):
+    not_python = "" if spec.endswith(".py") else " (is it a Python file?)"
+    if err.lineno is None:  # null bytes, an undecodable file: no line to point at
+        return f"--with {spec}: not Python source: {err.msg}{not_python}"
+    return f"--with {spec}: syntax error at line {err.lineno}: {err.msg}{not_python}"
+
+
+def _line_in(err, spec):
+    frames = [f for f in inspect.getinnerframes(err.__traceback__) if
+              Path(f.filename).name == Path(spec).name]
+    return f" at line {frames[-1].lineno}" if frames else ""

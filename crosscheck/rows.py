@@ -1,0 +1,174 @@
+"""The rows of ``handgrad check``: one per entry, dtype, device (and negative control),
+run one by one and printed as each finishes, then the closing line and, under a learner's
+failing rows, their diagnoses."""
+from dataclasses import dataclass
+
+import torch
+from tqdm import tqdm
+
+from crosscheck.proof.diagnosis import diagnose, not_implemented
+from crosscheck.proof.entry import Entry
+from crosscheck.proof.measure import Enough, Measure
+
+FAILURES_IN_JSON = 20  # per row: a wrong version may fail every step of every configuration
+COLUMNS = ("case", "dtype", "device", "out abs", "out rel", "grad abs", "grad rel",
+           "gradcheck", "result")
+
+
+@dataclass
+class Row:
+    """One line of the table: an entry (or one of its negative controls, ``wrong``) on one
+    dtype and device, what was measured, and for a learner's piece handgrad's own entry."""
+
+    entry: Entry
+    dtype: torch.dtype
+    device: str
+    wrong: str = None
+    measure: Measure = None
+    original: Entry = None
+
+    @property
+    def case(self):
+        return self.entry.name if not self.wrong else f"{self.entry.name} ! {self.wrong}"
+
+    @property
+    def result(self):
+        ok = self.measure.ok
+        if self.wrong:
+            return "ACCEPTED" if ok else "REJECTED"
+        return "PASS" if ok else "TODO" if not_implemented(self.measure) else "FAIL"
+
+    @property
+    def passed(self):
+        return self.measure.ok != bool(self.wrong)  # a negative control passes when rejected
+
+    @property
+    def erratum(self):
+        erratum = self.entry.wrong[self.wrong].erratum if self.wrong else None
+        return erratum.name if erratum else None
+
+    def errors(self, kind):
+        return self.measure.errors.get(kind, [None, None])
+
+    def shown(self, kind):
+        """The error columns of a kind as printed: 'shape' where a shape differed (the
+        figures of the tensors that did compare would read as agreement)."""
+        return ["shape"] * 2 if kind in self.measure.shapes else self.errors(kind)
+
+    def record(self):
+        """The row as JSON data; ``failures`` are the failure records."""
+        m, e = self.measure, self.entry
+        return {"case": self.case, "group": e.group, "kind": e.kind, "section": e.section,
+                "negative_control": bool(self.wrong), "dtype": str(self.dtype)[6:],
+                "device": self.device, "out_abs": self.errors("out")[0],
+                "out_rel": self.errors("out")[1], "grad_abs": self.errors("grad")[0],
+                "grad_rel": self.errors("grad")[1], "gradcheck": m.gradcheck,
+                "result": self.result, "passed": self.passed, "erratum": self.erratum,
+                "why_tol": e.why_tol, "notes": m.notes, "counts": m.counts,
+                "failures": [f.record() for f in m.failures[:FAILURES_IN_JSON]],
+                "failure_count": len(m.failures)}
+
+
+def plan(entries, dtypes, devs, originals=None):
+    """A Row for every entry, dtype and device (``dtypes`` None: every dtype), and for each
+    negative control in the entry's first dtype."""
+    originals = originals or {}
+    for e in entries:
+        for device in devs:
+            for dtype in (d for d in e.dtypes if dtypes is None or d in dtypes):
+                yield Row(e, dtype, device, original=originals.get(id(e)))
+            if dtypes is None or e.dtypes[0] in dtypes:
+                for name in e.wrong:
+                    yield Row(e, e.dtypes[0], device, name)
+
+
+def run_row(row):
+    wrong = row.entry.wrong[row.wrong] if row.wrong else None
+    try:
+        row.measure = row.entry.run(row.dtype, row.device, wrong)
+    except Enough as done:  # asked only whether it fails (first_failure_ends): it does
+        row.measure = done.measure
+    except (Exception, SystemExit) as err:  # a piece that cannot even run (a learner's)
+        row.measure = Measure()
+        row.measure.raised(err)
+    return row
+
+
+def _fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "pass" if v else "FAIL"
+    return f"{v:.1e}" if isinstance(v, float) else str(v)
+
+
+def _detail(row):
+    """What the row's last column says: why it failed, or its note (a control: its erratum)."""
+    m = row.measure
+    if not row.passed:
+        return "; ".join([f.text for f in m.failures[:2]] + m.notes[:1])
+    return (row.erratum or "") if row.wrong else "; ".join(m.notes)
+
+
+class Table:
+    """The table, a line per row as soon as it is measured: the columns are as wide as the
+    cases to come need (every figure fits in 8 characters), so nothing waits for the end."""
+
+    def __init__(self, rows):
+        self.widths = [max(len(COLUMNS[0]), *(len(r.case) for r in rows)),
+                       max(5, *(len(str(r.dtype)[6:]) for r in rows)), 6, 8, 8, 8, 8, 9, 8]
+
+    def _line(self, cells):
+        return "  ".join(f"{c:<{w}}" for c, w in zip(cells, self.widths))
+
+    def header(self):
+        return self._line(COLUMNS)
+
+    def line(self, row):
+        extra = _detail(row)
+        cells = [row.case, str(row.dtype)[6:], row.device, *map(_fmt, (*row.shown("out"),
+                 *row.shown("grad"), row.measure.gradcheck)), row.result]
+        return self._line(cells) + (f"   {extra}" if extra else "")
+
+
+def run_rows(rows):
+    """Run each row, printing its line as it finishes (above the progress bar on a
+    terminal); returns the rows, measured."""
+    if not rows:
+        return rows
+    table = Table(rows)
+    bar = tqdm(rows, desc="checking", unit="row", leave=False, disable=None)  # terminals only
+    bar.write(table.header())
+    for row in bar:
+        bar.write(table.line(run_row(row)))
+    return rows
+
+
+def summary(rows):
+    failed = [r for r in rows if not r.passed]
+    negatives = [r for r in rows if r.wrong]
+    # convention rows measure a difference on purpose, and rows with a stated tolerance say
+    # why they cannot reach 1e-12: both are reported in their rows, not in this maximum
+    f64 = [r for r in rows if r.dtype in (torch.float64, torch.complex128) and not r.wrong
+           and r.entry.group != "convention" and not r.entry.why_tol]
+    worst = {kind: max((r.errors(kind)[1] for r in f64 if r.errors(kind)[1] is not None),
+                       default=0.0) for kind in ("out", "grad")}
+    return (f"{len(rows)} rows: {len(rows) - len(failed)} passed, {len(failed)} failed "
+            f"({len(negatives)} negative controls, "
+            f"{sum(r.result == 'REJECTED' for r in negatives)} rejected); "
+            f"float64 max rel error: out {worst['out']:.1e}, grad {worst['grad']:.1e}")
+
+
+def print_diagnoses(rows):
+    """Under the table, for each failing case of a learner's (its first failing row), what
+    went wrong."""
+    told = set()
+    for row in rows:
+        if row.passed or row.original is None or row.case in told:
+            continue
+        told.add(row.case)
+        print(f"\n{row.case} ({str(row.dtype)[6:]}, {row.device}):")
+        for line in diagnose(row.original, row.entry.manual, row.dtype, row.device, row.measure):
+            print(f"  {line}")
+
+
