@@ -61,6 +61,12 @@ CHECK_DTYPES = ("float64", "float32", "float16", "bfloat16", "complex128", "comp
                 "int32", "int16", "int8", "uint8", "bool")
 
 
+def add_lang(p):
+    p.add_argument("--lang", choices=["en", "zh"], default=None,
+                   help="the language of diagnoses and starters (default: the locale's, zh "
+                   "where LC_ALL or LANG starts with zh, else en)")
+
+
 def add_check(sub):
     p = sub.add_parser("check",
                        help="prove every manual piece equal to its torch twin")
@@ -78,6 +84,9 @@ def add_check(sub):
     p.add_argument("--as", dest="as_", metavar="NAME=PIECE", action="append", type=F.alias,
                    help="with --with: the file's NAME is PIECE (repeatable), e.g. "
                    "--as my_sigmoid=sigmoid")
+    p.add_argument("--watch", action="store_true",
+                   help="with --with FILE: check again each time FILE is saved (Ctrl-C ends)")
+    add_lang(p)
     p.set_defaults(run=command("check", threads=1))
     return p
 
@@ -191,6 +200,7 @@ def add_exercise(sub):
     p.add_argument("--out", type=F.out_file, metavar="FILE",
                    help="where to write it (default: <name>_exercise.py)")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    add_lang(p)
     p.set_defaults(run=command("exercise"))
     return p
 
@@ -227,6 +237,10 @@ def validate(args):
     """What no single flag can check alone; a message, or None."""
     if getattr(args, "early_stop_patience", None) and args.val_size == 0:
         return "--early-stop-patience watches the validation loss: it needs --val-size > 0"
+    if getattr(args, "watch", False) and not args.with_:
+        return "--watch checks your file again when it is saved: it needs --with FILE"
+    if getattr(args, "as_", None) and not args.with_:
+        return "--as names a piece of your file: it needs --with FILE"
     return None
 
 

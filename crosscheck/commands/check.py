@@ -1,10 +1,14 @@
 """``handgrad check``: run every registry entry and print the table of measured errors."""
 import fnmatch
 import json
+import sys
+import time
 import warnings
+from pathlib import Path
 
 import torch
 
+from crosscheck.messages import say, use
 from crosscheck.proof.harness import devices, exact_float32
 from crosscheck.rows import plan, print_diagnoses, run_rows, summary
 from torch_ref.errors import HandgradError
@@ -43,19 +47,54 @@ def learner_cases(spec, aliases, registry):
             f"{', '.join(sorted(learner.pieces(registry)))}; name one with --as NAME=PIECE"
             + (f", e.g. --as {unmatched[0]}=sigmoid" if unmatched else ""))
     if unmatched:
-        print(f"not checked (no piece of that name; --as NAME=PIECE names one): "
-              f"{', '.join(unmatched)}")
+        print(say("not_checked", names=", ".join(unmatched)))
     return [c.entry for c in made], {id(c.entry): c.original for c in made}
 
 
+def check(args, registry):
+    """The rows the flags ask for, run and printed; the exit status."""
+    originals = None
+    if args.with_:
+        registry, originals = learner_cases(args.with_, args.as_ or (), registry)
+    dtypes = None if args.dtype == "all" else [getattr(torch, args.dtype)]
+    devs = devices() if args.device == "all" else [args.device]
+    rows = run_rows(list(plan(select(registry, args.only), dtypes, devs, originals)))
+    print(summary(rows))
+    print_diagnoses(rows)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([row.record() for row in rows], f, indent=1)
+    return 0 if all(r.passed for r in rows) else 1
+
+
+def watch(args, registry, poll=0.5):
+    """Check again each time the learner's file is saved, the screen cleared between runs;
+    a file that cannot be loaded says why in one line and is watched on. Ctrl-C ends it."""
+    path, seen = Path(args.with_), None
+    try:
+        while True:
+            stamp = path.stat().st_mtime_ns if path.exists() else None
+            if stamp != seen:
+                seen = stamp
+                if sys.stdout.isatty():
+                    print("\033[2J\033[H", end="")  # clear the screen, cursor home
+                try:
+                    check(args, registry)
+                except HandgradError as err:
+                    print(f"handgrad check: error: {err}")
+                print(say("watching", path=path), flush=True)
+            time.sleep(poll)
+    except KeyboardInterrupt:
+        return 0
+
+
 def run(args):
+    use(args.lang)
     from crosscheck.proof.registry import REGISTRY as registry
     if args.list:
         for e in registry:
             print(f"{e.name:<30} {e.group:<10} {e.section}")
         return 0
-    dtypes = None if args.dtype == "all" else [getattr(torch, args.dtype)]
-    devs = devices() if args.device == "all" else [args.device]
     exact_float32()
     # torch's own note that its 'same' padding for even kernels copies the input
     warnings.filterwarnings("ignore", message="Using padding='same'")
@@ -65,13 +104,4 @@ def run(args):
     for note in ("Initializing zero-element tensors", "Casting complex values to real",
                  "Sparse invariant checks are implicitly disabled"):
         warnings.filterwarnings("ignore", message=note)
-    originals = None
-    if args.with_:
-        registry, originals = learner_cases(args.with_, args.as_ or (), registry)
-    rows = run_rows(list(plan(select(registry, args.only), dtypes, devs, originals)))
-    print(summary(rows))
-    print_diagnoses(rows)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump([row.record() for row in rows], f, indent=1)
-    return 0 if all(r.passed for r in rows) else 1
+    return watch(args, registry) if args.watch else check(args, registry)

@@ -16,19 +16,11 @@ import textwrap
 from pathlib import Path
 from shlex import quote
 
+from crosscheck.messages import say, use
 from crosscheck.proof import learner
 from torch_ref.errors import HandgradError
 
-OPTIMIZER_HINT = """\
-    def update(self, p, g, state, group):
-        # p: the parameter; g: its gradient (maximize and weight decay already applied)
-        # state: this parameter's {state_keys} (those its settings use), made by init_state
-        #   (state["step"], where there is one, already counts this step)
-        # group: group["lr"] and the other settings of the class
-        # Change p and the state in place (p.add_(...), m.mul_(...)): the caller keeps them.
-        raise NotImplementedError("derive the update of {name}")
-"""
-WHAT = {"backward": "the backward", "update": "the update", "lr_at": "lr_at"}
+WHAT = {"backward": "what_backward", "update": "what_update", "lr_at": "what_lr_at"}
 
 
 def exercises():
@@ -51,9 +43,11 @@ def _plain(name, piece):
 
 def _optimizer(name, cls, state_keys):
     """A subclass of the manual optimizer with update() to write under its pseudocode."""
+    hint = textwrap.indent(say("hint_update", state_keys=", ".join(state_keys)), " " * 8)
     return (f"import torch  # noqa: F401\n\nfrom {cls.__module__} import {name} as Given\n\n\n"
             f"class {name}(Given):\n{_docstring(inspect.getdoc(cls), 4)}\n\n"
-            + OPTIMIZER_HINT.format(state_keys=", ".join(state_keys) or "nothing", name=name))
+            f"    def update(self, p, g, state, group):\n{hint}\n"
+            f'        raise NotImplementedError("derive the update of {name}")\n')
 
 
 def _schedule(name, cls):
@@ -69,8 +63,7 @@ def _without_backward(cls_source):
                     and f.name == "backward")
     lines = textwrap.dedent(cls_source).splitlines()
     indent = " " * backward.body[0].col_offset
-    body = [f"{indent}# grad is dL/d(output); return dL/d(input) for each input of forward",
-            f"{indent}# (None for one that is not a tensor), from what forward saved in ctx",
+    body = [*textwrap.indent(say("hint_backward"), indent).splitlines(),
             f'{indent}raise NotImplementedError("derive the backward")']
     return "\n".join(lines[:backward.body[0].lineno - 1] + body + lines[backward.end_lineno:])
 
@@ -94,24 +87,23 @@ def _op(op, function):
 
 def starter(entry, path):
     piece, name = entry.piece, entry.piece.name
-    header = f'"""Exercise: {name}, derived by hand.\n\nFrom the notes: {entry.section}.\n'
     if piece.leaves_out == "update":
-        body = _optimizer(name, entry.manual, piece.state_keys)
-        header += "Write update() below from the pseudocode in the class docstring.\n"
+        body, task = _optimizer(name, entry.manual, piece.state_keys), say("exercise_update")
     elif piece.leaves_out == "lr_at":
-        body = _schedule(name, entry.manual)
-        header += "Write lr_at() below: the warm-up and the decay after it, step by step.\n"
+        body, task = _schedule(name, entry.manual), say("exercise_lr_at")
     elif piece.leaves_out == "body":
-        body = _plain(name, entry.manual)
-        header += f"Write {name} below from the notes' formulas.\n"
+        body, task = _plain(name, entry.manual), say("exercise_body", name=name)
     else:
         body = _op(entry.manual, piece.function)
-        header += (f"Write {piece.function.__name__}.backward below: the derivative of the "
-                   "forward above it, by the chain rule.\n")
-    return header + f"Check it with:  handgrad check --with {quote(str(path))}\n\"\"\"\n" + body
+        task = say("exercise_backward", function=piece.function.__name__)
+    command = f"handgrad check --with {quote(str(path))}"
+    header = [say("exercise_title", name=name), "", say("exercise_section", section=entry.section),
+              task, say("exercise_check", command=command)]
+    return '"""' + "\n".join(header) + '\n"""\n' + body
 
 
 def run(args):
+    use(args.lang)
     found = exercises()
     if args.list or not args.name:
         for name, entry in found.items():
@@ -129,6 +121,7 @@ def run(args):
     except OSError as err:
         raise HandgradError(f"cannot write {path} ({err.strerror}); run it in a folder you can "
                             "write to, or choose --out FILE") from None
-    what = WHAT.get(entry.piece.leaves_out, args.name)
-    print(f"wrote {path}: write {what}, then run  handgrad check --with {quote(str(path))}")
+    what = say(WHAT[entry.piece.leaves_out]) if entry.piece.leaves_out in WHAT else args.name
+    print(say("exercise_wrote", path=path, what=what,
+              command=f"handgrad check --with {quote(str(path))}"))
     return 0

@@ -7,13 +7,14 @@ Everything here reads the failure records of a Measure; nothing parses their tex
 import time
 from dataclasses import dataclass
 
+from crosscheck.messages import correction, say, slip
 from crosscheck.proof.entry import Erratum
 from crosscheck.proof.measure import Enough, first_failure_ends
 
 SLIP_KINDS = ("op", "function", "module", "optimizer", "schedule")  # checked against a reference
 SLIP_SECONDS = 30.0  # the search for a known slip gives up after this long
-PART = {"forward": "forward", "backward": "backward", "gradcheck": "backward",
-        "param": "update", "state": "update (its state)", "step": "update"}
+PART = {"forward": "part_forward", "backward": "part_backward", "gradcheck": "part_backward",
+        "param": "part_update", "state": "part_state", "step": "part_update"}  # message keys
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Slip:
 
     label: str
     erratum: Erratum | None
-    part: str  # what of the piece is wrong: 'backward', 'update', ...
+    part: str  # what of the piece is wrong: a message key, 'part_backward', ...
 
 
 def not_implemented(m):
@@ -38,7 +39,7 @@ def _parting(failures):
     first = steps[0].step
     parts = dict.fromkeys(f"param {f.param}" + (f" state {f.state}" if f.state else "")
                           for f in steps if f.step == first)
-    return f"the trajectories part at step {first}: {', '.join(list(parts)[:4])}"
+    return say("parting", step=first, where=", ".join(list(parts)[:4]))
 
 
 def known_slip(entry, impl, dtype, device, failure, seconds=SLIP_SECONDS):
@@ -59,7 +60,8 @@ def known_slip(entry, impl, dtype, device, failure, seconds=SLIP_SECONDS):
         except (Exception, SystemExit):  # what cannot run here says nothing of this piece
             continue
         if all(f.check == "gradcheck" for f in m.failures):  # a slip fails gradcheck too
-            part = "backward" if failure.label == "backward" else PART.get(failure.check, "piece")
+            part = ("part_backward" if failure.label == "backward"
+                    else PART.get(failure.check, "part_piece"))
             return Slip(label, wrong.erratum, part)
     return None
 
@@ -68,21 +70,23 @@ def diagnose(entry, impl, dtype, device, m):
     """Lines to print under a failing row; ``entry`` is handgrad's, with its wrong versions."""
     todo = not_implemented(m)
     if todo:
-        return [f"not implemented yet: {todo.message or todo.error}"
-                + (f" (met in {todo.site})" if todo.site else "")]
-    first = m.failures[0]
-    lines = [f"failed: {first.text}"]
+        return [say("todo", what=todo.message or todo.error)
+                + (say("todo_at", site=todo.site) if todo.site else "")]
+    lines = [say("failed", text=m.failures[0].text)]
     parting = _parting(m.failures)
     if parting:
         lines.append(parting)
     shown = next((f for f in m.failures if f.element), None)
     if shown:
         e = shown.element
-        at = f" (input there: {e.input:.6g})" if e.input is not None else ""
-        lines.append(f"first difference: {shown.site}, element {list(e.index)}{at}: "
-                     f"torch {e.torch:.6g}, yours {e.yours:.6g}")
-    slip = known_slip(entry, impl, dtype, device, first)
-    if slip:
-        source = f" (the notes, {slip.erratum.section})" if slip.erratum else ""
-        lines.append(f"your {slip.part} matches a known slip: {slip.label}{source}")
+        at = say("input_there", value=f"{e.input:.6g}") if e.input is not None else ""
+        lines.append(say("first_difference", site=shown.site, index=list(e.index), at=at,
+                         torch=f"{e.torch:.6g}", yours=f"{e.yours:.6g}"))
+    found = known_slip(entry, impl, dtype, device, m.failures[0])
+    if found:
+        source = say("slip_source", section=found.erratum.section) if found.erratum else ""
+        lines.append(say("slip", part=say(found.part), label=slip(found.label), source=source))
+        if found.erratum:
+            lines.append(say("erratum", quote=found.erratum.quote,
+                             correction=correction(found.erratum)))
     return lines

@@ -1,0 +1,43 @@
+"""The words a learner reads (diagnoses, exercise starters, the notes' corrections, the
+check's closing line), in English and in Chinese: one message table per language
+(``en.py``, ``zh.py``), chosen by ``--lang`` or the locale (LC_ALL, LC_MESSAGES, LANG
+starting with ``zh``). English corrections and slip names are the records' own; the Chinese
+table has its own for each, and tests/test_messages.py fails on any that is missing.
+Flags and their help stay English.
+"""
+import os
+
+from crosscheck.messages import en, zh
+
+TABLES = {"en": en, "zh": zh}
+_chosen = ["en"]
+
+
+def language(flag=None):
+    """The language: ``flag`` where given, else the locale's (zh for a Chinese one)."""
+    if flag:
+        return flag
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable)
+        if value:
+            return "zh" if value.startswith("zh") else "en"
+    return "en"
+
+
+def use(flag=None):
+    """Speak the language of ``flag`` (or the locale) from here on."""
+    _chosen[0] = language(flag)
+
+
+def say(key, **fields):
+    return TABLES[_chosen[0]].MESSAGES[key].format(**fields)
+
+
+def correction(erratum):
+    """An erratum's correction in the chosen language."""
+    return erratum.correction if _chosen[0] == "en" else zh.CORRECTIONS[erratum.name]
+
+
+def slip(label):
+    """A known slip's name in the chosen language."""
+    return label if _chosen[0] == "en" else zh.SLIPS[label]

@@ -1,0 +1,148 @@
+"""中文：学习者读到的信息、笔记勘误的更正和已知错误写法的名称（术语依 d2l-zh：中文在前，
+英文原词在第一次出现时附在括号里）。"""
+
+MESSAGES = {
+    # 未通过的行下面的诊断
+    "todo": "尚未实现：{what}",
+    "todo_at": "（出现在 {site}）",
+    "failed": "未通过：{text}",
+    "parting": "两条轨迹在第 {step} 步分开：{where}",
+    "first_difference": "第一处不同：{site}，元素 {index}{at}：torch 为 {torch}，你的为 {yours}",
+    "input_there": "（该处的输入：{value}）",
+    "slip": "你的{part}与一个已知的错误写法（known slip）相同：{label}{source}",
+    "slip_source": "（笔记，{section}）",
+    "erratum": "笔记原文：{quote}；更正：{correction}",
+    "part_backward": "反向传播（backward）",
+    "part_forward": "前向传播（forward）",
+    "part_update": "参数更新（update）",
+    "part_state": "参数更新中的状态（state）",
+    "part_piece": "实现",
+    # 检查
+    "summary": "{rows} 行：{passed} 行通过，{failed} 行未通过（{controls} 个反例对照（negative "
+               "control），{rejected} 个被拒绝）；float64 最大相对误差：输出 {out}，梯度 {grad}",
+    "not_checked": "未检查（没有同名的部件；可用 --as NAME=PIECE 指定）：{names}",
+    "watching": "正在监视 {path}：每次保存后重新检查（按 Ctrl-C 结束）",
+    # 练习的起始文件
+    "exercise_title": "练习：{name}，手工推导。",
+    "exercise_section": "笔记章节：{section}。",
+    "exercise_update": "请根据类文档字符串中的伪代码，在下面写出 update()。",
+    "exercise_lr_at": "请在下面写出 lr_at()：先预热（warm-up），再衰减，逐步计算学习率。",
+    "exercise_body": "请根据笔记中的公式，在下面写出 {name}。",
+    "exercise_backward": "请在下面写出 {function}.backward：用链式法则（chain rule）求上面前向"
+                         "传播的导数。",
+    "exercise_check": "检查方法：  {command}",
+    "exercise_wrote": "已写出 {path}：请写出{what}，然后运行  {command}",
+    "what_backward": "反向传播",
+    "what_update": "参数更新",
+    "what_lr_at": " lr_at",
+    "hint_backward": "# grad 是 dL/d(输出)；为 forward 的每个输入返回 dL/d(输入)\n"
+                     "# （不是张量的输入返回 None），所需的量取自 forward 存在 ctx 中的值",
+    "hint_update": "# p：参数；g：它的梯度（已计入 maximize 和权重衰减（weight decay））\n"
+                   "# state：该参数的 {state_keys}（视设置而用），由 init_state 创建\n"
+                   "#   （若有 state[\"step\"]，它已经计入这一步）\n"
+                   "# group：group[\"lr\"] 及这个类的其他设置\n"
+                   "# 原地修改 p 和 state（p.add_(...)、m.mul_(...)）：调用者保留它们。",
+}
+
+CORRECTIONS = {
+    "erratum_least_squares_is_linear":
+        "用最小二乘法拟合直线是线性回归（linear regression）。逻辑回归（logistic regression）"
+        "建模的是 (0, 1) 之间的概率 sigma(w x + b)，无法拟合 y = 1.5x + 0.25。",
+    "erratum_bias_threshold":
+        "对 y = x1 + x2 - 1，表格把 y = 1（两件事都发生）标为激活，所以神经元在 y > 0 时激活"
+        "（对 0/1 输入即 y >= 1）；“> 1”对任何输入都不激活。表格还漏掉了 (0, 1)，它给出 "
+        "y = 0：不激活。",
+    "erratum_weighted_sum_not_average":
+        "神经元求的是加权和 sum_i w_i x_i + b，不是加权平均：权重之和不必为 1，也不除以"
+        "权重之和。",
+    "erratum_output_layer_indices":
+        "y_k = f(sum_j w_jk h_j + b_k)：求和遍历隐藏单元 j（用 h_j），每个输出 k 有自己的"
+        "权重 w_jk（正如笔记下一行所写）。",
+    "erratum_sigmoid_sign":
+        "sigma(y) = 1 / (1 + e^{-y})。用减号时函数在 y = 0 处有极点，并且会超出 (0, 1)。",
+    "erratum_sigmoid_derivative_of_output":
+        "dout/dnet = sigma(net)(1 - sigma(net)) = out (1 - out)：sigma 只作用于 net 一次，"
+        "不再作用于 out。dE/dnet_h1 中也有同样的错误。",
+    "erratum_w5_without_error_factor":
+        "dE/dw5 = (out_o1 - target_o1) out_o1 (1 - out_o1) out_h1，dE/db_o1 = (out_o1 - "
+        "target_o1) out_o1 (1 - out_o1)：链式法则从 dE/dout = out - target 开始。",
+    "erratum_w1_chain_rule":
+        "dE/dw1 = sum_o (out_o - target_o) out_o (1 - out_o) w_(o,h1) h1 (1 - h1) x1：隐藏单元"
+        "自身的导数 h1 (1 - h1) 是一个因子，经过两个输出的路径要相加。",
+    "erratum_sigmoid_slope_at_most_quarter":
+        "sigma'(x) = sigma (1 - sigma) 至多为 1/4，在 x = 0 处取到：取值范围是 (0, 1/4]。"
+        "正是这个上界使梯度在多层 sigmoid 中消失（梯度消失，vanishing gradient）。",
+    "erratum_gradient_step_sign":
+        "theta_new = theta_old - eta g：沿梯度的反方向走一步，即下山（正如笔记自己在"
+        "“梯度下降的过程”中所写）。用 + 号时拟合会爬离碗底而发散。",
+    "erratum_average_over_examples":
+        "梯度应对 m 个样本取平均，g = (1/m) sum_i grad E_i，而不是对 n + 1 个参数取平均；"
+        "否则步长随数据集的大小增长（这里是 20 倍，对均值收敛的学习率会使下降发散）。",
+    "erratum_minibatch_samples_examples":
+        "小批量随机梯度下降（mini-batch SGD）随机抽取一部分样本，用它们的平均梯度更新"
+        "所有权重。",
+    "erratum_momentum_sign":
+        "theta_t = theta_(t-1) - v_t。（学习率 eta 不变时，它与 torch 的 SGD 动量 "
+        "b = mu b + g, theta -= eta b 逐步相同。）",
+    "erratum_momentum_starts_at_zero":
+        "速度从零开始，v_0 = 0，所以第一步是 v_1 = eta g_1。",
+    "erratum_adaptive_rates_are_not_warmup":
+        "AdaGrad 和 RMSProp 是逐参数的自适应学习率：AdaGrad 的步长只会随平方梯度的累加而"
+        "缩小。预热（warm-up）是在最初几步中提高学习率的调度（manual/schedules.py）。",
+    "erratum_adagrad_divides_by_root_sum":
+        "AdaGrad 除以 sqrt(sum g^2) + eps，即平方梯度之和的平方根（正如笔记自己的公式），"
+        "而不是它们的方差。",
+    "erratum_adam_r_is_second_moment":
+        "r 是平方梯度的滑动平均（二阶矩，torch 的 exp_avg_sq）；学习率是 eta，一步为 "
+        "eta s_hat / (sqrt(r_hat) + eps)。",
+    "erratum_cross_entropy_one_hot_targets":
+        "变成独热（one-hot）向量的是目标；输出经过 softmax，损失为 -sum_c t_c log "
+        "softmax(z)_c。把输出变成独热向量会得到 log 0，也没有梯度。",
+    "erratum_padding_keeps_size":
+        "在 3x3 卷积核周围补一圈 0 会保持特征图的大小（H + 2 - 3 + 1 = H），并不增大。"
+        "填充（padding）阻止了缩小，并让边缘像素和中间像素被用到同样多次。",
+}
+
+SLIPS = {
+    "notes: 1/(1-e^-y)": "笔记：1/(1-e^-y)",
+    "notes: sigma(out)(1-sigma(out))": "笔记：sigma(out)(1-sigma(out))",
+    "1 - t instead of 1 - t^2": "写成 1 - t 而不是 1 - t^2",
+    "relu'(0) = 1": "relu'(0) = 1",
+    "slope 1 at 0": "在 0 处斜率为 1",
+    "no alpha in e^x branch": "e^x 分支缺少 alpha",
+    "Phi(x) only": "只有 Phi(x)",
+    "bias grad averaged": "偏置的梯度取了平均",
+    "notes: weighted average": "笔记：加权平均",
+    "notes: one set of weights for all k": "笔记：所有 k 共用一组权重",
+    "no factor 2": "缺少因子 2",
+    "diagonal Jacobian": "只用了雅可比矩阵（Jacobian）的对角线",
+    "no sum over g": "缺少对 g 的求和",
+    "no 1/N": "缺少 1/N",
+    "notes: one-hot outputs": "笔记：把输出变成独热向量",
+    "backward averages overlaps": "反向传播在重叠处取平均",
+    "overlaps averaged": "重叠处取了平均",
+    "backward without the kernel flip": "反向传播没有翻转卷积核",
+    "kernel not flipped": "卷积核没有翻转",
+    "gradient spread over the window": "梯度平摊到整个窗口",
+    "overlaps not accumulated": "重叠的窗口没有累加",
+    "unflattened channels-last": "按通道在后的顺序还原形状",
+    "momentum with the wrong sign": "动量的符号错误",
+    "eps inside the root": "eps 放在了根号里",
+    "notes: divides by the variance": "笔记：除以方差",
+    "no (1 - alpha)": "缺少 (1 - alpha)",
+    "no bias correction": "缺少偏差修正（bias correction）",
+    "notes: r as the rate": "笔记：把 r 当作学习率",
+    "full rate one step late": "晚一步才达到完整的学习率",
+    "cosine not shifted by the warm-up": "余弦衰减没有扣除预热的步数",
+    "b = y_mean + w x_mean": "b = y_mean + w x_mean",
+    "notes: logistic regression": "笔记：逻辑回归",
+    "no column of ones": "缺少全 1 的一列",
+    "notes: theta + eta g": "笔记：theta + eta g",
+    "notes: g = grad / (n + 1)": "笔记：g = grad / (n + 1)",
+    "notes: sigma(out)(1 - sigma(out))": "笔记：sigma(out)(1 - sigma(out))",
+    "notes: dE/dw5 without (out - target)": "笔记：dE/dw5 缺少 (out - target)",
+    "notes: dE/dw1 along one path": "笔记：dE/dw1 只沿一条路径",
+    "bias subtracted": "减去了偏置",
+    "notes: a random subset of the weights": "笔记：随机抽取一部分权重",
+    "slope 1 on the negative side": "负半轴上斜率为 1",
+}
