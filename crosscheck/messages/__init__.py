@@ -33,6 +33,27 @@ def say(key, **fields):
     return TABLES[_chosen[0]].MESSAGES[key].format(**fields)
 
 
+def site(failure, lang=None):
+    """Where a failure is, in words: 'sample 3 grad of input 1', 'step 4 param 0 state sum'."""
+    table = TABLES[lang or _chosen[0]].MESSAGES
+    words = [failure.label] if failure.label else []
+    for name in ("sample", "step", "param", "state"):
+        if getattr(failure, name) is not None:
+            words.append(table[f"site_{name}"].format(value=getattr(failure, name)))
+    if failure.index is not None:
+        key = "site_grad" if failure.check == "backward" else "site_output"
+        words.append(table[key].format(value=failure.index))
+    return " ".join(words)
+
+
+def failure_text(failure, lang=None):
+    """A failure's whole line: where, then what (an exception's type and first line)."""
+    what = f"{failure.error}: {failure.message}" if failure.error else failure.message
+    where = site(failure, lang)
+    return TABLES[lang or _chosen[0]].MESSAGES["site_what"].format(site=where, what=what) \
+        if where else what
+
+
 def correction(erratum):
     """An erratum's correction in the chosen language."""
     return erratum.correction if _chosen[0] == "en" else zh.CORRECTIONS[erratum.name]

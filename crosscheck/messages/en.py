@@ -4,6 +4,14 @@ MESSAGES = {
     # the diagnosis under a failing row
     "todo": "not implemented yet: {what}",
     "todo_at": " (met in {site})",
+    # where a failure is
+    "site_sample": "sample {value}",
+    "site_step": "step {value}",
+    "site_param": "param {value}",
+    "site_state": "state {value}",
+    "site_grad": "grad of input {value}",
+    "site_output": "output {value}",
+    "site_what": "{site}: {what}",
     "failed": "failed: {text}",
     "parting": "the trajectories part at step {step}: {where}",
     "first_difference": "first difference: {site}, element {index}{at}: torch {torch}, "

@@ -5,6 +5,14 @@ MESSAGES = {
     # 未通过的行下面的诊断
     "todo": "尚未实现：{what}",
     "todo_at": "（出现在 {site}）",
+    # 未通过的位置
+    "site_sample": "样本 {value}",
+    "site_step": "第 {value} 步",
+    "site_param": "参数 {value}",
+    "site_state": "状态 {value}",
+    "site_grad": "输入 {value} 的梯度",
+    "site_output": "输出 {value}",
+    "site_what": "{site}：{what}",
     "failed": "未通过：{text}",
     "parting": "两条轨迹在第 {step} 步分开：{where}",
     "first_difference": "第一处不同：{site}，元素 {index}{at}：torch 为 {torch}，你的为 {yours}",

@@ -7,7 +7,7 @@ Everything here reads the failure records of a Measure; nothing parses their tex
 import time
 from dataclasses import dataclass
 
-from crosscheck.messages import correction, say, slip
+from crosscheck.messages import correction, failure_text, say, site, slip
 from crosscheck.proof.entry import Erratum
 from crosscheck.proof.measure import Enough, first_failure_ends
 
@@ -37,7 +37,8 @@ def _parting(failures):
     if not steps:
         return None
     first = steps[0].step
-    parts = dict.fromkeys(f"param {f.param}" + (f" state {f.state}" if f.state else "")
+    parts = dict.fromkeys(say("site_param", value=f.param)
+                          + (" " + say("site_state", value=f.state) if f.state else "")
                           for f in steps if f.step == first)
     return say("parting", step=first, where=", ".join(list(parts)[:4]))
 
@@ -71,8 +72,8 @@ def diagnose(entry, impl, dtype, device, m):
     todo = not_implemented(m)
     if todo:
         return [say("todo", what=todo.message or todo.error)
-                + (say("todo_at", site=todo.site) if todo.site else "")]
-    lines = [say("failed", text=m.failures[0].text)]
+                + (say("todo_at", site=site(todo)) if site(todo) else "")]
+    lines = [say("failed", text=failure_text(m.failures[0]))]
     parting = _parting(m.failures)
     if parting:
         lines.append(parting)
@@ -80,7 +81,7 @@ def diagnose(entry, impl, dtype, device, m):
     if shown:
         e = shown.element
         at = say("input_there", value=f"{e.input:.6g}") if e.input is not None else ""
-        lines.append(say("first_difference", site=shown.site, index=list(e.index), at=at,
+        lines.append(say("first_difference", site=site(shown), index=list(e.index), at=at,
                          torch=f"{e.torch:.6g}", yours=f"{e.yours:.6g}"))
     found = known_slip(entry, impl, dtype, device, m.failures[0])
     if found:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
+from crosscheck.messages import failure_text
 from torch_ref.errors import first_line
 
 F64_TOL = {"rtol": 1e-10, "atol": 1e-12}  # the design's float64 policy
@@ -69,22 +70,9 @@ class Failure:
         assert self.check in CHECKS, self.check
 
     @property
-    def site(self):
-        """Where, in words: 'sample 3 grad of input 1', 'momentum step 4 param 0 state sum'."""
-        words = [self.label] if self.label else []
-        for name in ("sample", "step", "param", "state"):
-            if getattr(self, name) is not None:
-                words.append(f"{name} {getattr(self, name)}")
-        if self.index is not None:
-            words.append(f"{'grad of input' if self.check == 'backward' else 'output'} "
-                         f"{self.index}")
-        return " ".join(words)
-
-    @property
     def text(self):
-        """The whole line: where, then what."""
-        what = f"{self.error}: {self.message}" if self.error else self.message
-        return f"{self.site}: {what}" if self.site else what
+        """The whole line, in English: where, then what."""
+        return failure_text(self, "en")
 
     def record(self):
         """The failure as JSON-ready data (the fields that apply, and the line); a complex
