@@ -75,6 +75,19 @@ def test_an_unknown_lang_is_one_line(capsys):
     assert err.count("\n") == 1 and "--lang" in err and "'fr'" in err
 
 
+def test_a_file_that_cannot_be_checked_says_so_in_chinese(capsys):
+    """One line, exit status 2, in the learner's language: nothing matched (with the --as
+    that names the closest piece), a bad --as."""
+    mine = str(LEARNERS / "my_sigmoid.py")
+    assert main(["check", "--with", mine, "--lang", "zh"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "文件中的名字：my_sigmoid" in err
+    assert "例如 --as my_sigmoid=sigmoid" in err
+    assert main(["check", "--with", mine, "--as", "my_sigmoid=sigmod", "--lang", "zh"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "没有名为 'sigmod' 的部件" in err
+
+
 def test_the_exercise_header_in_chinese(tmp_path, capsys):
     assert main(["exercise", "sigmoid", "--out", str(tmp_path / "s.py"), "--lang", "zh"]) == 0
     assert "请写出反向传播" in capsys.readouterr().out

@@ -41,11 +41,7 @@ def learner_cases(spec, aliases, registry):
     module = learner_file.load(spec)
     made, unmatched = learner.cases(module, registry, aliases)
     if not made:
-        raise HandgradError(
-            f"--with {spec}: no name in it is a piece handgrad checks; its names: "
-            f"{', '.join(unmatched) or 'none'}; the pieces: "
-            f"{', '.join(sorted(learner.pieces(registry)))}; name one with --as NAME=PIECE"
-            + (f", e.g. --as {unmatched[0]}=sigmoid" if unmatched else ""))
+        raise HandgradError(learner.nothing_matched(spec, unmatched, registry))
     if unmatched:
         print(say("not_checked", names=", ".join(unmatched)))
     return [c.entry for c in made], {id(c.entry): c.original for c in made}

@@ -110,17 +110,15 @@ def run(args):
             print(f"{name:<14} {entry.section}")
         return 0
     if args.name not in found:
-        raise HandgradError(f"no exercise named {args.name!r}; `handgrad exercise --list` "
-                            f"lists them: {', '.join(found)}")
+        raise HandgradError(say("no_exercise", name=args.name, names=", ".join(found)))
     path = Path(args.out or f"{args.name}_exercise.py")
     if path.exists() and not args.force:
-        raise HandgradError(f"{path} exists: it may hold your work; choose --out or add --force")
+        raise HandgradError(say("exercise_exists", path=path))
     entry = found[args.name]
     try:
         path.write_text(starter(entry, path))
     except OSError as err:
-        raise HandgradError(f"cannot write {path} ({err.strerror}); run it in a folder you can "
-                            "write to, or choose --out FILE") from None
+        raise HandgradError(say("exercise_unwritable", path=path, error=err.strerror)) from None
     what = say(WHAT[entry.piece.leaves_out]) if entry.piece.leaves_out in WHAT else args.name
     print(say("exercise_wrote", path=path, what=what,
               command=f"handgrad check --with {quote(str(path))}"))

@@ -25,6 +25,28 @@ MESSAGES = {
     "part_update": "update",
     "part_state": "update (its state)",
     "part_piece": "piece",
+    # a learner's file that cannot be checked (one line, exit status 2)
+    "with_folder": "--with {spec}: is a folder; name the .py file of your pieces",
+    "with_missing": "--with {spec}: no such file",
+    "with_import": "--with {spec}: cannot import {name!r} ({error})",
+    "with_exit": "--with {spec}: it calls sys.exit({code}) while it loads{line}; a file to "
+                 "check only defines its pieces",
+    "with_raised": "--with {spec}: importing it failed{line}: {error}",
+    "with_syntax": "--with {spec}: syntax error at line {line}: {error}{hint}",
+    "with_not_source": "--with {spec}: not Python source: {error}{hint}",
+    "with_is_python": " (is it a Python file?)",
+    "at_line": " at line {line}",
+    "no_match": "--with {spec}: no name in it is a piece handgrad checks; its names: {names}; "
+                "the pieces: {pieces}; name one with --as NAME=PIECE{example}",
+    "no_match_example": ", e.g. --as {name}={piece}",
+    "no_names": "none",
+    "not_callable": "{name} is {kind} {value}, not a function or a class: define it, e.g. "
+                    "def {name}(...): ...",
+    "extra_parameter": "{name}{signature}: parameter {extra!r} is not in torch's "
+                       "{op}{op_signature}",
+    "as_form": "--as {text}: expected NAME=PIECE, e.g. --as my_sigmoid=sigmoid",
+    "as_no_piece": "--as {text}: {piece!r} is no piece; the pieces are: {pieces}",
+    "as_no_name": "--as {name}={piece}: the file has no name {name!r}",
     # the check
     "summary": "{rows} rows: {passed} passed, {failed} failed ({controls} negative controls, "
                "{rejected} rejected); float64 max rel error: out {out}, grad {grad}",
@@ -39,6 +61,10 @@ MESSAGES = {
     "exercise_backward": "Write {function}.backward below: the derivative of the forward above "
                          "it, by the chain rule.",
     "exercise_check": "Check it with:  {command}",
+    "no_exercise": "no exercise named {name!r}; `handgrad exercise --list` lists them: {names}",
+    "exercise_exists": "{path} exists: it may hold your work; choose --out or add --force",
+    "exercise_unwritable": "cannot write {path} ({error}); run it in a folder you can write to, "
+                           "or choose --out FILE",
     "exercise_wrote": "wrote {path}: write {what}, then run  {command}",
     "what_backward": "the backward",
     "what_update": "the update",

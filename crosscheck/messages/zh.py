@@ -25,6 +25,27 @@ MESSAGES = {
     "part_update": "参数更新（update）",
     "part_state": "参数更新中的状态（state）",
     "part_piece": "实现",
+    # 无法检查的学习者文件（一行，退出状态 2）
+    "with_folder": "--with {spec}：这是一个文件夹；请给出写有你的部件的 .py 文件",
+    "with_missing": "--with {spec}：没有这个文件",
+    "with_import": "--with {spec}：无法导入 {name!r}（{error}）",
+    "with_exit": "--with {spec}：它在加载时调用了 sys.exit({code}){line}；被检查的文件只应"
+                 "定义它的部件",
+    "with_raised": "--with {spec}：导入失败{line}：{error}",
+    "with_syntax": "--with {spec}：第 {line} 行有语法错误：{error}{hint}",
+    "with_not_source": "--with {spec}：不是 Python 源代码：{error}{hint}",
+    "with_is_python": "（这是 Python 文件吗？）",
+    "at_line": "（第 {line} 行）",
+    "no_match": "--with {spec}：其中没有 handgrad 检查的部件的名字；文件中的名字：{names}；"
+                "部件：{pieces}；请用 --as NAME=PIECE 指定{example}",
+    "no_match_example": "，例如 --as {name}={piece}",
+    "no_names": "无",
+    "not_callable": "{name} 是 {kind} {value}，不是函数或类：请定义它，例如 "
+                    "def {name}(...): ...",
+    "extra_parameter": "{name}{signature}：参数 {extra!r} 不在 torch 的 {op}{op_signature} 中",
+    "as_form": "--as {text}：应为 NAME=PIECE，例如 --as my_sigmoid=sigmoid",
+    "as_no_piece": "--as {text}：没有名为 {piece!r} 的部件；部件有：{pieces}",
+    "as_no_name": "--as {name}={piece}：文件中没有名字 {name!r}",
     # 检查
     "summary": "{rows} 行：{passed} 行通过，{failed} 行未通过（{controls} 个反例对照（negative "
                "control），{rejected} 个被拒绝）；float64 最大相对误差：输出 {out}，梯度 {grad}",
@@ -39,6 +60,10 @@ MESSAGES = {
     "exercise_backward": "请在下面写出 {function}.backward：用链式法则（chain rule）求上面前向"
                          "传播的导数。",
     "exercise_check": "检查方法：  {command}",
+    "no_exercise": "没有名为 {name!r} 的练习；`handgrad exercise --list` 列出全部练习：{names}",
+    "exercise_exists": "{path} 已存在：其中可能有你的工作；请用 --out 另选文件，或加 --force",
+    "exercise_unwritable": "无法写入 {path}（{error}）；请在你有写权限的文件夹中运行，或用 "
+                           "--out FILE 另选文件",
     "exercise_wrote": "已写出 {path}：请写出{what}，然后运行  {command}",
     "what_backward": "反向传播",
     "what_update": "参数更新",

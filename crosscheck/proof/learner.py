@@ -14,12 +14,14 @@ function and as a Function class, the function is checked (it is what a user cal
 Entries that measure handgrad's own forms of the notes, and the families beyond first
 order, are left out: a learner's piece is held to torch, first order.
 """
+import difflib
 import functools
 import inspect
 from dataclasses import dataclass, replace
 
 import torch
 
+from crosscheck.messages import say
 from crosscheck.proof.entry import Entry
 from manual import NotSupported
 from torch_ref.errors import HandgradError
@@ -145,8 +147,8 @@ def match(module, registry, aliases=()):
     by_key = {_key(n): n for n in known}
     for name, value in vars(module).items():
         if name in known and not callable(value):
-            raise HandgradError(f"{name} is {type(value).__name__} {value!r:.40}, not a function "
-                                f"or a class: define it, e.g. def {name}(...): ...")
+            raise HandgradError(say("not_callable", name=name, kind=type(value).__name__,
+                                    value=f"{value!r:.40}"))
     chosen, unmatched = {}, []
     named = dict(aliases)
     for name, obj in _public(module).items():
@@ -158,7 +160,7 @@ def match(module, registry, aliases=()):
             chosen[piece] = (name, checked)  # a function wins over its Function class
     for name, piece in aliases:
         if name not in vars(module):
-            raise HandgradError(f"--as {name}={piece}: the file has no name {name!r}")
+            raise HandgradError(say("as_no_name", name=name, piece=piece))
     behind = {getattr(obj, "__self__", None) for _, obj in _public(module).items()}
     unmatched = [n for n in unmatched if vars(module)[n] not in behind]  # MySigmoid of .apply
     for piece, (name, obj) in chosen.items():
@@ -179,8 +181,8 @@ def _check_signature(name, mine, theirs):
                 and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if len(required) > len(positional) and not inspect.isclass(mine):
         extra = required[len(positional)].name
-        raise HandgradError(f"{name}{sig}: parameter {extra!r} is not in torch's "
-                            f"{theirs.__name__}{inspect.signature(theirs)}")
+        raise HandgradError(say("extra_parameter", name=name, signature=sig, extra=extra,
+                                op=theirs.__name__, op_signature=inspect.signature(theirs)))
 
 
 def cases(module, registry, aliases=()):
@@ -197,8 +199,20 @@ def check_alias(text, registry):
     NAME=PIECE with PIECE a piece."""
     name, sep, piece = text.partition("=")
     if not (sep and name.isidentifier()):
-        raise HandgradError(f"--as {text}: expected NAME=PIECE, e.g. --as my_sigmoid=sigmoid")
+        raise HandgradError(say("as_form", text=text))
     if piece not in pieces(registry):
-        raise HandgradError(f"--as {text}: {piece!r} is no piece; the pieces are: "
-                            f"{', '.join(sorted(pieces(registry)))}")
+        raise HandgradError(say("as_no_piece", text=text, piece=piece,
+                                pieces=", ".join(sorted(pieces(registry)))))
     return name, piece
+
+
+def nothing_matched(spec, names, registry):
+    """The line for a file where no name is a piece: its names beside the pieces', and the
+    --as that names its first name as the piece it most resembles."""
+    known = sorted(pieces(registry))
+    example = ""
+    if names:
+        close = difflib.get_close_matches(names[0].lower(), known, n=1, cutoff=0.0)
+        example = say("no_match_example", name=names[0], piece=close[0])
+    return say("no_match", spec=spec, names=", ".join(names) or say("no_names"),
+               pieces=", ".join(known), example=example)

@@ -7,6 +7,7 @@ import inspect
 import sys
 from pathlib import Path
 
+from crosscheck.messages import say
 from torch_ref.errors import HandgradError, first_line
 
 
@@ -15,10 +16,10 @@ def load(spec):
     be imported (the file and line of a syntax error, the first line of any other)."""
     path = Path(spec)
     if path.is_dir():
-        raise HandgradError(f"--with {spec}: is a folder; name the .py file of your pieces")
+        raise HandgradError(say("with_folder", spec=spec))
     if spec.endswith(".py") or path.exists():
         if not path.is_file():
-            raise HandgradError(f"--with {spec}: no such file")
+            raise HandgradError(say("with_missing", spec=spec))
         module, run = _from_file(path)
     else:
         module, run = None, lambda: importlib.import_module(spec)
@@ -27,14 +28,13 @@ def load(spec):
     except SyntaxError as err:
         raise HandgradError(_syntax(spec, err)) from None
     except ModuleNotFoundError as err:
-        raise HandgradError(f"--with {spec}: cannot import {err.name!r} ({err})") from None
+        raise HandgradError(say("with_import", spec=spec, name=err.name, error=err)) from None
     except SystemExit as err:
-        raise HandgradError(f"--with {spec}: it calls sys.exit({err.code}) while it loads"
-                            f"{_line_in(err, spec)}; a file to check only defines its pieces"
-                            ) from None
+        raise HandgradError(say("with_exit", spec=spec, code=err.code,
+                                line=_line_in(err, spec))) from None
     except Exception as err:  # the learner's file may raise anything while it loads
-        raise HandgradError(f"--with {spec}: importing it failed{_line_in(err, spec)}: "
-                            f"{type(err).__name__}: {first_line(err)}") from None
+        raise HandgradError(say("with_raised", spec=spec, line=_line_in(err, spec),
+                                error=f"{type(err).__name__}: {first_line(err)}")) from None
     return module if module is not None else loaded
 
 
@@ -48,13 +48,13 @@ def _from_file(path):
 
 
 def _syntax(spec, err):
-    not_python = "" if spec.endswith(".py") else " (is it a Python file?)"
+    hint = "" if spec.endswith(".py") else say("with_is_python")
     if err.lineno is None:  # null bytes, an undecodable file: no line to point at
-        return f"--with {spec}: not Python source: {err.msg}{not_python}"
-    return f"--with {spec}: syntax error at line {err.lineno}: {err.msg}{not_python}"
+        return say("with_not_source", spec=spec, error=err.msg, hint=hint)
+    return say("with_syntax", spec=spec, line=err.lineno, error=err.msg, hint=hint)
 
 
 def _line_in(err, spec):
     frames = [f for f in inspect.getinnerframes(err.__traceback__) if
               Path(f.filename).name == Path(spec).name]
-    return f" at line {frames[-1].lineno}" if frames else ""
+    return say("at_line", line=frames[-1].lineno) if frames else ""
