@@ -38,10 +38,72 @@ def only_floating(piece, x, but=()):
                            "torch has no kernel for it either")
 
 
+def diagonal_jvp(backward, tangent, *saved):
+    """Forward mode of an elementwise op, J v = f'(x) v, from its backward v^T J: J is
+    diagonal, so both are the same product. The backward of a complex op multiplies by
+    conj f'(z) (torch's convention), so the tangent goes in conjugated and comes out
+    conjugated: f'(z) v. (On real tensors conj is a no-op view.)"""
+    return backward(tangent.conj(), *saved).conj()
+
+
 def layout(x):
     """The memory format torch gives a result computed from a 4-D x: channels_last where x is
     laid out so (and not also contiguous, as a tensor with a single channel or pixel is),
-    else contiguous."""
-    if x.is_contiguous() or not x.is_contiguous(memory_format=torch.channels_last):
+    else contiguous. Under vmap a tensor has no memory format of its own (torch.func cannot
+    say, and its batched ops answer contiguous): contiguous."""
+    if x.is_contiguous():
         return torch.contiguous_format
-    return torch.channels_last
+    try:
+        channels_last = x.is_contiguous(memory_format=torch.channels_last)
+    except RuntimeError:  # a batched tensor inside vmap
+        return torch.contiguous_format
+    return torch.channels_last if channels_last else torch.contiguous_format
+
+
+def readable(t):
+    """Whether t's values can be read in Python here, for a check that refuses bad values
+    with a clear message: not while torch.compile traces (reading would break its graph),
+    not inside vmap (a batch of values cannot answer one yes or no). There the op's own
+    indexing still refuses a bad value, in torch's words."""
+    if compiling():
+        return False
+    try:
+        bool(t.reshape(-1)[:0].any())  # reads nothing, but a batched tensor refuses it
+    except RuntimeError:
+        return False
+    return True
+
+
+def compiling():
+    """Whether torch.compile is tracing this call (torch.compiler.is_compiling; 2.3+)."""
+    return getattr(torch.compiler, "is_compiling", lambda: False)()
+
+
+class Function(torch.autograd.Function):
+    """torch.autograd.Function, with two promises every manual op keeps for torch.func and
+    torch.compile:
+
+    - forward, setup_context, backward and jvp are written in torch ops only (no values read
+      into Python, nothing written into a fresh tensor), so that vmap batches them as they
+      are (``generate_vmap_rule``);
+    - beside each Function with a jvp, the apply of its twin without one
+      (``apply_without_jvp``), which ``apply`` calls while torch.compile traces: the
+      compiler takes a Function's forward and backward into its graph but refuses one that
+      defines a jvp, and a compiled graph is differentiated in reverse mode only. (A
+      staticmethod, because the compiler follows a call but not a class held in an
+      attribute.)
+    """
+
+    generate_vmap_rule = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.jvp is not torch.autograd.Function.jvp:
+            twin = type(cls.__name__, (cls,), {"jvp": torch.autograd.Function.jvp})
+            cls.apply_without_jvp = staticmethod(lambda *args: twin.apply(*args))
+
+
+def apply(function, *args):
+    """``function.apply(*args)``, the one way the manual ops call a Function (its twin
+    without a jvp while torch.compile traces)."""
+    return function.apply_without_jvp(*args) if compiling() else function.apply(*args)

@@ -2,12 +2,15 @@
 
 Notes sections: 激活函数 (Sigmod 函数, tanh 函数), ReLU 的好处, ReLU 的新问题.
 
-Each op is a ``torch.autograd.Function`` whose backward sits right under its forward. The
-derivative itself is a public helper named after torch's own backward op
-(``sigmoid_backward(grad, output)``, as aten's), so that the hand-written back propagation
-(manual/backprop.py) uses the very same line of math as autograd does. Each backward is
-written in differentiable tensor operations of the saved tensors, so a second derivative
-follows from it (sigmoid'' = s'(1 - 2s), tanh'' = -2 t t', the kinks' zeros).
+Each op is a ``torch.autograd.Function`` whose backward (reverse mode, v^T J) and jvp
+(forward mode, J v) sit right under its forward. An elementwise op's Jacobian is diagonal,
+J = diag(f'(x)), so both are f'(x) v: the jvp is the backward's formula applied to the
+tangent (manual.diagonal_jvp). The derivative itself is a public helper named after torch's
+own backward op (``sigmoid_backward(grad, output)``, as aten's), so that the hand-written
+back propagation (manual/backprop.py) uses the very same line of math as autograd does.
+Each is written in differentiable tensor operations of the saved tensors, so a second
+derivative follows from it (sigmoid'' = s'(1 - 2s), tanh'' = -2 t t', the kinks' zeros),
+and in torch ops only, so that torch.vmap batches them (``generate_vmap_rule``).
 At a kink the derivative follows torch's convention exactly:
 relu'(0) = 0, leaky_relu'(0) = negative_slope, elu'(0) = alpha.
 
@@ -22,9 +25,8 @@ Erratum: the notes write sigma(y) = 1 / (1 - e^{-y}); the logistic function is
 import math
 
 import torch
-from torch.autograd import Function
 
-from manual import NotSupported, layout, only_floating, opmath
+from manual import Function, NotSupported, apply, diagonal_jvp, layout, only_floating, opmath
 
 __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"]
 
@@ -51,10 +53,15 @@ class Sigmoid(Function):
     @staticmethod
     def setup_context(ctx, inputs, output):
         ctx.save_for_backward(output)
+        ctx.save_for_forward(output)
 
     @staticmethod
     def backward(ctx, grad):
         return sigmoid_backward(grad, *ctx.saved_tensors)
+
+    @staticmethod
+    def jvp(ctx, tangent):
+        return diagonal_jvp(sigmoid_backward, tangent, *ctx.saved_tensors)
 
 
 def _tanh_positive(x):
@@ -83,10 +90,15 @@ class Tanh(Function):
     @staticmethod
     def setup_context(ctx, inputs, output):
         ctx.save_for_backward(output)
+        ctx.save_for_forward(output)
 
     @staticmethod
     def backward(ctx, grad):
         return tanh_backward(grad, *ctx.saved_tensors)
+
+    @staticmethod
+    def jvp(ctx, tangent):
+        return diagonal_jvp(tanh_backward, tangent, *ctx.saved_tensors)
 
 
 def relu_backward(grad, output):
@@ -106,10 +118,15 @@ class ReLU(Function):
     @staticmethod
     def setup_context(ctx, inputs, output):
         ctx.save_for_backward(output)
+        ctx.save_for_forward(output)
 
     @staticmethod
     def backward(ctx, grad):
         return relu_backward(grad, *ctx.saved_tensors)
+
+    @staticmethod
+    def jvp(ctx, tangent):
+        return diagonal_jvp(relu_backward, tangent, *ctx.saved_tensors)
 
 
 def leaky_relu_backward(grad, input, negative_slope=0.01):
@@ -126,10 +143,16 @@ class LeakyReLU(Function):
     def setup_context(ctx, inputs, output):
         x, ctx.negative_slope = inputs
         ctx.save_for_backward(x)
+        ctx.save_for_forward(x)
 
     @staticmethod
     def backward(ctx, grad):
         return leaky_relu_backward(grad, *ctx.saved_tensors, ctx.negative_slope), None
+
+    @staticmethod
+    def jvp(ctx, tangent, _):
+        return diagonal_jvp(leaky_relu_backward, tangent, *ctx.saved_tensors,
+                            ctx.negative_slope)
 
 
 def elu_backward(grad, input, alpha=1.0):
@@ -148,10 +171,15 @@ class ELU(Function):
     def setup_context(ctx, inputs, output):
         x, ctx.alpha = inputs
         ctx.save_for_backward(x)
+        ctx.save_for_forward(x)
 
     @staticmethod
     def backward(ctx, grad):
         return elu_backward(grad, *ctx.saved_tensors, ctx.alpha), None
+
+    @staticmethod
+    def jvp(ctx, tangent, _):
+        return diagonal_jvp(elu_backward, tangent, *ctx.saved_tensors, ctx.alpha)
 
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -169,7 +197,7 @@ def gelu_backward(grad, input, approximate="none"):
         # u = sqrt(2/pi)(x + c x^3), t = tanh u:  d/dx x (1 + t)/2 = (1 + t)/2 + x/2 (1 - t^2) u'
         # (t through Tanh, so that its own derivative is tanh' = 1 - t^2, right at u = 0 too,
         # where the stable formula's sign(u) has none)
-        t = Tanh.apply(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
+        t = apply(Tanh, _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
         du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
         return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
     # d/dx x Phi(x) = Phi(x) + x phi(x)
@@ -189,10 +217,15 @@ class GELU(Function):
     def setup_context(ctx, inputs, output):
         x, ctx.approximate = inputs
         ctx.save_for_backward(x)
+        ctx.save_for_forward(x)
 
     @staticmethod
     def backward(ctx, grad):
         return gelu_backward(grad, *ctx.saved_tensors, ctx.approximate), None
+
+    @staticmethod
+    def jvp(ctx, tangent, _):
+        return diagonal_jvp(gelu_backward, tangent, *ctx.saved_tensors, ctx.approximate)
 
 
 def _refuse_inplace(name, inplace):
@@ -204,7 +237,7 @@ def _apply(function, input, *args):
     """``function`` on ``input`` in the dtype torch computes it in, and its result in the
     dtype torch returns."""
     x, result = opmath(input)
-    return function.apply(x, *args).to(result)
+    return apply(function, x, *args).to(result)
 
 
 def sigmoid(input):
@@ -220,7 +253,7 @@ def relu(input, inplace=False):
     if input.is_complex() or input.dtype == torch.bool:
         raise NotSupported("relu", "input", f"an input of dtype {input.dtype}",
                            "torch has no relu for it either")
-    return ReLU.apply(input)  # exact in any dtype: a comparison and a copy
+    return apply(ReLU, input)  # exact in any dtype: a comparison and a copy
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):

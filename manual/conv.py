@@ -30,9 +30,8 @@ import math
 
 import torch
 from torch import nn
-from torch.autograd import Function
 
-from manual import NotSupported, layout, only_floating, opmath
+from manual import Function, NotSupported, apply, layout, only_floating, opmath
 
 __all__ = ["Conv2d", "col2im", "conv2d", "conv2d_input", "im2col"]
 
@@ -58,14 +57,33 @@ def out_size(size, k, stride=1, pad=0, dilation=1, pad_after=None, ceil_mode=Fal
     return out
 
 
-def _pad(x, top, bottom, left, right):
-    """A border of zeros; a negative amount crops instead."""
-    H, W = x.shape[-2:]
-    out = x.new_zeros((*x.shape[:-2], H + top + bottom, W + left + right))
-    src = x[..., max(-top, 0):H - max(-bottom, 0), max(-left, 0):W - max(-right, 0)]
-    out[..., max(top, 0):max(top, 0) + src.shape[-2],
-        max(left, 0):max(left, 0) + src.shape[-1]] = src
-    return out
+def pad(x, top, bottom, left, right, value=0):
+    """A border of ``value`` (zeros by default) around the last two dims; a negative amount
+    crops instead. Built by concatenation rather than written into a fresh tensor, so that
+    torch.vmap can batch it."""
+    if min(top, bottom, left, right) < 0:
+        H, W = x.shape[-2:]
+        x = x.narrow(-2, max(-top, 0), H - max(-top, 0) - max(-bottom, 0))
+        x = x.narrow(-1, max(-left, 0), W - max(-left, 0) - max(-right, 0))
+    top, bottom, left, right = (max(p, 0) for p in (top, bottom, left, right))
+    if top or bottom:
+        edge = x.new_full((*x.shape[:-2], 1, x.shape[-1]), value)
+        x = torch.cat([edge.expand(*x.shape[:-2], top, -1), x,
+                       edge.expand(*x.shape[:-2], bottom, -1)], -2)
+    if left or right:
+        edge = x.new_full((*x.shape[:-1], 1), value)
+        x = torch.cat([edge.expand(*x.shape[:-1], left), x, edge.expand(*x.shape[:-1], right)],
+                      -1)
+    return x
+
+
+def _spread(g, s, dim):
+    """s - 1 zeros after every entry of g along ``dim`` but the last (a stride undone)."""
+    if s == 1:
+        return g
+    spaced = torch.stack([g] + [torch.zeros_like(g)] * (s - 1), dim + 1)
+    shape = (*g.shape[:dim], g.shape[dim] * s, *g.shape[dim + 1:])
+    return spaced.reshape(shape).narrow(dim, 0, (g.shape[dim] - 1) * s + 1)
 
 
 def _patches(x, kernel, dilation, pads, stride):
@@ -78,25 +96,28 @@ def _patches(x, kernel, dilation, pads, stride):
     ow = out_size(W, kw, sw, left, dw, right)
     if oh < 1 or ow < 1:
         raise ValueError(f"im2col: kernel {kernel} does not fit the padded input {H}x{W}")
-    xp = _pad(x, *pads) if any(pads) else x.contiguous()
+    xp = pad(x, *pads) if any(pads) else x.contiguous()
     sN, sC, sH, sW = xp.stride()
     # kernel offset (u, v) moves by the dilation, output position (i, j) by the stride
     return xp.as_strided((N, C, kh, kw, oh, ow), (sN, sC, dh * sH, dw * sW, sh * sH, sw * sW))
 
 
 def _fold_patches(patches, size, dilation, pads, stride):
-    """(N, C, kh, kw, oh, ow), any strides -> (N, C, H, W): the adjoint of _patches, every
-    entry added back to the pixel it was copied from, overlaps summed."""
+    """(N, C, kh, kw, oh, ow) -> (N, C, H, W): the adjoint of _patches, every entry added
+    back to the pixel it was copied from, overlaps summed: entry [n, c, u, v, i, j] goes to
+    padded pixel (i*s + u*d, j*s + v*d), all of them in one scatter_add."""
     N, C, kh, kw, oh, ow = patches.shape
     (dh, dw), (sh, sw) = dilation, stride
     top, bottom, left, right = pads
     H, W = size
-    xp = patches.new_zeros(N, C, H + top + bottom, W + left + right)
-    for u in range(kh):  # kh*kw strided adds: each kernel offset returns its entries
-        for v in range(kw):
-            r, c = u * dh, v * dw
-            xp[:, :, r:r + sh * (oh - 1) + 1:sh, c:c + sw * (ow - 1) + 1:sw] += patches[:, :, u, v]
-    return xp[:, :, top:top + H, left:left + W].contiguous()  # as torch's fold: contiguous
+    Hp, Wp = H + top + bottom, W + left + right
+    device = patches.device
+    rows = torch.arange(kh, device=device)[:, None] * dh + torch.arange(oh, device=device) * sh
+    cols = torch.arange(kw, device=device)[:, None] * dw + torch.arange(ow, device=device) * sw
+    flat = (rows[:, None, :, None] * Wp + cols[None, :, None, :]).reshape(1, 1, -1)
+    xp = patches.new_zeros(N, C, Hp * Wp).scatter_add(2, flat.expand(N, C, -1),
+                                                       patches.reshape(N, C, flat.shape[-1]))
+    return xp.reshape(N, C, Hp, Wp)[:, :, top:top + H, left:left + W].contiguous()
 
 
 def _unfold(x, kernel, dilation, pads, stride):
@@ -139,7 +160,12 @@ class Im2col(Function):
     def backward(ctx, grad):
         # im2col copies each pixel into several columns; its adjoint sums them back: col2im
         # (whose own derivative is im2col again: the two are each other's adjoint)
-        return Col2im.apply(grad, ctx.size, *ctx.window), None, None, None, None
+        return apply(Col2im, grad, ctx.size, *ctx.window), None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, tangent, *_):
+        # im2col is linear: its derivative in the direction v is im2col of v
+        return apply(Im2col, tangent, *ctx.window)
 
 
 class Col2im(Function):
@@ -149,12 +175,17 @@ class Col2im(Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        ctx.window = inputs[2:]
+        ctx.size, *ctx.window = inputs[1:]
 
     @staticmethod
     def backward(ctx, grad):
         # col2im sums columns into pixels; its adjoint copies each pixel back to every column
-        return Im2col.apply(grad, *ctx.window), None, None, None, None, None
+        return apply(Im2col, grad, *ctx.window), None, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, tangent, *_):
+        # col2im is linear too: col2im of v
+        return apply(Col2im, tangent, ctx.size, *ctx.window)
 
 
 def im2col(input, kernel_size, dilation=1, padding=0, stride=1):
@@ -164,7 +195,7 @@ def im2col(input, kernel_size, dilation=1, padding=0, stride=1):
     if input.dim() != 4:
         raise ValueError(f"im2col: expected (N, C, H, W) or (C, H, W), got {tuple(input.shape)}")
     only_floating("im2col", input, but=(torch.complex128, torch.complex64, torch.bool))
-    return Im2col.apply(input, pair(kernel_size), pair(dilation), _symmetric(padding),
+    return apply(Im2col, input, pair(kernel_size), pair(dilation), _symmetric(padding),
                         pair(stride))
 
 
@@ -177,7 +208,7 @@ def col2im(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if input.dim() != 3:
         raise ValueError(f"col2im: expected (N, C*kh*kw, L) or (C*kh*kw, L), got "
                          f"{tuple(input.shape)}")
-    return Col2im.apply(input, pair(output_size), pair(kernel_size), pair(dilation),
+    return apply(Col2im, input, pair(output_size), pair(kernel_size), pair(dilation),
                         _symmetric(padding), pair(stride))
 
 
@@ -204,7 +235,8 @@ class Conv2dFunction(Function):
     def setup_context(ctx, inputs, output):
         x, weight, bias, *ctx.window = inputs  # stride, pads, dilation, groups
         ctx.save_for_backward(x, weight)
-        ctx.has_bias = bias is not None
+        ctx.save_for_forward(x, weight)
+        ctx.has_bias, ctx.shape = bias is not None, output.shape
 
     @staticmethod
     def backward(ctx, grad):
@@ -222,13 +254,27 @@ class Conv2dFunction(Function):
                                  groups).contiguous(memory_format=_conv_layout(x, weight))
         if ctx.needs_input_grad[1]:
             N, (O, Cg, kh, kw) = x.shape[0], weight.shape
-            cols = Im2col.apply(x, (kh, kw), dilation, pads, stride).conj()
+            cols = apply(Im2col, x, (kh, kw), dilation, pads, stride).conj()
             g = grad.reshape(N, groups, O // groups, -1)  # (N, G, O/G, L)
             cols = cols.reshape(N, groups, Cg * kh * kw, -1)  # (N, G, K, L)
             grad_w = (g @ cols.transpose(-1, -2)).sum(0).reshape(weight.shape).contiguous(
                 memory_format=_conv_layout(x, weight))
         grad_b = grad.sum((0, 2, 3)) if ctx.has_bias else None
         return grad_x, grad_w, grad_b, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, x_t, weight_t, bias_t, *_):
+        # out = conv(x, W) + b is linear in each of x, W and b, so its derivative in the
+        # direction (dx, dW, db) is conv(dx, W) + conv(x, dW) + db
+        x, weight = ctx.saved_tensors
+        out = torch.zeros((), dtype=x.dtype, device=x.device)
+        if x_t is not None:
+            out = out + apply(Conv2dFunction, x_t, weight, None, *ctx.window)
+        if weight_t is not None:
+            out = out + apply(Conv2dFunction, x, weight_t, None, *ctx.window)
+        if bias_t is not None:
+            out = out + bias_t.reshape(-1, 1, 1)
+        return out.expand(ctx.shape).contiguous(memory_format=_conv_layout(x, weight))
 
 
 def _conv_layout(x, weight):
@@ -273,7 +319,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     pads = _conv_pads(padding, weight.shape[-2:], dilation, stride)
     x, result = opmath(input, promote_integers=False)
     weight, bias = weight.to(x.dtype), None if bias is None else bias.to(x.dtype)
-    return Conv2dFunction.apply(x, weight, bias, stride, pads, dilation, groups).to(result)
+    return apply(Conv2dFunction, x, weight, bias, stride, pads, dilation, groups).to(result)
 
 
 def _input_grad(input_size, weight, grad_output, stride, top_left, dilation, groups):
@@ -286,9 +332,8 @@ def _input_grad(input_size, weight, grad_output, stride, top_left, dilation, gro
     H, W = input_size[-2:]
     O, Cg, kh, kw = weight.shape
     N, _, oh, ow = grad_output.shape
-    g = grad_output.new_zeros(N, O, (oh - 1) * sh + 1, (ow - 1) * sw + 1)
-    g[:, :, ::sh, ::sw] = grad_output  # s - 1 zeros between entries
-    g = _pad(g, dh * (kh - 1) - ph, H + ph - (oh - 1) * sh - 1,
+    g = _spread(_spread(grad_output, sh, 2), sw, 3)  # s - 1 zeros between entries
+    g = pad(g, dh * (kh - 1) - ph, H + ph - (oh - 1) * sh - 1,
              dw * (kw - 1) - pw, W + pw - (ow - 1) * sw - 1)
     flipped = weight.flip(2, 3)  # each kernel rotated 180 degrees
     flipped = flipped.reshape(groups, O // groups, Cg, kh, kw).transpose(1, 2)

@@ -10,7 +10,8 @@ import math
 
 import torch
 from torch import nn
-from torch.autograd import Function
+
+from manual import Function, apply
 
 __all__ = ["Linear", "linear"]
 
@@ -28,6 +29,7 @@ class LinearFunction(Function):
     def setup_context(ctx, inputs, output):
         x, weight, bias = inputs
         ctx.save_for_backward(x, weight)
+        ctx.save_for_forward(x, weight)
         ctx.has_bias = bias is not None
 
     @staticmethod
@@ -43,9 +45,22 @@ class LinearFunction(Function):
         grad_b = g2.sum(0) if ctx.has_bias else None
         return grad_x, grad_w, grad_b
 
+    @staticmethod
+    def jvp(ctx, x_t, weight_t, bias_t):
+        # net = x W^T + b is linear in each of x, W and b:  d net = dx W^T + x dW^T + db
+        x, weight = ctx.saved_tensors
+        out = torch.zeros((), dtype=x.dtype, device=x.device)
+        if x_t is not None:
+            out = out + x_t @ weight.T
+        if weight_t is not None:
+            out = out + x @ weight_t.T
+        if bias_t is not None:
+            out = out + bias_t
+        return out.expand(*x.shape[:-1], weight.shape[0])
+
 
 def linear(input, weight, bias=None):
-    return LinearFunction.apply(input, weight, bias)
+    return apply(LinearFunction, input, weight, bias)
 
 
 class Linear(nn.Module):

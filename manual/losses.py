@@ -6,9 +6,8 @@ The notes' error E = 1/2 sum_i (target_i - out_i)^2 is ``0.5 * mse_loss(out, tar
 reduction='sum')``; the 1/2 is there so that dE/dout = out - target carries no factor 2.
 """
 import torch
-from torch.autograd import Function
 
-from manual import NotSupported, only_floating, opmath
+from manual import Function, NotSupported, apply, only_floating, opmath, readable
 
 __all__ = ["cross_entropy", "log_softmax", "mse_loss", "softmax"]
 
@@ -47,6 +46,7 @@ class MSELoss(Function):
     def setup_context(ctx, inputs, output):
         input, target, ctx.reduction = inputs
         ctx.save_for_backward(input, target)
+        ctx.save_for_forward(input, target)
 
     @staticmethod
     def backward(ctx, grad):
@@ -54,6 +54,15 @@ class MSELoss(Function):
         g = mse_loss_backward(_unreduce(grad, input.shape, ctx.reduction, input.numel()),
                               input, target).contiguous()  # as torch's: contiguous
         return g, -g, None
+
+    @staticmethod
+    def jvp(ctx, input_t, target_t, _):
+        # d (x - t)^2 = 2 (x - t)(dx - dt), reduced as the loss is
+        input, target = ctx.saved_tensors
+        d = torch.zeros((), dtype=input.dtype, device=input.device)
+        d = d + input_t if input_t is not None else d
+        d = d - target_t if target_t is not None else d
+        return _reduce(mse_loss_backward(d, input, target), ctx.reduction)
 
 
 def _shifted(x, dim):
@@ -67,6 +76,12 @@ def _log_softmax(x, dim):
     return shifted - torch.log(torch.exp(shifted).sum(dim, keepdim=True))
 
 
+def softmax_backward(grad, output, dim):
+    # ds_i/dx_j = s_i (delta_ij - s_j)  =>  dE/dx = s * (g - sum_j g_j s_j)
+    s = output
+    return (s * (grad - (grad * s).sum(dim, keepdim=True))).contiguous()  # as torch's
+
+
 class Softmax(Function):
     @staticmethod
     def forward(x, dim):
@@ -77,12 +92,16 @@ class Softmax(Function):
     def setup_context(ctx, inputs, output):
         ctx.dim = inputs[1]
         ctx.save_for_backward(output)
+        ctx.save_for_forward(output)
 
     @staticmethod
     def backward(ctx, grad):
-        (s,) = ctx.saved_tensors
-        # ds_i/dx_j = s_i (delta_ij - s_j)  =>  dE/dx = s * (g - sum_j g_j s_j)
-        return (s * (grad - (grad * s).sum(ctx.dim, keepdim=True))).contiguous(), None
+        return softmax_backward(grad, *ctx.saved_tensors, ctx.dim), None
+
+    @staticmethod
+    def jvp(ctx, tangent, _):
+        # the Jacobian s_i (delta_ij - s_j) is symmetric: J v is the backward's formula on v
+        return softmax_backward(tangent, *ctx.saved_tensors, ctx.dim)
 
 
 class LogSoftmax(Function):
@@ -94,12 +113,19 @@ class LogSoftmax(Function):
     def setup_context(ctx, inputs, output):
         ctx.dim = inputs[1]
         ctx.save_for_backward(output)
+        ctx.save_for_forward(output)
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        # dy_i/dx_j = delta_ij - s_j  =>  dE/dx = g - softmax * sum_i g_i
+        # dy_i/dx_j = delta_ij - s_j  =>  v^T J = g - s sum_i g_i
         return (grad - torch.exp(y) * grad.sum(ctx.dim, keepdim=True)).contiguous(), None
+
+    @staticmethod
+    def jvp(ctx, tangent, _):
+        (y,) = ctx.saved_tensors
+        # the same Jacobian from the other side:  J v = v - sum_j s_j v_j
+        return tangent - (torch.exp(y) * tangent).sum(ctx.dim, keepdim=True)
 
 
 def cross_entropy_backward(grad, log_probs, target_probs):
@@ -140,9 +166,19 @@ def target_distribution(x, target, weight, ignore_index, eps):
     valid = (y != ignore_index).to(x.dtype)
     y = torch.where(y == ignore_index, 0, y)
     wy = w[y] * valid  # (M,): the weight of each prediction's class, 0 if ignored
-    onehot = torch.zeros(y.shape[0], C, dtype=x.dtype, device=x.device).scatter_(1, y[:, None], 1)
+    onehot = torch.zeros(y.shape[0], C, dtype=x.dtype, device=x.device).scatter(1, y[:, None], 1)
     q = (1 - eps) * wy[:, None] * onehot + (eps / C) * w * valid[:, None]
     return q, wy.sum()
+
+
+def _reduce_rows(loss, reduction, total, x):
+    """The losses of the M predictions reduced as torch's: the (weighted) mean, the sum, or
+    one per prediction in the batch's shape."""
+    if reduction == "mean":
+        return loss.sum() / total
+    if reduction == "sum":
+        return loss.sum()
+    return loss.reshape(x.shape[:1] + x.shape[2:] if x.dim() > 1 else ())
 
 
 class CrossEntropy(Function):
@@ -153,16 +189,13 @@ class CrossEntropy(Function):
     def forward(x, target, weight, reduction, ignore_index, eps):
         q, total = target_distribution(x, target, weight, ignore_index, eps)
         loss = -(q * _log_softmax(_rows(x), 1)).sum(1)  # (M,)
-        if reduction == "mean":
-            return loss.sum() / total
-        if reduction == "sum":
-            return loss.sum()
-        return loss.reshape(x.shape[:1] + x.shape[2:] if x.dim() > 1 else ())
+        return _reduce_rows(loss, reduction, total, x)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
         x, target, weight, ctx.reduction, ctx.ignore_index, ctx.eps = inputs
         ctx.save_for_backward(x, target, weight)
+        ctx.save_for_forward(x, target, weight)
 
     @staticmethod
     def backward(ctx, grad):
@@ -170,7 +203,7 @@ class CrossEntropy(Function):
         # recomputed through LogSoftmax, whose backward is hand-derived too), so that the
         # second derivative follows: d^2 loss / dx_m^2 = sum_c q_mc (diag(s_m) - s_m s_m^T)
         x, target, weight = ctx.saved_tensors
-        logp = LogSoftmax.apply(_rows(x), 1)
+        logp = apply(LogSoftmax, _rows(x), 1)
         q, total = target_distribution(x, target, weight, ctx.ignore_index, ctx.eps)
         if ctx.reduction == "none":
             g = grad.reshape(-1, 1)
@@ -183,6 +216,26 @@ class CrossEntropy(Function):
             grad_p = _unrows(-(1 - ctx.eps) * w * logp * g, target.shape).contiguous()
         return grad_x, grad_p, None, None, None, None
 
+    @staticmethod
+    def jvp(ctx, x_t, target_t, weight_t, *_):
+        # loss_m = -sum_c q_mc log s_mc, so in the direction (dx, dp):
+        #   d loss_m = -sum_c q_mc d(log s)_mc - sum_c dq_mc log s_mc,
+        #   d(log s) = dx - sum_k s_k dx_k (LogSoftmax's jvp),  dq = (1 - eps) w dp
+        if weight_t is not None:
+            raise NotSupported("cross_entropy", "weight", "a weight with a tangent",
+                               "torch's has no derivative with respect to it either")
+        x, target, weight = ctx.saved_tensors
+        logp = apply(LogSoftmax, _rows(x), 1)
+        q, total = target_distribution(x, target, weight, ctx.ignore_index, ctx.eps)
+        d = torch.zeros(q.shape[0], dtype=x.dtype, device=x.device)
+        if x_t is not None:
+            dx = _rows(x_t)
+            d = d - (q * (dx - (torch.exp(logp) * dx).sum(1, keepdim=True))).sum(1)
+        if target_t is not None:
+            w = 1 if weight is None else weight
+            d = d - ((1 - ctx.eps) * w * _rows(target_t) * logp).sum(1)
+        return _reduce_rows(d, ctx.reduction, total, x)
+
 
 def mse_loss(input, target, reduction="mean"):
     _check_reduction(reduction)
@@ -191,7 +244,7 @@ def mse_loss(input, target, reduction="mean"):
                          f"{tuple(target.shape)} differ in shape")
     only_floating("mse_loss", input)
     (x, result), (t, _) = opmath(input), opmath(target)
-    return MSELoss.apply(x, t, reduction).to(result)
+    return apply(MSELoss, x, t, reduction).to(result)
 
 
 def _softmax(function, name, input, dim, dtype):
@@ -199,7 +252,7 @@ def _softmax(function, name, input, dim, dtype):
         input = input.to(dtype)
     only_floating(name, input)
     x, result = opmath(input)
-    return function.apply(x, dim).to(result)
+    return apply(function, x, dim).to(result)
 
 
 def softmax(input, dim, dtype=None):
@@ -245,11 +298,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not target.is_floating_point():
         C = input.shape[0 if input.dim() == 1 else 1]
         outside = ((target < 0) | (target >= C)) & (target != ignore_index)
-        if bool(outside.any()):
+        if readable(outside) and bool(outside.any()):
             raise ValueError(f"cross_entropy: a target class is outside [0, {C})")
     x, result = opmath(input)
     if target.is_floating_point():
         target = target.to(x.dtype)
     weight = None if weight is None else weight.to(x.dtype)
-    return CrossEntropy.apply(x, target, weight, reduction, ignore_index,
+    return apply(CrossEntropy, x, target, weight, reduction, ignore_index,
                               label_smoothing).to(result)

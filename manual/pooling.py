@@ -17,10 +17,9 @@ for the fully connected network; its backward only reshapes the gradient back.
 import math
 
 import torch
-from torch.autograd import Function
 
-from manual import NotSupported, layout
-from manual.conv import out_size, pair
+from manual import Function, NotSupported, apply, layout
+from manual.conv import out_size, pad, pair
 
 __all__ = ["flatten", "max_pool2d"]
 
@@ -40,9 +39,7 @@ def _padded(x, oh, ow, kernel, stride, padding, dilation):
     right = max((ow - 1) * sw + dw * (kw - 1) + 1 - W - pw, 0)
     if not (ph or pw or bottom or right):
         return None
-    xp = x.new_full((N, C, ph + H + bottom, pw + W + right), _lowest(x))
-    xp[:, :, ph:ph + H, pw:pw + W] = x
-    return xp
+    return pad(x, ph, bottom, pw, right, value=_lowest(x))
 
 
 def _scan(x, xp, oh, ow, kernel, stride, padding, dilation):
@@ -105,6 +102,7 @@ class MaxPool2d(Function):
         where = output[1]
         ctx.mark_non_differentiable(where)
         ctx.save_for_backward(where)
+        ctx.save_for_forward(where)
         ctx.shape, ctx.layout = x.shape, layout(x)
         ctx.empty = _empty_window(x.shape, where.shape[-2:], *ctx.pool)
 
@@ -121,6 +119,18 @@ class MaxPool2d(Function):
         grad_x = grad_x.scatter_add(1, index.reshape(rows, -1), grad.reshape(rows, -1))
         return (grad_x.reshape(N, C, H, W).contiguous(memory_format=ctx.layout), None, None,
                 None, None, None)
+
+    @staticmethod
+    def jvp(ctx, tangent, *_):
+        # each output is the input at its window's arg-max, so its derivative in the
+        # direction v is v at the same place (0 for a window with no entry of the input)
+        (index,) = ctx.saved_tensors
+        N, C, H, W = ctx.shape
+        at = index.clamp(min=0).reshape(N * C, -1)
+        out = tangent.reshape(N * C, H * W).gather(1, at).reshape(index.shape)
+        if ctx.empty:
+            out = out.masked_fill(index < 0, 0)
+        return out.contiguous(memory_format=ctx.layout), None
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -144,7 +154,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         raise ValueError("max_pool2d: padding must be at most half the kernel, as in torch")
     if min(*kernel, *stride, *dilation) < 1 or min(padding) < 0:
         raise ValueError("max_pool2d: kernel, stride and dilation must be >= 1, padding >= 0")
-    out, index = MaxPool2d.apply(input, kernel, stride, padding, dilation, bool(ceil_mode))
+    out, index = apply(MaxPool2d, input, kernel, stride, padding, dilation, bool(ceil_mode))
     if return_indices and _empty_window(input.shape, index.shape[-2:], kernel, stride, padding,
                                         dilation):
         raise NotSupported("max_pool2d", "return_indices", detail="a window that holds no entry "
@@ -165,14 +175,18 @@ class Flatten(Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        ctx.shape = inputs[0].shape
+        ctx.shape, ctx.out_shape = inputs[0].shape, output.shape
 
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.shape), None, None  # a reshape moves no number
 
+    @staticmethod
+    def jvp(ctx, tangent, *_):
+        return tangent.reshape(ctx.out_shape)  # linear: the tangent reshaped the same way
+
 
 def flatten(input, start_dim=0, end_dim=-1):
     """torch.flatten: dims start_dim..end_dim merged into one (the CNN keeps the batch
     dimension with start_dim=1, as nn.Flatten does)."""
-    return Flatten.apply(input, start_dim, end_dim)
+    return apply(Flatten, input, start_dim, end_dim)
