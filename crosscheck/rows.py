@@ -37,10 +37,22 @@ class Row:
         ok = self.measure.ok
         if self.wrong:
             return "ACCEPTED" if ok else "REJECTED"
+        if self.skipped:
+            return "SKIP"
         return "PASS" if ok else "TODO" if not_implemented(self.measure) else "FAIL"
 
     @property
+    def skipped(self):
+        """A learner's piece without what the row needs (a Function without a jvp): the row
+        says so instead of failing."""
+        failures = self.measure.failures
+        return (self.original is not None and bool(failures)
+                and all(f.check == "missing" for f in failures))
+
+    @property
     def passed(self):
+        if self.skipped:
+            return True
         return self.measure.ok != bool(self.wrong)  # a negative control passes when rejected
 
     @property
@@ -66,6 +78,7 @@ class Row:
                 "grad_rel": self.errors("grad")[1], "gradcheck": m.gradcheck,
                 "result": self.result, "passed": self.passed, "erratum": self.erratum,
                 "why_tol": e.why_tol, "notes": m.notes, "counts": m.counts,
+                "skipped": m.skipped,
                 "failures": [f.record() for f in m.failures[:FAILURES_IN_JSON]],
                 "failure_count": len(m.failures)}
 
@@ -106,6 +119,8 @@ def _fmt(v):
 def _detail(row):
     """What the row's last column says: why it failed, or its note (a control: its erratum)."""
     m = row.measure
+    if row.skipped:
+        return say("skipped_jvp")
     if not row.passed:
         return "; ".join([f.text for f in m.failures[:2]] + m.notes[:1])
     return (row.erratum or "") if row.wrong else "; ".join(m.notes)
@@ -147,15 +162,18 @@ def run_rows(rows):
 
 def summary(rows):
     failed = [r for r in rows if not r.passed]
+    skipped = sum(r.skipped for r in rows)
     negatives = [r for r in rows if r.wrong]
     # convention rows measure a difference on purpose, rows with a stated tolerance say why
     # they cannot reach 1e-12, and second derivatives are relative to their own (often tiny)
-    # largest entry: all are reported in their rows, not in this first-order maximum
+    # largest entry, as are Jacobians and Hessians: all are reported in their rows, not in
+    # this first-order maximum
     f64 = [r for r in rows if r.dtype in (torch.float64, torch.complex128) and not r.wrong
-           and r.entry.group not in ("convention", "gradgrad") and not r.entry.why_tol]
+           and r.entry.group not in ("convention", "gradgrad", "func") and not r.entry.why_tol]
     worst = {kind: max((r.errors(kind)[1] for r in f64 if r.errors(kind)[1] is not None),
                        default=0.0) for kind in ("out", "grad")}
-    return say("summary", rows=len(rows), passed=len(rows) - len(failed), failed=len(failed),
+    return say("summary", rows=len(rows), passed=len(rows) - len(failed) - skipped,
+               failed=len(failed), skipped=say("skipped", n=skipped) if skipped else "",
                controls=len(negatives), rejected=sum(r.result == "REJECTED" for r in negatives),
                out=f"{worst['out']:.1e}", grad=f"{worst['grad']:.1e}")
 

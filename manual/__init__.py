@@ -60,6 +60,17 @@ def layout(x):
     return torch.channels_last if channels_last else torch.contiguous_format
 
 
+def laid_out(t, memory_format):
+    """t in ``memory_format`` (as torch lays its result out); a batch inside vmap as it is,
+    since there no tensor has a memory format of its own."""
+    if memory_format == torch.contiguous_format:
+        return t.contiguous()
+    try:
+        return t.contiguous(memory_format=memory_format)
+    except RuntimeError:  # a batched tensor inside vmap
+        return t
+
+
 def readable(t):
     """Whether t's values can be read in Python here, for a check that refuses bad values
     with a clear message: not while torch.compile traces (reading would break its graph),

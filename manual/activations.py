@@ -26,7 +26,16 @@ import math
 
 import torch
 
-from manual import Function, NotSupported, apply, diagonal_jvp, layout, only_floating, opmath
+from manual import (
+    Function,
+    NotSupported,
+    apply,
+    diagonal_jvp,
+    laid_out,
+    layout,
+    only_floating,
+    opmath,
+)
 
 __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"]
 
@@ -107,7 +116,7 @@ def relu_backward(grad, output):
     # a NaN input (out is NaN), as torch's threshold_backward does: it zeroes where x <= 0,
     # and NaN <= 0 is false. (sign(out) would be cheaper, but sign(NaN) is 0 here.) Laid out
     # as the input, as torch's is.
-    return (grad * (output != 0)).contiguous(memory_format=layout(output))
+    return laid_out(grad * (output != 0), layout(output))
 
 
 class ReLU(Function):
@@ -159,7 +168,7 @@ def elu_backward(grad, input, alpha=1.0):
     # d/dx = 1 if x > 0 else alpha e^x (alpha at the kink, as torch); laid out as the upstream
     # gradient, as torch's is
     slope = torch.where(input > 0, grad, grad * alpha * torch.exp(torch.clamp(input, max=0)))
-    return slope.contiguous(memory_format=layout(grad))
+    return laid_out(slope, layout(grad))
 
 
 class ELU(Function):

@@ -31,7 +31,7 @@ import math
 import torch
 from torch import nn
 
-from manual import Function, NotSupported, apply, layout, only_floating, opmath
+from manual import Function, NotSupported, apply, laid_out, layout, only_floating, opmath
 
 __all__ = ["Conv2d", "col2im", "conv2d", "conv2d_input", "im2col"]
 
@@ -117,7 +117,10 @@ def _fold_patches(patches, size, dilation, pads, stride):
     flat = (rows[:, None, :, None] * Wp + cols[None, :, None, :]).reshape(1, 1, -1)
     xp = patches.new_zeros(N, C, Hp * Wp).scatter_add(2, flat.expand(N, C, -1),
                                                        patches.reshape(N, C, flat.shape[-1]))
-    return xp.reshape(N, C, Hp, Wp)[:, :, top:top + H, left:left + W].contiguous()
+    xp = xp.reshape(N, C, Hp, Wp)
+    if any(pads):
+        xp = xp.narrow(2, top, H).narrow(3, left, W)
+    return xp.contiguous()
 
 
 def _unfold(x, kernel, dilation, pads, stride):
@@ -229,7 +232,7 @@ class Conv2dFunction(Function):
         out = weight.reshape(G, O // G, K) @ cols  # (N, G, O/G, L): kernel o's response map
         if bias is not None:
             out += bias.reshape(G, O // G, 1)
-        return out.reshape(N, O, oh, ow).contiguous(memory_format=_conv_layout(x, weight))
+        return laid_out(out.reshape(N, O, oh, ow), _conv_layout(x, weight))
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -250,15 +253,15 @@ class Conv2dFunction(Function):
         stride, pads, dilation, groups = ctx.window
         grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
-            grad_x = _input_grad(x.shape, weight.conj(), grad, stride, pads[::2], dilation,
-                                 groups).contiguous(memory_format=_conv_layout(x, weight))
+            grad_x = laid_out(_input_grad(x.shape, weight.conj(), grad, stride, pads[::2],
+                                          dilation, groups), _conv_layout(x, weight))
         if ctx.needs_input_grad[1]:
             N, (O, Cg, kh, kw) = x.shape[0], weight.shape
             cols = apply(Im2col, x, (kh, kw), dilation, pads, stride).conj()
             g = grad.reshape(N, groups, O // groups, -1)  # (N, G, O/G, L)
             cols = cols.reshape(N, groups, Cg * kh * kw, -1)  # (N, G, K, L)
-            grad_w = (g @ cols.transpose(-1, -2)).sum(0).reshape(weight.shape).contiguous(
-                memory_format=_conv_layout(x, weight))
+            grad_w = laid_out((g @ cols.transpose(-1, -2)).sum(0).reshape(weight.shape),
+                              _conv_layout(x, weight))
         grad_b = grad.sum((0, 2, 3)) if ctx.has_bias else None
         return grad_x, grad_w, grad_b, None, None, None, None
 
@@ -274,7 +277,7 @@ class Conv2dFunction(Function):
             out = out + apply(Conv2dFunction, x, weight_t, None, *ctx.window)
         if bias_t is not None:
             out = out + bias_t.reshape(-1, 1, 1)
-        return out.expand(ctx.shape).contiguous(memory_format=_conv_layout(x, weight))
+        return laid_out(out.expand(ctx.shape), _conv_layout(x, weight))
 
 
 def _conv_layout(x, weight):

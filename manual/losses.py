@@ -218,22 +218,27 @@ class CrossEntropy(Function):
 
     @staticmethod
     def jvp(ctx, x_t, target_t, weight_t, *_):
-        # loss_m = -sum_c q_mc log s_mc, so in the direction (dx, dp):
+        # loss_m = -sum_c q_mc log s_mc, with q linear in the class weights w and, for
+        # probability targets, in p; so in the direction (dx, dp, dw):
         #   d loss_m = -sum_c q_mc d(log s)_mc - sum_c dq_mc log s_mc,
-        #   d(log s) = dx - sum_k s_k dx_k (LogSoftmax's jvp),  dq = (1 - eps) w dp
-        if weight_t is not None:
-            raise NotSupported("cross_entropy", "weight", "a weight with a tangent",
-                               "torch's has no derivative with respect to it either")
+        #   d(log s) = dx - sum_k s_k dx_k (LogSoftmax's jvp),
+        #   dq = q at the weights dw + (1 - eps) w dp
+        # and 'mean', S / T with T the weighted count (linear in w too), has d = (dS - S dT / T) / T
         x, target, weight = ctx.saved_tensors
         logp = apply(LogSoftmax, _rows(x), 1)
         q, total = target_distribution(x, target, weight, ctx.ignore_index, ctx.eps)
-        d = torch.zeros(q.shape[0], dtype=x.dtype, device=x.device)
-        if x_t is not None:
-            dx = _rows(x_t)
-            d = d - (q * (dx - (torch.exp(logp) * dx).sum(1, keepdim=True))).sum(1)
-        if target_t is not None:
-            w = 1 if weight is None else weight
-            d = d - ((1 - ctx.eps) * w * _rows(target_t) * logp).sum(1)
+        dx = _rows(x_t)
+        d = -(q * (dx - (torch.exp(logp) * dx).sum(1, keepdim=True))).sum(1)
+        dq, dtotal = torch.zeros_like(q), 0
+        if weight_t is not None:
+            dq, dtotal = target_distribution(x, target, weight_t, ctx.ignore_index, ctx.eps)
+        if target.is_floating_point():  # a mean over probability targets divides by M
+            dtotal = 0
+            if target_t is not None:
+                dq = dq + (1 - ctx.eps) * _rows(target_t) * (1 if weight is None else weight)
+        d = d - (dq * logp).sum(1)
+        if ctx.reduction == "mean":
+            return (d.sum() + (q * logp).sum() * dtotal / total) / total
         return _reduce_rows(d, ctx.reduction, total, x)
 
 

@@ -18,7 +18,7 @@ import math
 
 import torch
 
-from manual import Function, NotSupported, apply, layout
+from manual import Function, NotSupported, apply, laid_out, layout
 from manual.conv import out_size, pad, pair
 
 __all__ = ["flatten", "max_pool2d"]
@@ -94,7 +94,7 @@ class MaxPool2d(Function):
         if kernel == (1, 1):  # the maxima of 1x1 windows are a view of the input: copy, as torch
             best = best.clone()
         fmt = layout(x)
-        return best.contiguous(memory_format=fmt), where.contiguous(memory_format=fmt)
+        return laid_out(best, fmt), laid_out(where, fmt)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -117,7 +117,7 @@ class MaxPool2d(Function):
         rows = N * C if N * C else 0
         grad_x = grad.new_zeros(N * C, H * W)
         grad_x = grad_x.scatter_add(1, index.reshape(rows, -1), grad.reshape(rows, -1))
-        return (grad_x.reshape(N, C, H, W).contiguous(memory_format=ctx.layout), None, None,
+        return (laid_out(grad_x.reshape(N, C, H, W), ctx.layout), None, None,
                 None, None, None)
 
     @staticmethod
@@ -130,7 +130,7 @@ class MaxPool2d(Function):
         out = tangent.reshape(N * C, H * W).gather(1, at).reshape(index.shape)
         if ctx.empty:
             out = out.masked_fill(index < 0, 0)
-        return out.contiguous(memory_format=ctx.layout), None
+        return laid_out(out, ctx.layout), None
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,

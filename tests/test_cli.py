@@ -36,12 +36,16 @@ def test_python_dash_m_is_the_same_program():
     assert "sigmoid" in out and "cross_entropy" in out
 
 
-def test_bench_prints_ratios_for_every_pair(capsys):
-    assert main(["bench", "--device", "cpu", "--batch-size", "4", "--rounds", "1"]) == 0
+def test_bench_prints_ratios_for_every_pair(capsys, tmp_path):
+    assert main(["bench", "--device", "cpu", "--batch-size", "4", "--rounds", "1", "--json",
+                 str(tmp_path / "bench.json")]) == 0
     out = capsys.readouterr().out
     assert "CNN train step" in out and "conv2d" in out and "max_pool2d" in out
-    rows = [line for line in out.splitlines() if line.endswith("x") and "cpu" in line]
-    assert len(rows) == 4 and all(float(r.split()[-1][:-1]) > 0 for r in rows)
+    rows = json.loads((tmp_path / "bench.json").read_text())
+    assert [r["case"].split()[0] for r in rows] == ["conv2d", "conv2d", "max_pool2d", "CNN",
+                                                     "CNN"]
+    assert "compiled" in rows[-1]["case"] and all(r["ratio"] > 0 for r in rows)
+    assert all(f"{r['ratio']:.2f}x" in out for r in rows)
 
 
 def test_gradients_command_writes_its_picture(tmp_path, capsys):

@@ -275,6 +275,8 @@ def _in_child(fn, *args, timeout):
 def _run_mutant(m, entries, tests):
     path = ROOT / m["file"]
     name = ".".join(Path(m["file"]).with_suffix("").parts).removesuffix(".__init__")
+    for module in [n for n in sys.modules if n.split(".")[0] in OURS]:
+        del sys.modules[module]  # the parent imported manual itself: serve it mutated too
     sys.meta_path.insert(0, Serve(name, path, mutated_code(path, m["index"])))
     from crosscheck.proof.measure import first_failure_ends
     from crosscheck.proof.registry import REGISTRY
@@ -304,6 +306,9 @@ def _reaching(m, coverage):
              and not n.startswith(SAME_AS_CHECK)
              and (m["probe"] is None or key in c["lines"])]
     return entries, tests
+
+
+OURS = ("manual", "torch_ref", "crosscheck")
 
 
 def _preload():

@@ -24,10 +24,13 @@ def _names(entry):
 
 
 def select(registry, only):
+    """The entries ``--only`` names (all without it); an opt-in entry (it takes minutes) only
+    where the pattern names its group, or its name is given whole."""
     if not only:
-        return list(registry)
+        return [e for e in registry if not e.opt_in]
     pattern = only if any(c in only for c in "*?[") else f"*{only}*"
-    chosen = [e for e in registry if any(fnmatch.fnmatch(n, pattern) for n in _names(e))]
+    chosen = [e for e in registry if any(fnmatch.fnmatch(n, pattern) for n in _names(e))
+              and (not e.opt_in or fnmatch.fnmatch(e.group, pattern) or only == e.name)]
     if not chosen:
         raise HandgradError(f"--only {only!r} matches no case; `handgrad check --list` lists them")
     return chosen
@@ -97,7 +100,8 @@ def run(args):
     # and that initializing a Linear(0, n)'s empty weight does nothing (a registry config),
     # that softmax's dtype= casts a complex sample to a real dtype (torch's own sample), and
     # that torch's own sparse Adagrad does not check its sparse tensors
+    # and, importing torch.func, that torch.jit.script is deprecated
     for note in ("Initializing zero-element tensors", "Casting complex values to real",
-                 "Sparse invariant checks are implicitly disabled"):
+                 "Sparse invariant checks are implicitly disabled", "`torch.jit.script`"):
         warnings.filterwarnings("ignore", message=note)
     return watch(args, registry) if args.watch else check(args, registry)

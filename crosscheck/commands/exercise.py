@@ -57,11 +57,14 @@ def _schedule(name, cls):
 
 
 def _without_backward(cls_source):
-    """The class's source with backward's body replaced by a NotImplementedError."""
+    """The class's source with backward's body replaced by a NotImplementedError, and
+    without its jvp (forward mode: the learner's to add, not to be given)."""
     tree = ast.parse(textwrap.dedent(cls_source))
-    backward = next(f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
-                    and f.name == "backward")
+    methods = {f.name: f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
+    backward, jvp = methods["backward"], methods.get("jvp")
     lines = textwrap.dedent(cls_source).splitlines()
+    if jvp:  # from its decorator and the blank line above it to its end
+        del lines[jvp.decorator_list[0].lineno - 2:jvp.end_lineno]
     indent = " " * backward.body[0].col_offset
     body = [*textwrap.indent(say("hint_backward"), indent).splitlines(),
             f'{indent}raise NotImplementedError("derive the backward")']
@@ -95,7 +98,8 @@ def starter(entry, path):
         body, task = _plain(name, entry.manual), say("exercise_body", name=name)
     else:
         body = _op(entry.manual, piece.function)
-        task = say("exercise_backward", function=piece.function.__name__)
+        task = "\n".join([say("exercise_backward", function=piece.function.__name__),
+                          say("exercise_jvp", function=piece.function.__name__)])
     command = f"handgrad check --with {quote(str(path))}"
     header = [say("exercise_title", name=name), "", say("exercise_section", section=entry.section),
               task, say("exercise_check", command=command)]

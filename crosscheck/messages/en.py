@@ -48,8 +48,11 @@ MESSAGES = {
     "as_no_piece": "--as {text}: {piece!r} is no piece; the pieces are: {pieces}",
     "as_no_name": "--as {name}={piece}: the file has no name {name!r}",
     # the check
-    "summary": "{rows} rows: {passed} passed, {failed} failed ({controls} negative controls, "
-               "{rejected} rejected); float64 max rel error: out {out}, grad {grad}",
+    "summary": "{rows} rows: {passed} passed, {failed} failed{skipped} ({controls} negative "
+               "controls, {rejected} rejected); float64 max rel error: out {out}, grad {grad}",
+    "skipped": ", {n} skipped",
+    "skipped_jvp": "not checked: your Function has no jvp, so forward mode cannot run through it "
+                   "(write jvp(ctx, *tangents), J v, beside the backward to have it checked)",
     "not_checked": "not checked (no piece of that name; --as NAME=PIECE names one): {names}",
     "watching": "watching {path}: the rows run again each time it is saved (Ctrl-C ends)",
     # the exercise starter
@@ -60,6 +63,8 @@ MESSAGES = {
     "exercise_body": "Write {name} below from the notes' formulas.",
     "exercise_backward": "Write {function}.backward below: the derivative of the forward above "
                          "it, by the chain rule.",
+    "exercise_jvp": "Then, if you like, {function}.jvp(ctx, *tangents): forward mode, J v\n"
+                    "(the forward_ row checks it; ctx.save_for_forward keeps what it needs).",
     "exercise_check": "Check it with:  {command}",
     "no_exercise": "no exercise named {name!r}; `handgrad exercise --list` lists them: {names}",
     "exercise_exists": "{path} exists: it may hold your work; choose --out or add --force",

@@ -47,8 +47,12 @@ MESSAGES = {
     "as_no_piece": "--as {text}：没有名为 {piece!r} 的部件；部件有：{pieces}",
     "as_no_name": "--as {name}={piece}：文件中没有名字 {name!r}",
     # 检查
-    "summary": "{rows} 行：{passed} 行通过，{failed} 行未通过（{controls} 个反例对照（negative "
-               "control），{rejected} 个被拒绝）；float64 最大相对误差：输出 {out}，梯度 {grad}",
+    "summary": "{rows} 行：{passed} 行通过，{failed} 行未通过{skipped}（{controls} 个反例对照"
+               "（negative control），{rejected} 个被拒绝）；float64 最大相对误差："
+               "输出 {out}，梯度 {grad}",
+    "skipped": "，{n} 行跳过",
+    "skipped_jvp": "未检查：你的 Function 没有 jvp，前向模式（forward mode）无法经过它"
+                   "（在 backward 旁边写出 jvp(ctx, *tangents)，即 J v，就会检查它）",
     "not_checked": "未检查（没有同名的部件；可用 --as NAME=PIECE 指定）：{names}",
     "watching": "正在监视 {path}：每次保存后重新检查（按 Ctrl-C 结束）",
     # 练习的起始文件
@@ -59,6 +63,8 @@ MESSAGES = {
     "exercise_body": "请根据笔记中的公式，在下面写出 {name}。",
     "exercise_backward": "请在下面写出 {function}.backward：用链式法则（chain rule）求上面前向"
                          "传播的导数。",
+    "exercise_jvp": "之后如果愿意，再写 {function}.jvp(ctx, *tangents)：前向模式，J v\n"
+                    "（forward_ 行检查它；用 ctx.save_for_forward 保存它需要的量）。",
     "exercise_check": "检查方法：  {command}",
     "no_exercise": "没有名为 {name!r} 的练习；`handgrad exercise --list` 列出全部练习：{names}",
     "exercise_exists": "{path} 已存在：其中可能有你的工作；请用 --out 另选文件，或加 --force",
@@ -178,4 +184,5 @@ SLIPS = {
     "bias subtracted": "减去了偏置",
     "notes: a random subset of the weights": "笔记：随机抽取一部分权重",
     "slope 1 on the negative side": "负半轴上斜率为 1",
+    "a jvp one part in a million off": "jvp 偏差百万分之一",
 }

@@ -1,6 +1,7 @@
-"""The ops on inputs nobody here chose, family by family: one registry entry per op and
-family of crosscheck/proof/families.py, named ``<family>_<op>`` (``conformance_conv2d``,
-``gradgrad_cross_entropy``, ``half_gelu``), run in the dtypes torch runs the op in.
+"""The ops on inputs nobody here chose, family by family: FAMILIES, the table of the
+families (their checks in families.py and transforms.py), and one registry entry per op and
+family, named ``<family>_<op>`` (``conformance_conv2d``, ``gradgrad_cross_entropy``,
+``half_gelu``, ``vmap_max_pool2d``), run in the dtypes torch runs the op in.
 
 OPS maps torch's OpInfo names to the manual ops (torch has no OpInfo for fold, i.e. col2im);
 TORCH_DTYPES says which dtypes torch computes each op in on the CPU (its OpInfo's supported
@@ -8,9 +9,11 @@ dtypes: tests/test_families.py holds the two equal), which decides the rows of a
 """
 import torch
 
+from crosscheck.proof import families as F
+from crosscheck.proof import transforms as T
 from crosscheck.proof import wrong as W
 from crosscheck.proof.entry import Entry
-from crosscheck.proof.families import FAMILIES, INTEGERS, check_family
+from crosscheck.proof.families import INTEGERS, Family, check_family
 from manual import activations, conv, linear, losses, pooling
 
 OPS = {
@@ -30,6 +33,19 @@ OPS = {
     "flatten": pooling.flatten,
     "nn.functional.unfold": conv.im2col,
 }
+FAMILIES = {f.name: f for f in [
+    Family("conformance", (torch.float64, torch.float32), F.conformance, sources=("torch",)),
+    Family("gradgrad", (torch.float64,), F.second_order, gradgrad=True),
+    Family("complex", (torch.complex128, torch.complex64), F.conformance),
+    Family("integer", INTEGERS, F.exact_dtype),
+    Family("half", (torch.float16, torch.bfloat16), F.reduced_precision),
+    Family("layout", (torch.float64,), F.same_layout,
+           variants=lambda call: [F.channels_last(call), F.noncontiguous(call)]),
+    Family("forward", (torch.float64, torch.complex128), T.forward_mode),
+    Family("vmap", (torch.float64,), T.batched),
+    Family("func", (torch.float64,), T.transforms),
+    Family("compile", (torch.float64,), T.compiled, sources=("ours",), opt_in=True),
+]}
 _FLOAT = (torch.float64, torch.float32, torch.float16, torch.bfloat16)
 _COMPLEX = (torch.complex128, torch.complex64)
 _ANY = _FLOAT + _COMPLEX + INTEGERS
@@ -73,5 +89,6 @@ def entries(registry):
             made.append(Entry(f"{family.name}_{name.rsplit('.', 1)[-1]}", entry.section,
                               family.name, "op", op, check_family, samples=(name, family, entry),
                               wrong=wrong, piece=entry.piece, dtypes=dtypes, why_no_wrong=why,
-                              learners=family.name == "conformance"))
+                              learners=family.name in ("conformance", "forward"),
+                              opt_in=family.opt_in))
     return made

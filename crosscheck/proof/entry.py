@@ -70,7 +70,13 @@ class Wrong:
 
 def with_backward(function, backward, erratum=None):
     """A Wrong whose ``function`` (an autograd Function class) has another backward."""
-    wrong = type(f"Wrong{function.__name__}", (function,), {"backward": staticmethod(backward)})
+    return with_methods(function, erratum, backward=staticmethod(backward))
+
+
+def with_methods(function, erratum=None, **attributes):
+    """A Wrong whose ``function`` (an autograd Function class) has other methods or
+    attributes (a jvp, a vmap rule)."""
+    wrong = type(f"Wrong{function.__name__}", (function,), attributes)
     return swap(function, wrong, erratum)
 
 
@@ -123,6 +129,7 @@ class Entry:
     dtypes: tuple = (torch.float64, torch.float32)
     why_tol: str = ""  # where a tolerance is not the default, the reason
     why_no_wrong: str = ""  # where no negative control fits, the reason
+    opt_in: bool = False  # run only when --only names it or its group (it takes minutes)
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind

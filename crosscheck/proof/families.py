@@ -1,6 +1,8 @@
 """Beyond first order on float inputs: the families torch's own test suite runs over the
-same sample inputs (test_ops_gradients: gradgrad; test_ops: dtypes, noncontiguous;
-test_modules: memory format), run on the manual op and on torch's.
+same sample inputs, each a comparison of the manual op with torch's on one sample, and what
+they share: the samples (torch's OpInfo database and ours, converted to the family), the
+outcome of one sample, the row. Here the dtype and layout families (test_ops_gradients:
+gradgrad; test_ops: dtypes, noncontiguous; test_modules: memory format):
 
     conformance  forward and backward, float64 and float32 (the plain first order)
     gradgrad     second derivatives: the backward's own backward, under random vectors
@@ -11,9 +13,10 @@ test_modules: memory format), run on the manual op and on torch's.
     layout       channels_last and non-contiguous inputs: the values, and outputs and
                  gradients in the memory format torch gives them
 
-Each sample is equal, refused (the manual op raised ``manual.NotSupported`` naming an
-argument the sample passes), or wrong; a row passes when none is wrong. The samples are
-torch's (its OpInfo database) and ours (the registry's own, converted to the family).
+and in transforms.py forward mode, vmap, torch.func and torch.compile; the table of all of
+them is conformance.FAMILIES. Each sample is equal, refused (the manual op raised
+``manual.NotSupported`` naming an argument the sample passes), or wrong; a row passes when
+none is wrong.
 """
 from dataclasses import dataclass
 from typing import Callable
@@ -50,19 +53,35 @@ class Call:
 
 
 @dataclass(frozen=True)
+class Run:
+    """One sample through a family: its number ``k``, the call, the manual op and torch's,
+    the dtype, and the generator of the random vectors it draws."""
+
+    k: int
+    call: Call
+    impl: Callable
+    ref: Callable
+    dtype: torch.dtype
+    gen: torch.Generator
+
+
+@dataclass(frozen=True)
 class Family:
     name: str
     dtypes: tuple  # those it runs in, where torch supports the op in them
-    compare: Callable  # compare(m, k, outs, refs, call, ref, dtype, gen): records failures
+    compare: Callable  # compare(m, run, outs, refs): records failures in m
     variants: Callable = lambda call: [call]  # the calls a sample stands for (layout: two)
     gradgrad: bool = False  # only for ops whose OpInfo supports second derivatives
-    ours: bool = True  # our own samples too (conformance: torch's only; ours are the op's rows)
+    sources: tuple = ("torch", "ours")  # whose samples (conformance: torch's; ours are the
+    #                                     op's own rows)
+    opt_in: bool = False  # run only when asked for by name (check --only): it takes minutes
 
 
-def _first_order(m, k, outs, refs, call, ref, dtype, gen, create_graph=False):
+def first_order(m, run, outs, refs, create_graph=False):
     """Outputs, then the gradients of every differentiable input under random vectors;
     returns (yours, torch's, the vectors) where there were gradients to compare."""
-    tol, exact = default_tol(dtype), Exact(call, ref, dtype)
+    k, call, dtype = run.k, run.call, run.dtype
+    tol, exact = default_tol(dtype), Exact(call, run.ref, dtype)
     before = len(m.failures)
     for i, (out, r) in enumerate(zip(outs, refs)):
         _judge(m, out, r, lambda i=i: exact.outputs()[i], dtype, "out", check="forward",
@@ -72,7 +91,7 @@ def _first_order(m, k, outs, refs, call, ref, dtype, gen, create_graph=False):
               and o.shape == r.shape]
     if not (leaves and chosen) or len(m.failures) > before:
         return None
-    vs = [_randn(refs[j], gen).requires_grad_(create_graph) for j in chosen]
+    vs = [randn(refs[j], run.gen).requires_grad_(create_graph) for j in chosen]
 
     def judge(i, g, w):
         _judge(m, g, w, lambda: exact.grads(chosen, vs)[i], dtype, "grad", check="backward",
@@ -132,28 +151,28 @@ def _distance(a, exact):
     return (a.to(exact.dtype) - exact).abs().max()
 
 
-def _randn(like, gen):
+def randn(like, gen):
     """A random tensor like ``like`` (complex: both parts random), from ``gen``."""
     parts = [torch.randn(like.shape, generator=gen, dtype=torch.float64)
              for _ in range(2 if like.is_complex() else 1)]
     return (torch.complex(*parts) if like.is_complex() else parts[0]).to(like.device, like.dtype)
 
 
-def conformance(m, k, outs, refs, call, ref, dtype, gen):
-    _first_order(m, k, outs, refs, call, ref, dtype, gen)
+def conformance(m, run, outs, refs):
+    first_order(m, run, outs, refs)
 
 
-def second_order(m, k, outs, refs, call, ref, dtype, gen):
+def second_order(m, run, outs, refs):
     """The first derivatives kept differentiable, then the derivative of <first, u> with
     respect to the inputs and the upstream vectors: a vector-Hessian product, torch's
     gradgradcheck's comparison, against torch's."""
-    first = _first_order(m, k, outs, refs, call, ref, dtype, gen, create_graph=True)
+    first = first_order(m, run, outs, refs, create_graph=True)
     if first is None:
         return
     got, want, vs = first
-    us = [None if w is None else _randn(w, gen) for w in want]
-    wrt = call.leaves() + vs
-    compare_grads_of(m, _dot(got, us), _dot(want, us), wrt, k)
+    us = [None if w is None else randn(w, run.gen) for w in want]
+    wrt = run.call.leaves() + vs
+    compare_grads_of(m, _dot(got, us), _dot(want, us), wrt, run.k)
 
 
 def _dot(grads, us):
@@ -182,22 +201,23 @@ def compare_grads_of(m, mine, theirs, wrt, k):
                 index=i, label="second derivative,")
 
 
-def exact_dtype(m, k, outs, refs, call, ref, dtype, gen):
+def exact_dtype(m, run, outs, refs):
     """Integer and bool inputs: the result's dtype, then its values (exactly where the
     result is an integer, at the float tolerances where torch returns a float)."""
     for i, (out, r) in enumerate(zip(outs, refs)):
         if out.dtype != r.dtype:
-            m.fail("forward", f"dtype {out.dtype} where torch returns {r.dtype}", sample=k,
+            m.fail("forward", f"dtype {out.dtype} where torch returns {r.dtype}", sample=run.k,
                    index=i)
         else:
-            compare(m, "out", out, r, default_tol(r.dtype), check="forward", sample=k, index=i)
+            compare(m, "out", out, r, default_tol(r.dtype), check="forward", sample=run.k,
+                    index=i)
 
 
-def reduced_precision(m, k, outs, refs, call, ref, dtype, gen):
+def reduced_precision(m, run, outs, refs):
     """float16 and bfloat16: torch's tolerances for them, and the distance of each side's
     output from torch's in float64 (held to 1.5 times torch's over the row, at its end)."""
-    _first_order(m, k, outs, refs, call, ref, dtype, gen)
-    for out, r, e in zip(outs, refs, Exact(call, ref, dtype).outputs()):
+    first_order(m, run, outs, refs)
+    for out, r, e in zip(outs, refs, Exact(run.call, run.ref, run.dtype).outputs()):
         if out.shape == e.shape and out.is_floating_point():
             m.record("yours to float64", out, e)
             m.record("torch's to float64", r, e)
@@ -208,31 +228,30 @@ def memory_format(t):
     return (t.is_contiguous(), t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last))
 
 
-def same_layout(m, k, outs, refs, call, ref, dtype, gen):
+def same_layout(m, run, outs, refs):
     """Values; and where the call holds a channels_last tensor, the memory format of every
     output and input gradient (torch's suite holds non-contiguous samples to their values
     only, test_noncontiguous_samples, and memory formats to theirs, test_memory_format)."""
-    first = _first_order(m, k, outs, refs, call, ref, dtype, gen)
-    if torch.channels_last not in map(layout, (t for t in tensors([*call.args,
-                                                                     *call.kwargs.values()])
-                                               if t.dim() == 4)):
+    first = first_order(m, run, outs, refs)
+    given = tensors([*run.call.args, *run.call.kwargs.values()])
+    if torch.channels_last not in map(layout, (t for t in given if t.dim() == 4)):
         return
     for check, pairs in (("forward", zip(outs, refs)), ("backward", zip(*first[:2]) if first
                                                           else ())):
         for i, (a, b) in enumerate(pairs):
             if a is not None and b is not None and memory_format(a) != memory_format(b):
                 m.fail(check, f"memory format (contiguous, channels_last) {memory_format(a)} "
-                              f"where torch's is {memory_format(b)}", sample=k, index=i)
+                              f"where torch's is {memory_format(b)}", sample=run.k, index=i)
 
 
-def _channels_last(call):
+def channels_last(call):
     def four_d(t):
         return (t.detach().contiguous(memory_format=torch.channels_last)
                 .requires_grad_(t.requires_grad)) if t.dim() == 4 else t
     return call.map(four_d)
 
 
-def _noncontiguous(call):
+def noncontiguous(call):
     def strided(t):  # every other element of a buffer twice as long: the same values
         if not t.numel():
             return t
@@ -258,15 +277,6 @@ def _as(dtype):
     return convert
 
 
-FAMILIES = {f.name: f for f in [
-    Family("conformance", (torch.float64, torch.float32), conformance, ours=False),
-    Family("gradgrad", (torch.float64,), second_order, gradgrad=True),
-    Family("complex", (torch.complex128, torch.complex64), conformance),
-    Family("integer", INTEGERS, exact_dtype),
-    Family("half", (torch.float16, torch.bfloat16), reduced_precision),
-    Family("layout", (torch.float64,), same_layout,
-           variants=lambda call: [_channels_last(call), _noncontiguous(call)]),
-]}
 
 
 # -- the samples: torch's and ours, and what each one is -------------------------------------
@@ -291,40 +301,47 @@ def our_calls(entry, family, dtype, device):
         yield Call(sample.args, sample.kwargs).map(_as(dtype)), entry.reference
 
 
-def outcome(m, k, family, impl, call, ref, dtype, gen):
-    """'equal', 'refused' or 'wrong' for one call (the reason recorded in ``m``)."""
+def outcome(m, family, run):
+    """'equal', 'refused' or 'wrong' for one run of a sample (the reason recorded in ``m``).
+    A refusal is manual.NotSupported naming the input or an argument the sample passes."""
     before = len(m.failures)
     try:
-        outs = tensors(call(impl))
+        outs = tensors(run.call(run.impl))
     except NotSupported as err:
-        if err.argument == "input" or err.argument in call.kwargs:
-            return "refused"
-        m.fail("refused", f"refused {err.argument!r}, which the sample does not pass ({err})",
-               sample=k)
-        return "wrong"
+        return _refusal(m, run, err)
     except Exception as err:
-        m.raised(err, sample=k)
+        m.raised(err, sample=run.k)
         return "wrong"
     try:
-        refs = tensors(call(ref))
+        refs = tensors(run.call(run.ref))
     except Exception as err:  # torch refuses what the manual op computed
-        m.fail("raised", f"computes where torch refuses ({type(err).__name__})", sample=k)
+        m.fail("raised", f"computes where torch refuses ({type(err).__name__})", sample=run.k)
         return "wrong"
     if len(outs) != len(refs):
-        m.fail("outputs", f"{len(outs)} outputs, torch gives {len(refs)}", sample=k)
+        m.fail("outputs", f"{len(outs)} outputs, torch gives {len(refs)}", sample=run.k)
         return "wrong"
-    family.compare(m, k, outs, refs, call, ref, dtype, gen)
+    try:
+        family.compare(m, run, outs, refs)
+    except NotSupported as err:  # a transform the manual op refuses for this sample
+        return _refusal(m, run, err)
     return "equal" if len(m.failures) == before else "wrong"
+
+
+def _refusal(m, run, err):
+    if err.argument == "input" or err.argument in run.call.kwargs:
+        return "refused"
+    m.fail("refused", f"refused {err.argument!r}, which the sample does not pass ({err})",
+           sample=run.k)
+    return "wrong"
 
 
 def _all_calls(entry, dtype, device):
     """Every (call, reference) of a family entry: torch's samples, then ours, each in the
     family's variants."""
     name, family, own = entry.samples
-    sources = [torch_calls(name, family, dtype, device)]
-    if family.ours:
-        sources.append(our_calls(own, family, dtype, device))
-    for source in sources:
+    sources = {"torch": lambda: torch_calls(name, family, dtype, device),
+               "ours": lambda: our_calls(own, family, dtype, device)}
+    for source in (sources[s]() for s in family.sources):
         for call, ref in source:
             for variant in family.variants(call):
                 yield variant, ref
@@ -340,7 +357,7 @@ def check_family(entry, impl, dtype, device):
     torch.manual_seed(0)  # torch's OpInfo samples come from the global generator
     try:
         for k, (call, ref) in enumerate(_all_calls(entry, dtype, device)):
-            m.counts[outcome(m, k, family, impl, call, ref, dtype, gen)] += 1
+            m.counts[outcome(m, family, Run(k, call, impl, ref, dtype, gen))] += 1
     except Unavailable as err:
         m.fail("unavailable", str(err))
         return m
@@ -348,8 +365,9 @@ def check_family(entry, impl, dtype, device):
     total = c["equal"] + c["refused"] + c["wrong"]
     closer = (f" ({c['closer']} outputs beyond the tolerance of torch's, and closer to the "
               "exact result than torch's)" if c["closer"] else "")
+    skipped = "".join(f"; {n} skipped, torch's own failing ({why})" for why, n in m.skipped.items())
     m.notes.insert(0, f"{total} samples: {c['equal']} equal, {c['refused']} refused, "
-                      f"{c['wrong']} wrong{closer}")
+                      f"{c['wrong']} wrong{closer}{skipped}")
     if total == 0:
         m.fail("unavailable", f"no sample of {entry.samples[0]!r} in {dtype} on {device}")
     _accuracy(m)

@@ -25,8 +25,8 @@ TOLS = {torch.float32: (1.3e-6, 1e-5), torch.complex64: (1.3e-6, 1e-5),
         torch.float16: (1e-3, 1e-5), torch.bfloat16: (1.6e-2, 1e-5)}
 
 # what a Failure's ``check`` names: a compared value, or what went wrong instead
-CHECKS = ("forward", "backward", "gradcheck", "param", "state", "step", "shape", "outputs",
-          "refused", "raised", "claim", "unavailable")
+CHECKS = ("forward", "backward", "transform", "gradcheck", "param", "state", "step", "shape",
+          "outputs", "refused", "raised", "claim", "unavailable", "missing")
 
 
 def default_tol(dtype):
@@ -94,6 +94,7 @@ class Measure:
     failures: list = field(default_factory=list)  # Failure records, in the order found
     notes: list = field(default_factory=list)
     counts: dict | None = None  # outcome -> samples, for checks that tally samples
+    skipped: dict = field(default_factory=dict)  # why -> comparisons torch itself cannot make
     shapes: set = field(default_factory=set)  # kinds where a shape differed: no error figure
 
     @property

@@ -20,7 +20,7 @@ from crosscheck.proof.harness import check_module, check_op
 from crosscheck.proof.optim_checks import Setup, check_differs, check_optimizer, check_schedule
 from crosscheck.proof.optim_edges import GROUP_OPTIONS, SPARSE, check_groups, check_sparse
 from crosscheck.proof.torch_configs import check_torch_configs
-from crosscheck.proof.twins import check_twin_cnn
+from crosscheck.proof.twins import check_compiled_cnn, check_twin_cnn
 from manual import (
     activations,
     backprop,
@@ -188,6 +188,9 @@ REGISTRY = [
        S.flatten_samples, {"unflattened channels-last": W.FLATTEN_CHANNELS_LAST}),
     Entry("cnn_twin_sgd", CNN, "cnn", "setup", MANUAL, check_twin_cnn, TORCH,
           wrong={"pool gradient spread": W.POOL_SPREAD}),
+    Entry("compile_cnn_step", CNN, "compile", "setup", MANUAL, check_compiled_cnn, TORCH,
+          samples=optim.Adam, dtypes=(torch.float64,), opt_in=True,
+          wrong={"a value read into Python (a graph break)": W.GRAPH_BREAK_RELU}),
     optimizer("SGD", GD, optim.SGD, ref_optim.SGD, {"lr": 0.1, "weight_decay": WD}, WRONG_SIGN),
     optimizer("SGD_momentum", MOMENTUM, optim.SGD, ref_optim.SGD,
               {"lr": 0.05, "momentum": 0.9, "weight_decay": WD}, WRONG_SIGN),

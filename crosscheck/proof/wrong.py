@@ -11,7 +11,8 @@ import sys
 
 import torch
 
-from crosscheck.proof.entry import Wrong, swap, with_backward
+from crosscheck.proof.backends import MANUAL
+from crosscheck.proof.entry import Wrong, swap, with_backward, with_methods
 from manual import activations as A
 from manual import conv as C
 from manual import least_squares as LS
@@ -377,11 +378,59 @@ def _half(op):
     return {}, ONE_ROUNDING if op in (A.leaky_relu, A.elu, Lo.mse_loss) else EXACT
 
 
+def _off_jvp(function, by=1e-6):
+    """A jvp one part in a million off: the forward-mode rows must see that small a slip."""
+    right = function.jvp
+
+    def jvp(ctx, *tangents):
+        out = right(ctx, *tangents)
+        return (tuple(t if t is None else t * (1 + by) for t in out) if isinstance(out, tuple)
+                else out * (1 + by))
+    return {"a jvp one part in a million off": with_methods(function, jvp=staticmethod(jvp))}
+
+
+def _first_element_vmap(function):
+    """A vmap rule that gives every element of the batch the first one's result: the slip of
+    a rule that forgets to move the batch dimension."""
+    def vmap(info, in_dims, *args):
+        firsts = [a if d is None else a.select(d, 0) for a, d in zip(args, in_dims)]
+        out = function.apply(*firsts)
+        outs = out if isinstance(out, tuple) else (out,)
+        batched = tuple(o.unsqueeze(0).expand(info.batch_size, *o.shape) for o in outs)
+        return (batched, (0,) * len(batched)) if isinstance(out, tuple) else (batched[0], 0)
+    label = "a vmap rule that gives every element the first one's result"
+    return {label: with_methods(function, generate_vmap_rule=False, vmap=staticmethod(vmap))}
+
+
+def _read_into_python(op):
+    """The op with a value read into Python first: the compiler must stop its graph there,
+    which fullgraph=True refuses."""
+    def wrong(*args, **kwargs):
+        first = next(a for a in args if isinstance(a, torch.Tensor))
+        if float(first.detach().sum().real) == math.inf:
+            raise AssertionError("unreachable: a sum of finite samples")
+        return op(*args, **kwargs)
+    return wrong
+
+
+GRAPH_BREAK_RELU = Wrong(swaps=((MANUAL, "relu", _read_into_python(MANUAL.relu)),))
+
+
+def _graph_break(op):
+    return {"a value read into Python (a graph break)": Wrong(impl=_read_into_python(op))}
+
+
 def family_controls(family, op, function):
     """({label: Wrong}, why there is none) for the row of ``op`` (whose autograd Function
     is ``function``) in ``family``."""
     if family == "gradgrad":
         return _gradgrad(function), ""
+    if family in ("forward", "func"):
+        return _off_jvp(function), ""
+    if family == "vmap":
+        return _first_element_vmap(function), ""
+    if family == "compile":
+        return _graph_break(op), ""
     if family == "complex" and op in (Lo.softmax, Lo.log_softmax):
         return {}, "the complex input is cast to the real dtype asked for first, as torch does"
     if family == "complex":
