@@ -59,6 +59,10 @@ def check(args, registry):
     devs = devices() if args.device == "all" else [args.device]
     rows = run_rows(list(plan(select(registry, args.only), dtypes, devs, originals)))
     print(summary(rows))
+    asked = sorted({e.group for e in registry if e.opt_in}) if not args.only else []
+    for group in asked:  # say what did not run, and how to run it
+        count = sum(e.group == group for e in registry)
+        print(say("left_out", count=count, group=group, command=f"handgrad check --only {group}"))
     print_diagnoses(rows)
     if args.json:
         with open(args.json, "w") as f:
@@ -92,7 +96,8 @@ def run(args):
     from crosscheck.proof.registry import REGISTRY as registry
     if args.list:
         for e in registry:
-            print(f"{e.name:<30} {e.group:<10} {e.section}")
+            asked = "  (only when asked: --only " + e.group + ")" if e.opt_in else ""
+            print(f"{e.name:<30} {e.group:<10} {e.section}{asked}")
         return 0
     exact_float32()
     # torch's own note that its 'same' padding for even kernels copies the input

@@ -53,6 +53,7 @@ MESSAGES = {
     "skipped": ", {n} skipped",
     "skipped_jvp": "not checked: your Function has no jvp, so forward mode cannot run through it "
                    "(write jvp(ctx, *tangents), J v, beside the backward to have it checked)",
+    "left_out": "{count} {group} cases run only when asked, they take minutes: {command}",
     "not_checked": "not checked (no piece of that name; --as NAME=PIECE names one): {names}",
     "watching": "watching {path}: the rows run again each time it is saved (Ctrl-C ends)",
     # the exercise starter

@@ -53,6 +53,7 @@ MESSAGES = {
     "skipped": "，{n} 行跳过",
     "skipped_jvp": "未检查：你的 Function 没有 jvp，前向模式（forward mode）无法经过它"
                    "（在 backward 旁边写出 jvp(ctx, *tangents)，即 J v，就会检查它）",
+    "left_out": "{count} 个 {group} 用例只在要求时运行，它们需要几分钟：{command}",
     "not_checked": "未检查（没有同名的部件；可用 --as NAME=PIECE 指定）：{names}",
     "watching": "正在监视 {path}：每次保存后重新检查（按 Ctrl-C 结束）",
     # 练习的起始文件
