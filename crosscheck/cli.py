@@ -86,8 +86,36 @@ def add_check(sub):
                    "--as my_sigmoid=sigmoid")
     p.add_argument("--watch", action="store_true",
                    help="with --with FILE: check again each time FILE is saved (Ctrl-C ends)")
+    p.add_argument("--gradescope", metavar="FILE", type=F.out_file,
+                   help="with --with FILE: also write FILE's grade as Gradescope's "
+                   "results.json")
+    add_points(p)
     add_lang(p)
     p.set_defaults(run=command("check", threads=1))
+    return p
+
+
+def add_points(p):
+    p.add_argument("--points", metavar="FILE", type=F.in_file,
+                   help="what each piece is worth: TOML or JSON, e.g. sigmoid = 2 (default: "
+                   "one point per piece a starter asks for that a submission defines)")
+
+
+def add_grade(sub):
+    p = sub.add_parser("grade", help="grade a class: every submission in DIR, isolated, "
+                       "with points, feedback and Gradescope's results.json")
+    p.add_argument("dir", metavar="DIR", type=F.existing_dir,
+                   help="one submission per .py file or folder in it")
+    p.add_argument("--out", type=F.out_dir, default=None, help="(default: runs/grade-<time>)")
+    p.add_argument("--timeout", type=F.real(0.0, inclusive=False), default=60.0,
+                   help="seconds per submission")
+    p.add_argument("--memory", type=F.real(0.5, inclusive=True), default=2.0,
+                   help="GiB of data per submission")
+    p.add_argument("--jobs", type=F.integer(1, 256), default=os.cpu_count() or 1,
+                   help="submissions graded at once")
+    add_points(p)
+    add_lang(p)
+    p.set_defaults(run=command("grade"))
     return p
 
 
@@ -213,7 +241,7 @@ def build_parser():
                                 parser_class=Parser)
     commands = {}
     for add in (add_check, add_bench, add_train, add_compare, add_landscape, add_gradients,
-                add_exercise):
+                add_exercise, add_grade):
         p = add(sub)
         commands[p.prog.split()[-1]] = p
     return parser, commands
@@ -241,6 +269,8 @@ def validate(args):
         return "--watch checks your file again when it is saved: it needs --with FILE"
     if getattr(args, "as_", None) and not args.with_:
         return "--as names a piece of your file: it needs --with FILE"
+    if args.command == "check" and (args.gradescope or args.points) and not args.with_:
+        return "--gradescope and --points grade a learner's file: they need --with FILE"
     return None
 
 

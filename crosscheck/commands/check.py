@@ -64,10 +64,26 @@ def check(args, registry):
         count = sum(e.group == group for e in registry)
         print(say("left_out", count=count, group=group, command=f"handgrad check --only {group}"))
     print_diagnoses(rows)
+    if args.gradescope:
+        write_gradescope(args, rows)
     if args.json:
         with open(args.json, "w") as f:
             json.dump([row.record() for row in rows], f, indent=1)
     return 0 if all(r.passed for r in rows) else 1
+
+
+def write_gradescope(args, rows):
+    """The learner's file graded as ``handgrad grade`` grades one submission, written as
+    Gradescope's results.json."""
+    from crosscheck.commands.grade import worths
+    from crosscheck.grading.report import Submission, gradescope
+    from crosscheck.grading.worker import graded
+    by_piece = {}
+    for row in rows:
+        by_piece.setdefault(row.original.piece.name, []).append(row)
+    sub = Submission(args.with_, pieces={p: graded(p, r) for p, r in by_piece.items()})
+    with open(args.gradescope, "w") as f:
+        json.dump(gradescope(sub, worths(args, [sub])), f, indent=1, ensure_ascii=False)
 
 
 def watch(args, registry, poll=0.5):
@@ -91,6 +107,21 @@ def watch(args, registry, poll=0.5):
         return 0
 
 
+def quiet():
+    """Exact float32 comparisons, and torch's notes that say nothing about the rows kept
+    off the table."""
+    exact_float32()
+    # torch's own note that its 'same' padding for even kernels copies the input
+    warnings.filterwarnings("ignore", message="Using padding='same'")
+    # and that initializing a Linear(0, n)'s empty weight does nothing (a registry config),
+    # that softmax's dtype= casts a complex sample to a real dtype (torch's own sample),
+    # that torch's own sparse Adagrad does not check its sparse tensors, and, importing
+    # torch.func, that torch.jit.script is deprecated
+    for note in ("Initializing zero-element tensors", "Casting complex values to real",
+                 "Sparse invariant checks are implicitly disabled", "`torch.jit.script`"):
+        warnings.filterwarnings("ignore", message=note)
+
+
 def run(args):
     use(args.lang)
     from crosscheck.proof.registry import REGISTRY as registry
@@ -99,14 +130,5 @@ def run(args):
             asked = "  (only when asked: --only " + e.group + ")" if e.opt_in else ""
             print(f"{e.name:<30} {e.group:<10} {e.section}{asked}")
         return 0
-    exact_float32()
-    # torch's own note that its 'same' padding for even kernels copies the input
-    warnings.filterwarnings("ignore", message="Using padding='same'")
-    # and that initializing a Linear(0, n)'s empty weight does nothing (a registry config),
-    # that softmax's dtype= casts a complex sample to a real dtype (torch's own sample), and
-    # that torch's own sparse Adagrad does not check its sparse tensors
-    # and, importing torch.func, that torch.jit.script is deprecated
-    for note in ("Initializing zero-element tensors", "Casting complex values to real",
-                 "Sparse invariant checks are implicitly disabled", "`torch.jit.script`"):
-        warnings.filterwarnings("ignore", message=note)
+    quiet()
     return watch(args, registry) if args.watch else check(args, registry)

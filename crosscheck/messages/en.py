@@ -26,14 +26,14 @@ MESSAGES = {
     "part_state": "update (its state)",
     "part_piece": "piece",
     # a learner's file that cannot be checked (one line, exit status 2)
-    "with_folder": "--with {spec}: is a folder; name the .py file of your pieces",
-    "with_missing": "--with {spec}: no such file",
-    "with_import": "--with {spec}: cannot import {name!r} ({error})",
-    "with_exit": "--with {spec}: it calls sys.exit({code}) while it loads{line}; a file to "
+    "with_folder": "{spec}: is a folder; name the .py file of your pieces",
+    "with_missing": "{spec}: no such file",
+    "with_import": "{spec}: cannot import {name!r} ({error})",
+    "with_exit": "{spec}: it calls sys.exit({code}) while it loads{line}; a file to "
                  "check only defines its pieces",
-    "with_raised": "--with {spec}: importing it failed{line}: {error}",
-    "with_syntax": "--with {spec}: syntax error at line {line}: {error}{hint}",
-    "with_not_source": "--with {spec}: not Python source: {error}{hint}",
+    "with_raised": "{spec}: importing it failed{line}: {error}",
+    "with_syntax": "{spec}: syntax error at line {line}: {error}{hint}",
+    "with_not_source": "{spec}: not Python source: {error}{hint}",
     "with_is_python": " (is it a Python file?)",
     "at_line": " at line {line}",
     "no_match": "--with {spec}: no name in it is a piece handgrad checks; its names: {names}; "
@@ -56,6 +56,24 @@ MESSAGES = {
     "left_out": "{count} {group} cases run only when asked, they take minutes: {command}",
     "not_checked": "not checked (no piece of that name; --as NAME=PIECE names one): {names}",
     "watching": "watching {path}: the rows run again each time it is saved (Ctrl-C ends)",
+    # grading a class
+    "grade_nothing": "no name in it is a piece handgrad checks (its names: {names})",
+    "grade_passed": "passed",
+    "grade_absent": "{piece} is not in the submission",
+    "grade_todo": "{piece}: not implemented yet (as the starter left it)",
+    "grade_title": "# Grades of {count} submissions",
+    "grade_piece": "## {piece} (points: {points}): {full} of {count} earned them all",
+    "grade_slip": "- {times} of {count} match a known slip: {label}{source}",
+    "grade_todo_count": "- {times} of {count} left it as the starter gave it",
+    "grade_stopped": "## Submissions that did not run to the end",
+    "grade_timeout": "timed out after {seconds} s{where}; what finished before is kept",
+    "grade_while": " while checking {piece}",
+    "grade_crashed": "the process ended with {how}{where}: {why}",
+    "grade_signal": "signal {signal}",
+    "grade_exit": "exit status {status}",
+    "grade_ran": "{pieces} pieces checked",
+    "grade_written": "written to {out}: grades.csv, summary.md, and per submission "
+                     "feedback.txt and results.json",
     # the exercise starter
     "exercise_title": "Exercise: {name}, derived by hand.",
     "exercise_section": "From the notes: {section}.",

@@ -26,14 +26,14 @@ MESSAGES = {
     "part_state": "参数更新中的状态（state）",
     "part_piece": "实现",
     # 无法检查的学习者文件（一行，退出状态 2）
-    "with_folder": "--with {spec}：这是一个文件夹；请给出写有你的部件的 .py 文件",
-    "with_missing": "--with {spec}：没有这个文件",
-    "with_import": "--with {spec}：无法导入 {name!r}（{error}）",
-    "with_exit": "--with {spec}：它在加载时调用了 sys.exit({code}){line}；被检查的文件只应"
+    "with_folder": "{spec}：这是一个文件夹；请给出写有你的部件的 .py 文件",
+    "with_missing": "{spec}：没有这个文件",
+    "with_import": "{spec}：无法导入 {name!r}（{error}）",
+    "with_exit": "{spec}：它在加载时调用了 sys.exit({code}){line}；被检查的文件只应"
                  "定义它的部件",
-    "with_raised": "--with {spec}：导入失败{line}：{error}",
-    "with_syntax": "--with {spec}：第 {line} 行有语法错误：{error}{hint}",
-    "with_not_source": "--with {spec}：不是 Python 源代码：{error}{hint}",
+    "with_raised": "{spec}：导入失败{line}：{error}",
+    "with_syntax": "{spec}：第 {line} 行有语法错误：{error}{hint}",
+    "with_not_source": "{spec}：不是 Python 源代码：{error}{hint}",
     "with_is_python": "（这是 Python 文件吗？）",
     "at_line": "（第 {line} 行）",
     "no_match": "--with {spec}：其中没有 handgrad 检查的部件的名字；文件中的名字：{names}；"
@@ -56,6 +56,24 @@ MESSAGES = {
     "left_out": "{count} 个 {group} 用例只在要求时运行，它们需要几分钟：{command}",
     "not_checked": "未检查（没有同名的部件；可用 --as NAME=PIECE 指定）：{names}",
     "watching": "正在监视 {path}：每次保存后重新检查（按 Ctrl-C 结束）",
+    # 批改全班
+    "grade_nothing": "其中没有 handgrad 检查的部件的名字（文件中的名字：{names}）",
+    "grade_passed": "通过",
+    "grade_absent": "提交中没有 {piece}",
+    "grade_todo": "{piece}：尚未实现（仍是起始文件的原样）",
+    "grade_title": "# {count} 份提交的成绩",
+    "grade_piece": "## {piece}（{points} 分）：{count} 份中 {full} 份得满分",
+    "grade_slip": "- {count} 份中 {times} 份与一个已知的错误写法相同：{label}{source}",
+    "grade_todo_count": "- {count} 份中 {times} 份仍是起始文件的原样",
+    "grade_stopped": "## 没有运行完的提交",
+    "grade_timeout": "运行超过 {seconds} 秒，已停止{where}；之前完成的部分已保留",
+    "grade_while": "（正在检查 {piece}）",
+    "grade_crashed": "进程以{how}结束{where}：{why}",
+    "grade_signal": "信号 {signal}",
+    "grade_exit": "退出状态 {status}",
+    "grade_ran": "检查了 {pieces} 个部件",
+    "grade_written": "已写到 {out}：grades.csv、summary.md，以及每份提交的 feedback.txt 和 "
+                     "results.json",
     # 练习的起始文件
     "exercise_title": "练习：{name}，手工推导。",
     "exercise_section": "笔记章节：{section}。",

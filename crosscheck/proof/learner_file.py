@@ -11,30 +11,32 @@ from crosscheck.messages import say
 from torch_ref.errors import HandgradError, first_line
 
 
-def load(spec):
+def load(spec, shown=None):
     """The learner's module from a file path or a module name; a one-line error if it cannot
-    be imported (the file and line of a syntax error, the first line of any other)."""
-    path = Path(spec)
+    be imported (the file and line of a syntax error, the first line of any other), which
+    names it as ``shown`` (default: the --with flag that gave it)."""
+    path, where = Path(spec), shown or f"--with {spec}"
     if path.is_dir():
-        raise HandgradError(say("with_folder", spec=spec))
+        raise HandgradError(say("with_folder", spec=where))
     if spec.endswith(".py") or path.exists():
         if not path.is_file():
-            raise HandgradError(say("with_missing", spec=spec))
+            raise HandgradError(say("with_missing", spec=where))
         module, run = _from_file(path)
     else:
         module, run = None, lambda: importlib.import_module(spec)
     try:
         loaded = run()
     except SyntaxError as err:
-        raise HandgradError(_syntax(spec, err)) from None
+        raise HandgradError(_syntax(spec, where, err)) from None
     except ModuleNotFoundError as err:
-        raise HandgradError(say("with_import", spec=spec, name=err.name, error=err)) from None
+        raise HandgradError(say("with_import", spec=where, name=err.name, error=err)) from None
     except SystemExit as err:
-        raise HandgradError(say("with_exit", spec=spec, code=err.code,
+        raise HandgradError(say("with_exit", spec=where, code=err.code,
                                 line=_line_in(err, spec))) from None
     except Exception as err:  # the learner's file may raise anything while it loads
-        raise HandgradError(say("with_raised", spec=spec, line=_line_in(err, spec),
-                                error=f"{type(err).__name__}: {first_line(err)}")) from None
+        raise HandgradError(say("with_raised", spec=where, line=_line_in(err, spec),
+                                error=": ".join(filter(None, (type(err).__name__,
+                                                              first_line(err)))))) from None
     return module if module is not None else loaded
 
 
@@ -47,11 +49,11 @@ def _from_file(path):
     return module, lambda: loader.exec_module(module)
 
 
-def _syntax(spec, err):
+def _syntax(spec, where, err):
     hint = "" if spec.endswith(".py") else say("with_is_python")
     if err.lineno is None:  # null bytes, an undecodable file: no line to point at
-        return say("with_not_source", spec=spec, error=err.msg, hint=hint)
-    return say("with_syntax", spec=spec, line=err.lineno, error=err.msg, hint=hint)
+        return say("with_not_source", spec=where, error=err.msg, hint=hint)
+    return say("with_syntax", spec=where, line=err.lineno, error=err.msg, hint=hint)
 
 
 def _line_in(err, spec):

@@ -1,0 +1,133 @@
+"""``handgrad grade DIR``: a class at once. Every ``.py`` file or folder directly in DIR is
+one submission, graded in a process of its own (crosscheck/grading/worker.py) with a time
+and a memory limit, several at once; what a submission finished before it looped, crashed
+or exited is kept. Written to ``--out``: grades.csv, summary.md, and per submission its
+feedback and Gradescope's results.json.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from tqdm import tqdm
+
+from crosscheck.commands.exercise import exercises
+from crosscheck.grading import points as P
+from crosscheck.grading.report import Submission, gradescope, summary, write_csv
+from crosscheck.messages import language, say, use
+from torch_ref.cnn.run_dir import run_folder
+from torch_ref.errors import HandgradError
+
+
+def submissions(folder):
+    """The .py files and the folders holding one, directly in ``folder``, by name."""
+    found = sorted(p for p in Path(folder).iterdir() if not p.name.startswith(".")
+                   and ((p.is_file() and p.suffix == ".py")
+                        or (p.is_dir() and any(p.rglob("*.py")))))
+    if not found:
+        raise HandgradError(f"{folder}: no .py file or folder of them to grade")
+    return found
+
+
+def grade_one(path, out, args):
+    """One submission in its own process: its Submission, with what the worker wrote."""
+    record = out / f"{path.stem}.jsonl"
+    record.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "crosscheck.grading.worker", str(path), str(record),
+               "--lang", language(args.lang), "--memory-gb", str(args.memory)]
+    start = time.monotonic()
+    # a session of its own: the time limit ends it and anything it started
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True, text=True)
+    try:
+        _, err = proc.communicate(timeout=args.timeout)
+        stopped = None
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, err = proc.communicate()
+        stopped = "timeout"
+    sub = Submission(path.name, seconds=time.monotonic() - start)
+    events = [json.loads(line) for line in record.read_text().splitlines()] \
+        if record.exists() else []
+    return _read(sub, events, stopped, proc.returncode, err, args)
+
+
+def _read(sub, events, stopped, returncode, err, args):
+    started = None
+    for e in events:
+        if e["event"] == "error":
+            sub.status = e["message"]
+        elif e["event"] == "loaded":
+            sub.note = e["note"]
+        elif e["event"] == "start":
+            started = e["piece"]
+        elif e["event"] == "piece":
+            sub.pieces[e["piece"]] = e
+            started = None
+    done = any(e["event"] == "done" for e in events) or sub.status
+    where = say("grade_while", piece=started) if started else ""
+    if stopped == "timeout":
+        sub.status = say("grade_timeout", seconds=f"{args.timeout:g}", where=where)
+    elif not done:
+        last = (err or "").strip().splitlines()[-1:] or [""]
+        how = (say("grade_signal", signal=signal.Signals(-returncode).name) if returncode < 0
+               else say("grade_exit", status=returncode))
+        sub.status = say("grade_crashed", how=how, where=where, why=last[0][:200])
+    return sub
+
+
+def worths(args, subs):
+    """{piece: Worth}: the points file's, or one point for every piece a starter asks for
+    that some submission defines."""
+    known = exercises()
+    if args.points:
+        from crosscheck.proof import learner
+        from crosscheck.proof.registry import REGISTRY
+        return P.load(args.points, learner.pieces(REGISTRY))
+    defined = {piece for sub in subs for piece in sub.pieces}
+    return {piece: P.Worth(1.0) for piece in known if piece in defined}
+
+
+def write(out, subs, table):
+    """Everything the grading leaves: per submission its feedback and results.json, then
+    grades.csv and summary.md."""
+    for sub in subs:
+        folder = out / Path(sub.name).stem
+        folder.mkdir(exist_ok=True)
+        (folder / "feedback.txt").write_text(sub.feedback() + "\n")
+        (folder / "results.json").write_text(json.dumps(gradescope(sub, table), indent=1,
+                                                        ensure_ascii=False) + "\n")
+    write_csv(out / "grades.csv", subs, table)
+    (out / "summary.md").write_text(summary(subs, table))
+
+
+def run(args):
+    use(args.lang)
+    found = submissions(args.dir)
+    if args.points:  # a bad points file is found before any grading
+        worths(args, [])
+    out = Path(args.out or run_folder("grade"))
+    if (out / "grades.csv").exists():
+        raise HandgradError(f"{out} holds a grading already; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    subs = {}
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {pool.submit(grade_one, path, out, args): path for path in found}
+        bar = tqdm(as_completed(futures), total=len(futures), desc="grading", unit="submission",
+                   disable=None)
+        for future in bar:
+            sub = future.result()
+            subs[sub.name] = sub
+            bar.write(f"{sub.name}: {sub.status or say('grade_ran', pieces=len(sub.pieces))}")
+    ordered = [subs[path.name] for path in found]
+    table = worths(args, ordered)
+    write(out, ordered, table)
+    for sub in ordered:
+        earned, most = sub.total(table)
+        print(f"{sub.name:<32} {earned:g} / {most:g}")
+    print(say("grade_written", out=out))
+    return 0

@@ -1,0 +1,205 @@
+"""`handgrad grade DIR` on a synthetic class: right pieces, each kind of known slip, and the
+files that break an autograder (a syntax error, loops, sys.exit, a memory hog, nothing
+matching), every row right and the run within its limits; Gradescope's results.json; and
+bad input as one line."""
+import csv
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from crosscheck.cli import main
+
+LEARNERS = Path(__file__).parent / "learners"
+TIMEOUT = 20  # seconds per submission: a right one takes about 5 on two busy cores
+
+LOOPING_TANH = '''
+import torch
+
+
+class Tanh(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return torch.tanh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        while True:  # never returns
+            pass
+
+
+tanh = Tanh.apply
+'''
+HOG = '''
+import torch
+
+
+def sigmoid(input):
+    hog = torch.empty(2**34, dtype=torch.float64)  # 128 GiB
+    return torch.sigmoid(input) + 0 * hog[0]
+'''
+CLASS = {  # submission -> its files: learners' files copied, or text
+    "alice.py": "sigmoid_right.py", "bob.py": "sigmoid_notes_slip.py",
+    "carol.py": "tanh_no_square.py", "dave.py": "tanh_apply_slip.py",
+    "erin.py": "relu_one_at_zero.py", "fay.py": "softmax_diagonal.py",
+    "gus.py": "adam_no_bias_correction.py", "hana.py": "sgd_wrong_sign.py",
+    "olga.py": "adam_right.py", "max.py": "my_sigmoid.py",
+    "ike.py": "def sigmoid(x)\n    return x\n",
+    "jo.py": "while True:\n    pass\n",
+    "kim.py": "import sys\nsys.exit(3)\n",
+    "lee.py": HOG,
+    "ned": {"sigmoid_exercise.py": "sigmoid_right.py", "tanh_exercise.py": LOOPING_TANH},
+}
+
+
+def _write(path, source):
+    if source.endswith(".py") and "\n" not in source:
+        shutil.copy(LEARNERS / source, path)
+    else:
+        path.write_text(source)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("class")
+    for name, files in CLASS.items():
+        if isinstance(files, dict):
+            (folder / name).mkdir()
+            for file, source in files.items():
+                _write(folder / name / file, source)
+        else:
+            _write(folder / name, files)
+    out = tmp_path_factory.mktemp("grades") / "out"
+    start = time.monotonic()
+    status = main(["grade", str(folder), "--out", str(out), "--timeout", str(TIMEOUT),
+                   "--jobs", "2", "--lang", "en"])
+    return status, out, time.monotonic() - start
+
+
+def _rows(out):
+    with open(out / "grades.csv") as f:
+        return {row["submission"]: row for row in csv.DictReader(f)}
+
+
+def test_the_class_is_graded_within_its_limits(graded):
+    status, out, seconds = graded
+    assert status == 0
+    # 15 submissions on two jobs: two of them run into the limit; none may hold up the rest
+    assert seconds < 3 * TIMEOUT + 60
+
+
+def test_every_submission_gets_its_row(graded):
+    rows = _rows(graded[1])
+    assert list(rows) == sorted(CLASS)
+    pieces = ["sigmoid", "tanh", "relu", "softmax", "SGD", "Adam"]
+    assert list(next(iter(rows.values())))[2:-2] == pieces
+    score = {name: {p: float(row[p]) for p in pieces} for name, row in rows.items()}
+    assert score["alice.py"]["sigmoid"] == 1 and score["olga.py"]["Adam"] == 1
+    # a slip in the backward keeps the forward's quarter (forward, backward, gradcheck, torch)
+    assert score["bob.py"]["sigmoid"] == 0.25 and score["carol.py"]["tanh"] == 0.25
+    assert score["gus.py"]["Adam"] < 1 and score["hana.py"]["SGD"] < 1
+    for name in ("ike.py", "jo.py", "kim.py", "max.py"):
+        assert float(rows[name]["total"]) == 0 and rows[name]["status"]
+    assert "syntax error at line 1" in rows["ike.py"]["status"]
+    assert rows["jo.py"]["status"].startswith(f"timed out after {TIMEOUT} s")
+    assert "sys.exit(3)" in rows["kim.py"]["status"]
+    assert "its names: my_sigmoid" in rows["max.py"]["status"]
+    # the memory hog fails its piece, inside its limit, and the grading goes on
+    assert score["lee.py"]["sigmoid"] == 0 and not rows["lee.py"]["status"]
+    feedback = (graded[1] / "lee" / "feedback.txt").read_text()
+    assert "can't allocate memory" in feedback or "MemoryError" in feedback
+    # what finished before the loop is kept
+    assert score["ned"]["sigmoid"] == 1 and score["ned"]["tanh"] == 0
+    assert rows["ned"]["status"] == f"timed out after {TIMEOUT} s while checking tanh; " \
+                                    "what finished before is kept"
+
+
+def test_the_summary_counts_the_known_slips(graded):
+    text = (graded[1] / "summary.md").read_text()
+    assert "## sigmoid (points: 1): 2 of 15 earned them all" in text
+    assert "- 1 of 15 match a known slip: notes: sigma(out)(1-sigma(out)) (the notes, 反向传播" \
+        in text
+    assert "- 2 of 15 match a known slip: 1 - t instead of 1 - t^2" in text
+    for slip in ("relu'(0) = 1", "diagonal Jacobian", "no bias correction",
+                 "momentum with the wrong sign"):
+        assert f"- 1 of 15 match a known slip: {slip}" in text
+    assert "## Submissions that did not run to the end" in text and "- jo.py: timed out" in text
+
+
+# Gradescope's documented results.json (gradescope-autograders.readthedocs.io, specs)
+TOP = {"score", "execution_time", "output", "output_format", "test_output_format",
+       "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests",
+       "leaderboard"}
+TEST = {"score", "max_score", "status", "name", "name_format", "number", "output",
+        "output_format", "tags", "visibility", "extra_data"}
+VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+FORMATS = {"text", "html", "simple_format", "md", "ansi"}
+
+
+def _valid_gradescope(results):
+    assert set(results) <= TOP and isinstance(results["tests"], list)
+    assert isinstance(results["score"], (int, float))
+    for key in ("output_format", "test_output_format"):
+        assert results.get(key, "text") in FORMATS
+    assert results.get("stdout_visibility", "visible") in VISIBILITY
+    for t in results["tests"]:
+        assert set(t) <= TEST and isinstance(t["name"], str)
+        assert 0 <= t["score"] <= t["max_score"] and t["status"] in ("passed", "failed")
+        assert t["visibility"] in VISIBILITY and isinstance(t["output"], str)
+    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
+
+
+def test_each_submission_has_its_feedback_and_gradescope_results(graded):
+    out, rows = graded[1], _rows(graded[1])
+    for name in CLASS:
+        folder = out / Path(name).stem
+        results = json.loads((folder / "results.json").read_text())
+        _valid_gradescope(results)
+        assert results["score"] == pytest.approx(float(rows[name]["total"]))
+        assert (folder / "feedback.txt").read_text().strip()
+    bob = json.loads((out / "bob" / "results.json").read_text())
+    backward = next(t for t in bob["tests"] if t["name"] == "sigmoid: backward")
+    assert backward["score"] == 0 and "grad of input 0" in backward["output"]
+
+
+def test_check_with_gradescope_grades_one_file(tmp_path, capsys):
+    points = tmp_path / "points.toml"
+    points.write_text('sigmoid = { points = 4, visibility = "after_due_date" }\n')
+    out = tmp_path / "results.json"
+    main(["check", "--with", str(LEARNERS / "sigmoid_notes_slip.py"), "--device", "cpu",
+          "--gradescope", str(out), "--points", str(points), "--lang", "zh"])
+    capsys.readouterr()
+    results = json.loads(out.read_text())
+    _valid_gradescope(results)
+    assert results["score"] == 1.0 and {t["visibility"] for t in results["tests"]} == \
+        {"after_due_date"}
+    backward = next(t for t in results["tests"] if t["name"] == "sigmoid: backward")
+    assert "样本 0 输入 0 的梯度" in backward["output"]  # the learner's language
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["grade", "/no/such/folder"], "no such folder"),
+    (["grade", "{empty}"], "no .py file or folder of them to grade"),
+    (["grade", "{class}", "--timeout", "0"], "--timeout"),
+    (["grade", "{class}", "--jobs", "0"], "--jobs"),
+    (["grade", "{class}", "--memory", "-1"], "--memory"),
+    (["grade", "{class}", "--points", "/no/such/points.toml"], "no such file"),
+    (["grade", "{class}", "--points", "{bad_points}"], "neither JSON nor TOML"),
+    (["grade", "{class}", "--points", "{unknown_piece}"], "'sigmoidd' is no piece"),
+    (["check", "--gradescope", "{out}"], "need --with FILE"),
+])
+def test_bad_input_is_one_line_and_status_2(argv, message, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "class").mkdir()
+    shutil.copy(LEARNERS / "sigmoid_right.py", tmp_path / "class" / "a.py")
+    (tmp_path / "bad.toml").write_text("sigmoid = = 2\n")
+    (tmp_path / "unknown.json").write_text('{"sigmoidd": 2}')
+    names = {"empty": tmp_path / "empty", "class": tmp_path / "class",
+             "bad_points": tmp_path / "bad.toml", "unknown_piece": tmp_path / "unknown.json",
+             "out": tmp_path / "r.json"}
+    argv = [a.format(**names) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
