@@ -106,8 +106,10 @@ def test_every_submission_gets_its_row(graded):
     assert rows["jo.py"]["status"].startswith(f"timed out after {TIMEOUT} s")
     assert "sys.exit(3)" in rows["kim.py"]["status"]
     assert "its names: my_sigmoid" in rows["max.py"]["status"]
-    # the memory hog fails its piece, inside its limit, and the grading goes on
-    assert score["lee.py"]["sigmoid"] == 0 and not rows["lee.py"]["status"]
+    # the memory hog fails its piece, inside its limit, says so, and the grading goes on
+    assert score["lee.py"]["sigmoid"] == 0
+    assert rows["lee.py"]["status"] == "ran out of its 2 GiB of memory while checking " \
+                                       "sigmoid; what finished before is kept"
     feedback = (graded[1] / "lee" / "feedback.txt").read_text()
     assert "can't allocate memory" in feedback or "MemoryError" in feedback
     # what finished before the loop is kept

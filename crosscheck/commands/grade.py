@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from crosscheck.commands.exercise import exercises
 from crosscheck.grading import points as P
-from crosscheck.grading.report import Submission, gradescope, summary, write_csv
+from crosscheck.grading.report import Submission, gradescope, named, summary, write_csv
 from crosscheck.messages import language, say, use
 from torch_ref.cnn.run_dir import run_folder
 from torch_ref.errors import HandgradError
@@ -35,7 +35,8 @@ def submissions(folder):
 
 def grade_one(path, out, args):
     """One submission in its own process: its Submission, with what the worker wrote."""
-    record = out / f"{path.stem}.jsonl"
+    (out / path.stem).mkdir(exist_ok=True)
+    record = out / path.stem / "events.jsonl"
     record.unlink(missing_ok=True)
     command = [sys.executable, "-m", "crosscheck.grading.worker", str(path), str(record),
                "--lang", language(args.lang), "--memory-gb", str(args.memory)]
@@ -57,7 +58,7 @@ def grade_one(path, out, args):
 
 
 def _read(sub, events, stopped, returncode, err, args):
-    started = None
+    started, hungry = None, None
     for e in events:
         if e["event"] == "error":
             sub.status = e["message"]
@@ -68,6 +69,7 @@ def _read(sub, events, stopped, returncode, err, args):
         elif e["event"] == "piece":
             sub.pieces[e["piece"]] = e
             started = None
+            hungry = hungry or (e["piece"] if e["out_of_memory"] else None)
     done = any(e["event"] == "done" for e in events) or sub.status
     where = say("grade_while", piece=started) if started else ""
     if stopped == "timeout":
@@ -77,6 +79,9 @@ def _read(sub, events, stopped, returncode, err, args):
         how = (say("grade_signal", signal=signal.Signals(-returncode).name) if returncode < 0
                else say("grade_exit", status=returncode))
         sub.status = say("grade_crashed", how=how, where=where, why=last[0][:200])
+    elif hungry:  # it ran to the end, but a piece failed for want of memory
+        sub.status = say("grade_memory", gb=f"{args.memory:g}",
+                         where=say("grade_while", piece=hungry))
     return sub
 
 
@@ -93,11 +98,10 @@ def worths(args, subs):
 
 
 def write(out, subs, table):
-    """Everything the grading leaves: per submission its feedback and results.json, then
-    grades.csv and summary.md."""
+    """Everything the grading leaves: per submission (beside the worker's events.jsonl) its
+    feedback and results.json, then grades.csv and summary.md."""
     for sub in subs:
         folder = out / Path(sub.name).stem
-        folder.mkdir(exist_ok=True)
         (folder / "feedback.txt").write_text(sub.feedback() + "\n")
         (folder / "results.json").write_text(json.dumps(gradescope(sub, table), indent=1,
                                                         ensure_ascii=False) + "\n")
@@ -122,7 +126,8 @@ def run(args):
         for future in bar:
             sub = future.result()
             subs[sub.name] = sub
-            bar.write(f"{sub.name}: {sub.status or say('grade_ran', pieces=len(sub.pieces))}")
+            said = sub.status or say("grade_ran", pieces=", ".join(sub.pieces))
+            bar.write(named(sub.name, said))
     ordered = [subs[path.name] for path in found]
     table = worths(args, ordered)
     write(out, ordered, table)

@@ -44,6 +44,11 @@ class Submission:
         return "\n".join(parts + [p["feedback"] for p in self.pieces.values()])
 
 
+def named(name, said):
+    """A line about a submission, its name first (once: a load error names it already)."""
+    return said if said.startswith(name) else say("grade_named", name=name, said=said)
+
+
 def _missing(sub, piece):
     """Why a piece earned nothing without being checked, in the learner's language."""
     if sub.status and piece not in sub.pieces:
@@ -114,7 +119,6 @@ def summary(subs, worths):
             lines.append(say("grade_todo_count", times=todo, count=n))
     stopped = [sub for sub in subs if sub.status]
     if stopped:
-        lines += ["", say("grade_stopped")] + [
-            f"- {sub.status}" if sub.status.startswith(sub.name) else f"- {sub.name}: {sub.status}"
-            for sub in stopped]
+        lines += ["", say("grade_stopped")] + [f"- {named(sub.name, sub.status)}"
+                                               for sub in stopped]
     return "\n".join(lines) + "\n"

@@ -40,6 +40,7 @@ class PieceResult:
     slip: str | None = None
     slip_section: str | None = None
     forward_mode: str | None = None  # the forward_<op> row's result: PASS, FAIL, SKIP
+    out_of_memory: bool = False  # an allocation failed under the worker's memory limit
 
     def fraction(self):
         """The share of the piece's points it earns: its checks, equally weighted."""
@@ -50,7 +51,7 @@ class PieceResult:
     def record(self):
         return {"piece": self.piece, "checks": self.checks, "why": self.why, "todo": self.todo,
                 "slip": self.slip, "slip_section": self.slip_section,
-                "forward_mode": self.forward_mode}
+                "forward_mode": self.forward_mode, "out_of_memory": self.out_of_memory}
 
 
 def _torch_samples(entry):
@@ -77,6 +78,12 @@ def _checks(row):
     return why
 
 
+def _out_of_memory(failure):
+    # Python's MemoryError, or torch's CPU allocator, which raises a plain RuntimeError
+    # whose text is the only thing that tells it apart
+    return failure.error == "MemoryError" or "can't allocate memory" in failure.message
+
+
 def _said(row, failure):
     return f"{row.case} ({str(row.dtype)[6:]}): {failure_text(failure)}"
 
@@ -90,6 +97,7 @@ def score_piece(piece, rows):
             result.forward_mode = row.result
             continue
         result.todo = result.todo or not_implemented(row.measure) is not None
+        result.out_of_memory |= any(map(_out_of_memory, row.measure.failures))
         for check, why in _checks(row).items():
             result.checks[check] = result.checks.get(check, True) and not why
             result.why[check] = result.why.get(check) or why

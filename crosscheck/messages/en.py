@@ -69,9 +69,11 @@ MESSAGES = {
     "grade_timeout": "timed out after {seconds} s{where}; what finished before is kept",
     "grade_while": " while checking {piece}",
     "grade_crashed": "the process ended with {how}{where}: {why}",
+    "grade_memory": "ran out of its {gb} GiB of memory{where}; what finished before is kept",
     "grade_signal": "signal {signal}",
     "grade_exit": "exit status {status}",
-    "grade_ran": "{pieces} pieces checked",
+    "grade_named": "{name}: {said}",
+    "grade_ran": "checked: {pieces}",
     "grade_written": "written to {out}: grades.csv, summary.md, and per submission "
                      "feedback.txt and results.json",
     # the exercise starter

@@ -69,9 +69,11 @@ MESSAGES = {
     "grade_timeout": "运行超过 {seconds} 秒，已停止{where}；之前完成的部分已保留",
     "grade_while": "（正在检查 {piece}）",
     "grade_crashed": "进程以{how}结束{where}：{why}",
+    "grade_memory": "超出了 {gb} GiB 的内存上限{where}；之前完成的部分已保留",
     "grade_signal": "信号 {signal}",
     "grade_exit": "退出状态 {status}",
-    "grade_ran": "检查了 {pieces} 个部件",
+    "grade_named": "{name}：{said}",
+    "grade_ran": "已检查：{pieces}",
     "grade_written": "已写到 {out}：grades.csv、summary.md，以及每份提交的 feedback.txt 和 "
                      "results.json",
     # 练习的起始文件
