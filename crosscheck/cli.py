@@ -126,6 +126,8 @@ def add_bench(sub):
                    help="'all' is the CPU plus CUDA when available")
     p.add_argument("--batch-size", type=F.integer(1, 4096), default=128, help="images per step")
     p.add_argument("--rounds", type=F.positive_int, default=20, help="timed rounds per case")
+    p.add_argument("--compiled", action="store_true",
+                   help="also time the manual step under torch.compile (compiles first)")
     p.add_argument("--json", metavar="FILE", type=F.out_file, help="also write the rows as JSON")
     p.set_defaults(run=command("bench"))
     return p

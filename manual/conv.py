@@ -144,6 +144,69 @@ def _fold(cols, size, kernel, dilation, pads, stride):
     return _fold_patches(patches, size, dilation, pads, stride)
 
 
+# the columns of this many bytes at a time: a chunk of images whose columns stay in the
+# L2 cache between being copied out and being multiplied (all at once, the columns of a
+# batch are tens of MB, written to memory and read back)
+CHUNK_BYTES = 2 << 20
+
+
+def _out_hw(shape, kernel, stride, pads, dilation):
+    return tuple(out_size(shape[2 + a], kernel[a], stride[a], pads[2 * a], dilation[a],
+                          pads[2 * a + 1]) for a in (0, 1))
+
+
+def _chunk(per_image, N):
+    """Images per chunk: as many as keep their columns within CHUNK_BYTES (one at least)."""
+    return max(1, min(N, CHUNK_BYTES // max(1, per_image)))
+
+
+def _responses(x, weight, stride, pads, dilation, groups):
+    """(N, O, oh, ow): every kernel's response at every position, kernels @ cols, a chunk
+    of images at a time. The columns are wide: each row of positions runs over the whole
+    padded width, so that a row of a column is one contiguous run of the padded input (a
+    fast copy) instead of ow-long pieces; the positions past ow (a few per row) are
+    computed and dropped. Every kept response is the same dot product, in the same order,
+    as with exact columns."""
+    O, Cg, kh, kw = weight.shape
+    (oh, ow), (top, bottom, left, right) = _out_hw(x.shape, (kh, kw), stride, pads,
+                                                   dilation), pads
+    N, C, H, W = x.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    width = (W + left + right + sw - 1) // sw  # positions across the padded width
+    kernels = weight.reshape(groups, O // groups, Cg * kh * kw)  # one kernel per row
+    step = _chunk(C * kh * kw * oh * width * x.element_size(), N)
+    results = []
+    for start in range(0, max(N, 1), step):
+        # padded chunk by chunk (a copy that stays in the cache), one more row at the
+        # bottom: the last row's dropped positions reach into it
+        part = pad(x[start:start + step], top, bottom + 1, left, right).contiguous()
+        n, sN, sC, sH = part.shape[0], *part.stride()[:3]
+        # entry [n, c, u, v, i, j] is xp[n, c, i*sh + u*dh, j*sw + v*dw], j across the width
+        cols = part.as_strided((n, C, kh, kw, oh, width), (sN, sC, dh * sH, dw, sh * sH, sw))
+        cols = cols.reshape(n, groups, Cg * kh * kw, oh * width)
+        wide = (kernels @ cols).reshape(n, O, oh, width)  # (n, G, O/G, L): group by group
+        results.append(wide[..., :ow] if width > ow else wide)
+    return results[0].contiguous() if len(results) == 1 else torch.cat(results)
+
+
+def _by_images(x, kernel, window, product):
+    """``product(cols, part)`` for the columns (n, G, K, L) of the images ``part`` of x
+    (N, C, H, W), a cache-sized chunk at a time, the results concatenated along the
+    images. Each image's product is the same matrix product whatever the chunk, so the
+    numbers do not depend on the chunking. (The columns come from Im2col, so that in a
+    backward that is itself differentiated, their derivative is col2im.)"""
+    stride, pads, dilation, groups = window
+    N, C = x.shape[:2]
+    L = math.prod(_out_hw(x.shape, kernel, stride, pads, dilation))
+    step = _chunk(C * kernel[0] * kernel[1] * L * x.element_size(), N)
+    results = []
+    for start in range(0, max(N, 1), step):
+        part = slice(start, min(start + step, N))
+        cols = apply(Im2col, x[part], kernel, dilation, pads, stride)  # (n, C*kh*kw, L)
+        results.append(product(cols.reshape(cols.shape[0], groups, -1, L), part))
+    return results[0] if len(results) == 1 else torch.cat(results)
+
+
 def _symmetric(padding):
     ph, pw = pair(padding)
     return ph, ph, pw, pw
@@ -223,16 +286,10 @@ class Conv2dFunction(Function):
 
     @staticmethod
     def forward(x, weight, bias, stride, pads, dilation, groups):
-        N, C = x.shape[:2]
-        O, _, kh, kw = weight.shape
-        G, K = groups, C // groups * kh * kw  # K: one kernel's length
-        p = _patches(x, (kh, kw), dilation, pads, stride)  # (N, C, kh, kw, oh, ow)
-        oh, ow = p.shape[-2:]
-        cols = p.reshape(N, G, K, oh * ow)
-        out = weight.reshape(G, O // G, K) @ cols  # (N, G, O/G, L): kernel o's response map
+        out = _responses(x, weight, stride, pads, dilation, groups)
         if bias is not None:
-            out += bias.reshape(G, O // G, 1)
-        return laid_out(out.reshape(N, O, oh, ow), _conv_layout(x, weight))
+            out += bias.reshape(-1, 1, 1)
+        return laid_out(out, _conv_layout(x, weight))
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -256,12 +313,12 @@ class Conv2dFunction(Function):
             grad_x = laid_out(_input_grad(x.shape, weight.conj(), grad, stride, pads[::2],
                                           dilation, groups), _conv_layout(x, weight))
         if ctx.needs_input_grad[1]:
-            N, (O, Cg, kh, kw) = x.shape[0], weight.shape
-            cols = apply(Im2col, x, (kh, kw), dilation, pads, stride).conj()
+            N, O = x.shape[0], weight.shape[0]
             g = grad.reshape(N, groups, O // groups, -1)  # (N, G, O/G, L)
-            cols = cols.reshape(N, groups, Cg * kh * kw, -1)  # (N, G, K, L)
-            grad_w = laid_out((g @ cols.transpose(-1, -2)).sum(0).reshape(weight.shape),
-                              _conv_layout(x, weight))
+            # image n's g_n cols_n^T, (n, G, O/G, K), then the sum over the images
+            per_image = _by_images(x, weight.shape[-2:], ctx.window,
+                                   lambda cols, part: g[part] @ cols.conj().transpose(-1, -2))
+            grad_w = laid_out(per_image.sum(0).reshape(weight.shape), _conv_layout(x, weight))
         grad_b = grad.sum((0, 2, 3)) if ctx.has_bias else None
         return grad_x, grad_w, grad_b, None, None, None, None
 
@@ -320,6 +377,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"conv2d: bias must have shape ({O},), got {tuple(bias.shape)}")
     stride, dilation = pair(stride), pair(dilation)
     pads = _conv_pads(padding, weight.shape[-2:], dilation, stride)
+    return _conv(input, weight, bias, stride, pads, dilation, groups)
+
+
+def _conv(input, weight, bias, stride, pads, dilation, groups):
+    """conv2d of checked arguments, ``pads`` (top, bottom, left, right), in the dtype torch
+    computes it in."""
     x, result = opmath(input, promote_integers=False)
     weight, bias = weight.to(x.dtype), None if bias is None else bias.to(x.dtype)
     return apply(Conv2dFunction, x, weight, bias, stride, pads, dilation, groups).to(result)
@@ -336,12 +399,14 @@ def _input_grad(input_size, weight, grad_output, stride, top_left, dilation, gro
     O, Cg, kh, kw = weight.shape
     N, _, oh, ow = grad_output.shape
     g = _spread(_spread(grad_output, sh, 2), sw, 3)  # s - 1 zeros between entries
-    g = pad(g, dh * (kh - 1) - ph, H + ph - (oh - 1) * sh - 1,
-             dw * (kw - 1) - pw, W + pw - (ow - 1) * sw - 1)
+    pads = (dh * (kh - 1) - ph, H + ph - (oh - 1) * sh - 1,
+            dw * (kw - 1) - pw, W + pw - (ow - 1) * sw - 1)
+    # where the padding reaches beyond the kernel, the amount is negative: a crop (a view)
+    g = pad(g, *(min(p, 0) for p in pads))
     flipped = weight.flip(2, 3)  # each kernel rotated 180 degrees
     flipped = flipped.reshape(groups, O // groups, Cg, kh, kw).transpose(1, 2)
-    return conv2d(g, flipped.reshape(groups * Cg, O // groups, kh, kw), dilation=(dh, dw),
-                  groups=groups)
+    return _conv(g, flipped.reshape(groups * Cg, O // groups, kh, kw), None, (1, 1),
+                 tuple(max(p, 0) for p in pads), (dh, dw), groups)
 
 
 def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):

@@ -36,16 +36,19 @@ def test_python_dash_m_is_the_same_program():
     assert "sigmoid" in out and "cross_entropy" in out
 
 
-def test_bench_prints_ratios_for_every_pair(capsys, tmp_path):
-    assert main(["bench", "--device", "cpu", "--batch-size", "4", "--rounds", "1", "--json",
+def test_bench_prints_ratios_for_every_part(capsys, tmp_path):
+    assert main(["bench", "--device", "cpu", "--batch-size", "4", "--rounds", "2", "--json",
                  str(tmp_path / "bench.json")]) == 0
     out = capsys.readouterr().out
-    assert "CNN train step" in out and "conv2d" in out and "max_pool2d" in out
     rows = json.loads((tmp_path / "bench.json").read_text())
-    assert [r["case"].split()[0] for r in rows] == ["conv2d", "conv2d", "max_pool2d", "CNN",
-                                                     "CNN"]
-    assert "compiled" in rows[-1]["case"] and all(r["ratio"] > 0 for r in rows)
-    assert all(f"{r['ratio']:.2f}x" in out for r in rows)
+    assert [r["case"].rsplit(" ", 1)[0] for r in rows[:8]] == [
+        "conv1 forward", "conv1 input grad", "conv1 weight grad",
+        "conv2 forward", "conv2 input grad", "conv2 weight grad",
+        "pool1 max_pool2d forward", "pool1 max_pool2d backward"]
+    assert [r["case"].split()[0] for r in rows[8:]] == ["pool2", "pool2", "relu", "Adam", "CNN"]
+    for r in rows:
+        assert r["ratio_p25"] <= r["ratio"] <= r["ratio_p75"] and r["rounds"] == 2
+        assert f"{r['ratio']:.2f}x" in out and r["manual_ms"] > 0 and r["torch_ms"] > 0
 
 
 def test_gradients_command_writes_its_picture(tmp_path, capsys):
