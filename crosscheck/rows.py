@@ -1,6 +1,7 @@
 """The rows of ``handgrad check``: one per entry, dtype, device (and negative control),
 run one by one and printed as each finishes, then the closing line and, under a learner's
 failing rows, their diagnoses."""
+import time
 from dataclasses import dataclass
 
 import torch
@@ -27,6 +28,7 @@ class Row:
     wrong: str = None
     measure: Measure = None
     original: Entry = None
+    seconds: float = 0.0  # how long the row took
 
     @property
     def case(self):
@@ -80,7 +82,7 @@ class Row:
                 "why_tol": e.why_tol, "notes": m.notes, "counts": m.counts,
                 "skipped": m.skipped,
                 "failures": [f.record() for f in m.failures[:FAILURES_IN_JSON]],
-                "failure_count": len(m.failures)}
+                "failure_count": len(m.failures), "seconds": round(self.seconds, 3)}
 
 
 def plan(entries, dtypes, devs, originals=None):
@@ -98,6 +100,7 @@ def plan(entries, dtypes, devs, originals=None):
 
 def run_row(row):
     wrong = row.entry.wrong[row.wrong] if row.wrong else None
+    start = time.perf_counter()
     try:
         row.measure = row.entry.run(row.dtype, row.device, wrong)
     except Enough as done:  # asked only whether it fails (first_failure_ends): it does
@@ -105,6 +108,7 @@ def run_row(row):
     except (Exception, SystemExit) as err:  # a piece that cannot even run (a learner's)
         row.measure = Measure()
         row.measure.raised(err)
+    row.seconds = time.perf_counter() - start
     return row
 
 
@@ -147,17 +151,59 @@ class Table:
         return self._line(cells) + (f"   {extra}" if extra else "")
 
 
-def run_rows(rows):
-    """Run each row, printing its line as it finishes (above the progress bar on a
-    terminal); returns the rows, measured."""
+def run_rows(rows, jobs=1, planned=None):
+    """Run each row, printing its line in order as it finishes (above the progress bar on a
+    terminal); returns the rows, measured. With ``jobs`` > 1 and ``planned`` (the arguments
+    of ``plan_rows`` that made ``rows``), the rows run in that many processes, each of
+    which plans the same rows and runs those it is given by number."""
     if not rows:
         return rows
     table = Table(rows)
-    bar = tqdm(rows, desc="checking", unit="row", leave=False, disable=None)  # terminals only
+    bar = tqdm(total=len(rows), desc="checking", unit="row", leave=False,
+               disable=None)  # terminals only
     bar.write(table.header())
-    for row in bar:
-        bar.write(table.line(run_row(row)))
+    for row in _measured(rows, jobs, planned):
+        bar.write(table.line(row))
+        bar.update()
+    bar.close()
     return rows
+
+
+def _measured(rows, jobs, planned):
+    if jobs < 2 or planned is None or len(rows) < 2:
+        yield from map(run_row, rows)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    threads = max(1, torch.get_num_threads() // jobs)  # the cores shared out, not oversubscribed
+    with ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"), initializer=_start,
+                             initargs=(planned, threads)) as pool:
+        futures = [pool.submit(_run_numbered, k) for k in range(len(rows))]
+        for row, future in zip(rows, futures):
+            row.measure, row.seconds = future.result()
+            yield row
+
+
+def plan_rows(only, dtypes, devs):
+    """The rows ``handgrad check --only`` asks for, in order (the same in every process)."""
+    from crosscheck.commands.check import select
+    from crosscheck.proof.registry import REGISTRY
+    return list(plan(select(REGISTRY, only), dtypes, devs))
+
+
+_PLANNED = []  # a worker process's rows
+
+
+def _start(planned, threads):
+    from crosscheck.commands.check import quiet
+    quiet()
+    torch.set_num_threads(threads)
+    _PLANNED.extend(plan_rows(*planned))
+
+
+def _run_numbered(k):
+    row = run_row(_PLANNED[k])
+    return row.measure, row.seconds
 
 
 def summary(rows):

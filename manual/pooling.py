@@ -51,16 +51,19 @@ def _scan(x, xp, oh, ow, kernel, stride, padding, dilation):
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     rows = torch.arange(oh, device=x.device).view(oh, 1) * sh - ph  # each window's top row
     cols = torch.arange(ow, device=x.device).view(1, ow) * sw - pw  # and left column
-    best = where = seen = None
+    first = rows * W + cols  # (oh, ow): each window's first entry, as an index into H*W
+    best = where = seen = real = None
     for u in range(kh):
         for v in range(kw):
-            r, c = rows + u * dh, cols + v * dw  # (oh, 1), (1, ow): this entry of each window
             val = (x if xp is None else xp)[:, :, u * dh:u * dh + sh * (oh - 1) + 1:sh,
                                             v * dw:v * dw + sw * (ow - 1) + 1:sw]
-            flat = r * W + c  # (oh, ow) index into the unpadded input
-            real = (r >= 0) & (r < H) & (c >= 0) & (c < W)
+            flat = first + (u * dh * W + v * dw)  # this entry of each window
+            if xp is not None:  # whether it is in the input, not the padding
+                r, c = rows + u * dh, cols + v * dw  # (oh, 1), (1, ow)
+                real = (r >= 0) & (r < H) & (c >= 0) & (c < W)
             if best is None:
-                best, where, seen = val, flat.expand_as(val), real.expand_as(val)
+                best, where = val, flat.expand_as(val)
+                seen = None if xp is None else real.expand_as(val)
                 continue
             take = (val > best) | torch.isnan(val)
             if xp is not None:  # a window that has seen only padding takes its first real entry

@@ -19,6 +19,15 @@ def first_line(err, limit=None):
     return (text.splitlines()[0] if text else "")[:limit]
 
 
+def error_name(err):
+    """The name of an exception's kind, for a failure record; 'MemoryError' also for torch's
+    CPU allocator, which says it ran out of memory with a plain RuntimeError whose words are
+    all that tell it apart."""
+    if isinstance(err, RuntimeError) and "can't allocate memory" in str(err):
+        return "MemoryError"
+    return type(err).__name__
+
+
 def one_line(err, limit=240):
     """An exception's whole message on one line (its lines joined), for a cause that its
     first line does not say (a download's 'Error downloading x:' and then why)."""

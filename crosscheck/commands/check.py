@@ -10,7 +10,7 @@ import torch
 
 from crosscheck.messages import say, use
 from crosscheck.proof.harness import devices, exact_float32
-from crosscheck.rows import plan, print_diagnoses, run_rows, summary
+from crosscheck.rows import plan, plan_rows, print_diagnoses, run_rows, summary
 from torch_ref.errors import HandgradError
 
 
@@ -52,12 +52,14 @@ def learner_cases(spec, aliases, registry):
 
 def check(args, registry):
     """The rows the flags ask for, run and printed; the exit status."""
-    originals = None
-    if args.with_:
-        registry, originals = learner_cases(args.with_, args.as_ or (), registry)
     dtypes = None if args.dtype == "all" else [getattr(torch, args.dtype)]
     devs = devices() if args.device == "all" else [args.device]
-    rows = run_rows(list(plan(select(registry, args.only), dtypes, devs, originals)))
+    if args.with_:  # a learner's pieces: a few rows, in this process
+        registry, originals = learner_cases(args.with_, args.as_ or (), registry)
+        rows = run_rows(list(plan(select(registry, args.only), dtypes, devs, originals)))
+    else:
+        planned = (args.only, dtypes, devs)
+        rows = run_rows(plan_rows(*planned), args.jobs, planned)
     print(summary(rows))
     asked = sorted({e.group for e in registry if e.opt_in}) if not args.only else []
     for group in asked:  # say what did not run, and how to run it

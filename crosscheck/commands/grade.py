@@ -4,11 +4,11 @@ and a memory limit, several at once; what a submission finished before it looped
 or exited is kept. Written to ``--out``: grades.csv, summary.md, and per submission its
 feedback and Gradescope's results.json.
 """
+import contextlib
 import json
+import multiprocessing
 import os
 import signal
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from crosscheck.commands.exercise import exercises
 from crosscheck.grading import points as P
+from crosscheck.grading import worker
 from crosscheck.grading.report import Submission, gradescope, named, summary, write_csv
 from crosscheck.messages import language, say, use
 from torch_ref.cnn.run_dir import run_folder
@@ -33,31 +34,41 @@ def submissions(folder):
     return found
 
 
-def grade_one(path, out, args):
+def grade_one(path, out, args, context):
     """One submission in its own process: its Submission, with what the worker wrote."""
     (out / path.stem).mkdir(exist_ok=True)
-    record = out / path.stem / "events.jsonl"
+    record, stderr = out / path.stem / "events.jsonl", out / path.stem / "stderr.txt"
     record.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "crosscheck.grading.worker", str(path), str(record),
-               "--lang", language(args.lang), "--memory-gb", str(args.memory)]
     start = time.monotonic()
-    # a session of its own: the time limit ends it and anything it started
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True, text=True)
-    try:
-        _, err = proc.communicate(timeout=args.timeout)
-        stopped = None
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        _, err = proc.communicate()
+    proc = context.Process(target=worker.child, args=(str(path), str(record),
+                                                      language(args.lang), args.memory, stderr))
+    proc.start()
+    proc.join(args.timeout)
+    stopped = None
+    if proc.exitcode is None:  # still running: it and whatever it started end here
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.join()
         stopped = "timeout"
     sub = Submission(path.name, seconds=time.monotonic() - start)
     events = [json.loads(line) for line in record.read_text().splitlines()] \
         if record.exists() else []
-    return _read(sub, events, stopped, proc.returncode, err, args)
+    printed = stderr.read_text(errors="replace").split("\n") if stderr.exists() else []
+    last = next((line for line in reversed(printed) if line.strip()), "")
+    return _read(sub, events, stopped, proc.exitcode, last, args)
 
 
-def _read(sub, events, stopped, returncode, err, args):
+def fork_server():
+    """Processes forked from a server that imported torch, handgrad's checks and torch's
+    test suite once (worker.PRELOAD): each submission starts in a fraction of a second."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(worker.PRELOAD)
+    return context
+
+
+def _read(sub, events, stopped, returncode, last, args):
+    """The submission as its events tell it; ``last``: the last line it printed to stderr
+    (a crash's reason)."""
     started, hungry = None, None
     for e in events:
         if e["event"] == "error":
@@ -75,10 +86,9 @@ def _read(sub, events, stopped, returncode, err, args):
     if stopped == "timeout":
         sub.status = say("grade_timeout", seconds=f"{args.timeout:g}", where=where)
     elif not done:
-        last = (err or "").strip().splitlines()[-1:] or [""]
         how = (say("grade_signal", signal=signal.Signals(-returncode).name) if returncode < 0
                else say("grade_exit", status=returncode))
-        sub.status = say("grade_crashed", how=how, where=where, why=last[0][:200])
+        sub.status = say("grade_crashed", how=how, where=where, why=last.strip()[:200])
     elif hungry:  # it ran to the end, but a piece failed for want of memory
         sub.status = say("grade_memory", gb=f"{args.memory:g}",
                          where=say("grade_while", piece=hungry))
@@ -118,9 +128,9 @@ def run(args):
     if (out / "grades.csv").exists():
         raise HandgradError(f"{out} holds a grading already; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    subs = {}
+    subs, context = {}, fork_server()
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {pool.submit(grade_one, path, out, args): path for path in found}
+        futures = {pool.submit(grade_one, path, out, args, context): path for path in found}
         bar = tqdm(as_completed(futures), total=len(futures), desc="grading", unit="submission",
                    disable=None)
         for future in bar:

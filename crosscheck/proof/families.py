@@ -290,8 +290,36 @@ def torch_calls(name, family, dtype, device):
         if family.gradgrad and not op.supports_gradgrad:
             continue
         grad = op.supports_autograd and (dtype.is_floating_point or dtype.is_complex)
-        for s in op.sample_inputs(device, dtype, requires_grad=grad):
-            yield Call((s.input, *s.args), s.kwargs), op.op
+        for args, kwargs in _samples(op, device, dtype, grad):
+            yield Call(_fresh(args), _fresh(kwargs)), op.op
+
+
+_MADE = {}  # (op, variant, device, dtype, requires_grad) -> its samples
+
+
+def _samples(op, device, dtype, grad):
+    """An op's OpInfo samples, made once per process: torch makes each from a reseeded
+    generator, so they are the same every time, and the families of an op all read them
+    (each gets fresh copies). Making them anew per row was a quarter of a check's time."""
+    key = (op.name, op.variant_test_name, device, dtype, grad)
+    if key not in _MADE:
+        _MADE[key] = tuple(((s.input, *s.args), s.kwargs)
+                           for s in op.sample_inputs(device, dtype, requires_grad=grad))
+    return _MADE[key]
+
+
+def _fresh(value):
+    """A copy of a sample's tensors, each with the same strides (a non-contiguous sample
+    stays one) and requires_grad: nothing a run does reaches the stored sample."""
+    if isinstance(value, torch.Tensor):
+        copy = torch.empty_strided(value.shape, value.stride(), dtype=value.dtype,
+                                   device=value.device)
+        return copy.copy_(value.detach()).requires_grad_(value.requires_grad)
+    if isinstance(value, (list, tuple)):
+        return type(value)(map(_fresh, value))
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    return value
 
 
 def our_calls(entry, family, dtype, device):

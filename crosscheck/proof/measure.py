@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 
 from crosscheck.messages import failure_text
-from torch_ref.errors import first_line
+from torch_ref.errors import error_name, first_line
 
 F64_TOL = {"rtol": 1e-10, "atol": 1e-12}  # the design's float64 policy
 # the others: torch.testing.assert_close's defaults for the dtype a row computes in (given
@@ -108,7 +108,7 @@ class Measure:
 
     def raised(self, err, check="raised", **site):
         """An exception where a value was due, as a failure of ``check``."""
-        self.fail(check, first_line(err), error=type(err).__name__, **site)
+        self.fail(check, first_line(err), error=error_name(err), **site)
 
     def record(self, kind, actual, expected):
         a, e = actual.detach(), expected.detach()

@@ -3,10 +3,15 @@
 For SGD, Adagrad, RMSprop and Adam, every configuration of torch's ``optim_db`` (tensor lr,
 maximize, momentum, dampening, nesterov, centered, amsgrad, lr_decay,
 initial_accumulator_value, weight_decay) runs the manual optimizer and torch's side by side
-for 30 steps, on real and on complex parameters (torch updates a complex number as a pair of
+for 12 steps, on real and on complex parameters (torch updates a complex number as a pair of
 reals in Adagrad, RMSprop and Adam), comparing the parameters and every state tensor after
 every step. Halfway, each side's state_dict is loaded into a fresh optimizer of the other
 side, and both go on in step with the run they were taken from.
+
+Twelve steps run every path an update has: the first step (the state made), steps with and
+without a gradient for the last parameter (it gets one every third step), the exchange, and
+both kinds of step after it. More steps repeat those paths on states already compared, and
+proved nothing more (30 steps, exchanged at 15, took two and a half times as long).
 """
 import copy
 
@@ -16,7 +21,7 @@ from crosscheck.proof.measure import Measure, default_tol
 from crosscheck.proof.optim_checks import compare_twins, step
 from crosscheck.proof.torch_suite import Unavailable, database
 
-STEPS, SWAP_AT = 30, 15
+STEPS, SWAP_AT = 12, 6
 
 
 def configs(cls, device, dtype):
