@@ -89,9 +89,9 @@ def add_check(sub):
     p.add_argument("--gradescope", metavar="FILE", type=F.out_file,
                    help="with --with FILE: also write FILE's grade as Gradescope's "
                    "results.json")
-    p.add_argument("--jobs", type=F.integer(1, 256), default=min(os.cpu_count() or 1, 8),
-                   help="rows run at once, each process one core (default: the cores, "
-                   "at most 8)")
+    p.add_argument("--jobs", type=F.integer(1, 256), default=None,
+                   help="rows run at once, each process one core (default: the cores, at "
+                   "most 8, for 60 rows or more; fewer run in this process)")
     add_points(p)
     add_lang(p)
     p.set_defaults(run=command("check", threads=1))

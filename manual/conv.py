@@ -377,12 +377,6 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"conv2d: bias must have shape ({O},), got {tuple(bias.shape)}")
     stride, dilation = pair(stride), pair(dilation)
     pads = _conv_pads(padding, weight.shape[-2:], dilation, stride)
-    return _conv(input, weight, bias, stride, pads, dilation, groups)
-
-
-def _conv(input, weight, bias, stride, pads, dilation, groups):
-    """conv2d of checked arguments, ``pads`` (top, bottom, left, right), in the dtype torch
-    computes it in."""
     x, result = opmath(input, promote_integers=False)
     weight, bias = weight.to(x.dtype), None if bias is None else bias.to(x.dtype)
     return apply(Conv2dFunction, x, weight, bias, stride, pads, dilation, groups).to(result)
@@ -405,14 +399,15 @@ def _input_grad(input_size, weight, grad_output, stride, top_left, dilation, gro
     g = pad(g, *(min(p, 0) for p in pads))
     flipped = weight.flip(2, 3)  # each kernel rotated 180 degrees
     flipped = flipped.reshape(groups, O // groups, Cg, kh, kw).transpose(1, 2)
-    return _conv(g, flipped.reshape(groups * Cg, O // groups, kh, kw), None, (1, 1),
-                 tuple(max(p, 0) for p in pads), (dh, dw), groups)
+    return apply(Conv2dFunction, g, flipped.reshape(groups * Cg, O // groups, kh, kw), None,
+                 (1, 1), tuple(max(p, 0) for p in pads), (dh, dw), groups)
 
 
 def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
     """torch.nn.grad.conv2d_input by hand: dE/dx of conv2d as a convolution (see above)."""
-    return _input_grad(input_size, weight, grad_output, pair(stride), pair(padding),
-                       pair(dilation), groups)
+    g, result = opmath(grad_output, promote_integers=False)
+    return _input_grad(input_size, weight.to(g.dtype), g, pair(stride), pair(padding),
+                       pair(dilation), groups).to(result)
 
 
 class Conv2d(nn.Module):

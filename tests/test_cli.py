@@ -36,6 +36,18 @@ def test_python_dash_m_is_the_same_program():
     assert "sigmoid" in out and "cross_entropy" in out
 
 
+def test_check_in_parallel_processes_finds_what_one_finds(capsys, tmp_path):
+    found = []
+    for jobs in ("1", "2"):
+        assert main(["check", "--only", "tanh", "--device", "cpu", "--jobs", jobs, "--json",
+                     str(tmp_path / f"{jobs}.json")]) == 0
+        rows = json.loads((tmp_path / f"{jobs}.json").read_text())
+        found.append([(r["case"], r["dtype"], r["result"], r["out_abs"], r["grad_abs"],
+                       r["counts"], r["failure_count"]) for r in rows])
+    assert found[0] == found[1] and len(found[0]) > 10
+    assert capsys.readouterr().out.count("forward_tanh ! a jvp one part in a million off") == 2
+
+
 def test_bench_prints_ratios_for_every_part(capsys, tmp_path):
     assert main(["bench", "--device", "cpu", "--batch-size", "4", "--rounds", "2", "--json",
                  str(tmp_path / "bench.json")]) == 0

@@ -3,7 +3,9 @@ files that break an autograder (a syntax error, loops, sys.exit, a memory hog, n
 matching), every row right and the run within its limits; Gradescope's results.json; and
 bad input as one line."""
 import csv
+import fcntl
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -64,19 +66,34 @@ def _write(path, source):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("class")
+    """(status, the grades' folder, seconds) of grading the class, once per test run: under
+    pytest-xdist the first worker to ask grades it in the run's shared folder, the others
+    wait for it (a lock) and read the same grades."""
+    run = tmp_path_factory.getbasetemp()
+    shared = run.parent if os.environ.get("PYTEST_XDIST_WORKER") else run
+    with open(shared / "grade-class.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "grade-class.json"
+        if not done.exists():
+            done.write_text(json.dumps(_grade(shared / "grade-class")))
+        status, out, seconds = json.loads(done.read_text())
+    return status, Path(out), seconds
+
+
+def _grade(folder):
     for name, files in CLASS.items():
         if isinstance(files, dict):
-            (folder / name).mkdir()
+            (folder / name).mkdir(parents=True)
             for file, source in files.items():
                 _write(folder / name / file, source)
         else:
+            folder.mkdir(exist_ok=True)
             _write(folder / name, files)
-    out = tmp_path_factory.mktemp("grades") / "out"
+    out = folder.parent / "grade-class-out"
     start = time.monotonic()
     status = main(["grade", str(folder), "--out", str(out), "--timeout", str(TIMEOUT),
                    "--jobs", "2", "--lang", "en"])
-    return status, out, time.monotonic() - start
+    return status, str(out), time.monotonic() - start
 
 
 def _rows(out):

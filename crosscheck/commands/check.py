@@ -1,6 +1,7 @@
 """``handgrad check``: run every registry entry and print the table of measured errors."""
 import fnmatch
 import json
+import os
 import sys
 import time
 import warnings
@@ -59,7 +60,8 @@ def check(args, registry):
         rows = run_rows(list(plan(select(registry, args.only), dtypes, devs, originals)))
     else:
         planned = (args.only, dtypes, devs)
-        rows = run_rows(plan_rows(*planned), args.jobs, planned)
+        rows = plan_rows(*planned)
+        rows = run_rows(rows, args.jobs or default_jobs(len(rows)), planned)
     print(summary(rows))
     asked = sorted({e.group for e in registry if e.opt_in}) if not args.only else []
     for group in asked:  # say what did not run, and how to run it
@@ -72,6 +74,12 @@ def check(args, registry):
         with open(args.json, "w") as f:
             json.dump([row.record() for row in rows], f, indent=1)
     return 0 if all(r.passed for r in rows) else 1
+
+
+def default_jobs(rows):
+    """A process per core (at most 8) for a long check; each takes seconds to start (it
+    imports torch and its test suite), more than a few rows take."""
+    return min(os.cpu_count() or 1, 8) if rows >= 60 else 1
 
 
 def write_gradescope(args, rows):
