@@ -132,8 +132,8 @@ def test_every_submission_gets_its_row(graded):
     assert "can't allocate memory" in feedback or "MemoryError" in feedback
     # a process that dies is a row that says how, and where
     assert score["pat.py"]["sigmoid"] == 0
-    assert rows["pat.py"]["status"].startswith("the process ended with signal SIGABRT while "
-                                               "checking sigmoid")
+    assert rows["pat.py"]["status"] == "the process ended with signal SIGABRT while " \
+                                       "checking sigmoid"
     # what finished before the loop is kept
     assert score["ned"]["sigmoid"] == 1 and score["ned"]["tanh"] == 0
     assert rows["ned"]["status"] == f"timed out after {TIMEOUT} s while checking tanh; " \

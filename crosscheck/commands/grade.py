@@ -88,7 +88,8 @@ def _read(sub, events, stopped, returncode, last, args):
     elif not done:
         how = (say("grade_signal", signal=signal.Signals(-returncode).name) if returncode < 0
                else say("grade_exit", status=returncode))
-        sub.status = say("grade_crashed", how=how, where=where, why=last.strip()[:200])
+        why = say("grade_why", text=last.strip()[:200]) if last.strip() else ""
+        sub.status = say("grade_crashed", how=how, where=where, why=why)
     elif hungry:  # it ran to the end, but a piece failed for want of memory
         sub.status = say("grade_memory", gb=f"{args.memory:g}",
                          where=say("grade_while", piece=hungry))
