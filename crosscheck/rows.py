@@ -175,12 +175,17 @@ def _measured(rows, jobs, planned):
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
     threads = max(1, torch.get_num_threads() // jobs)  # the cores shared out, not oversubscribed
     with ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"), initializer=_start,
                              initargs=(planned, threads)) as pool:
         futures = [pool.submit(_run_numbered, k) for k in range(len(rows))]
         for row, future in zip(rows, futures):
-            row.measure, row.seconds = future.result()
+            try:
+                row.measure, row.seconds = future.result()
+            except BrokenProcessPool as err:  # a process died (killed, or a crash in torch)
+                row.measure = Measure()
+                row.measure.raised(err)
             yield row
 
 

@@ -2,6 +2,7 @@
 import fnmatch
 import json
 import os
+import signal
 import sys
 import time
 import warnings
@@ -99,9 +100,14 @@ def write_gradescope(args, rows):
 def watch(args, registry, poll=0.5):
     """Check again each time the learner's file is saved, the screen cleared between runs;
     a file that cannot be loaded says why in one line and is watched on. Ctrl-C ends it."""
-    path, seen = Path(args.with_), None
+    path, seen, stop = Path(args.with_), None, []
+
+    def interrupted(signum, frame):  # remembered too: code under the check may swallow it
+        stop.append(signum)
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, interrupted)
     try:
-        while True:
+        while not stop:
             stamp = path.stat().st_mtime_ns if path.exists() else None
             if stamp != seen:
                 seen = stamp
@@ -114,7 +120,8 @@ def watch(args, registry, poll=0.5):
                 print(say("watching", path=path), flush=True)
             time.sleep(poll)
     except KeyboardInterrupt:
-        return 0
+        pass
+    return 0
 
 
 def quiet():
