@@ -11,6 +11,7 @@ from crosscheck.messages import say
 from crosscheck.proof.diagnosis import diagnose, not_implemented
 from crosscheck.proof.entry import Entry
 from crosscheck.proof.measure import Enough, Measure
+from torch_ref.errors import HandgradError
 
 FAILURES_IN_JSON = 20  # per row: a wrong version may fail every step of every configuration
 COLUMNS = ("case", "dtype", "device", "out abs", "out rel", "grad abs", "grad rel",
@@ -183,9 +184,10 @@ def _measured(rows, jobs, planned):
         for row, future in zip(rows, futures):
             try:
                 row.measure, row.seconds = future.result()
-            except BrokenProcessPool as err:  # a process died (killed, or a crash in torch)
-                row.measure = Measure()
-                row.measure.raised(err)
+            except BrokenProcessPool:  # killed, or a crash in torch: no row may read as run
+                raise HandgradError(f"a process running the rows died at {row.case} "
+                                    f"({str(row.dtype)[6:]}); the rows from there on did not "
+                                    f"run (--jobs 1 runs them in this process)") from None
             yield row
 
 
