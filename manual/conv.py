@@ -171,7 +171,9 @@ def _responses(x, weight, stride, pads, dilation, groups):
     images at a time, are wide: each row of positions runs over the whole padded width,
     so that a row of a column is one contiguous run of the padded input (a fast copy)
     instead of ow-long pieces; the positions past ow (a few per row) are computed and
-    dropped. Every kept response is the same dot product, in the same order, either way."""
+    dropped. Every kept response is the same dot product either way (equal to the bit on
+    the CNN's layers; the matrix library may add up a longer row in another order, so
+    elsewhere a response may differ in its last bit)."""
     O, Cg, kh, kw = weight.shape
     (oh, ow), (top, bottom, left, right) = _out_hw(x.shape, (kh, kw), stride, pads,
                                                    dilation), pads
