@@ -37,6 +37,19 @@ def linear_samples(dtype, device, gen):
     yield Sample((randn(gen, (2, 3, 6, 3), dtype, device), randn(gen, (4, 3), dtype, device),
                   randn(gen, (4,), dtype, device)))
     yield Sample((randn(gen, (7, 2), dtype, device), randn(gen, (1, 2), dtype, device)))
+    # every shape F.linear takes: one input vector; a 1-D weight, one neuron without a
+    # neuron dimension (with a bias only where the input is a vector: torch's addmm refuses
+    # it beside a batch); both vectors (a dot product); empty batch and feature dims
+    yield Sample((randn(gen, (3,), dtype, device), randn(gen, (4, 3), dtype, device),
+                  randn(gen, (4,), dtype, device)))
+    yield Sample((randn(gen, (2, 5, 3), dtype, device), randn(gen, (3,), dtype, device)))
+    yield Sample((randn(gen, (3,), dtype, device), randn(gen, (3,), dtype, device),
+                  randn(gen, (), dtype, device)))
+    yield Sample((randn(gen, (0, 3), dtype, device), randn(gen, (4, 3), dtype, device),
+                  randn(gen, (4,), dtype, device)))
+    yield Sample((randn(gen, (2, 4, 0), dtype, device), randn(gen, (5, 0), dtype, device),
+                  randn(gen, (5,), dtype, device)))
+    yield Sample((randn(gen, (0, 8), dtype, device), randn(gen, (8,), dtype, device)))
 
 
 def softmax_dtype_samples(dtype, device, gen):
