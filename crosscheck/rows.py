@@ -11,6 +11,7 @@ from crosscheck.messages import say
 from crosscheck.proof.diagnosis import diagnose, not_implemented
 from crosscheck.proof.entry import Entry
 from crosscheck.proof.measure import Enough, Measure
+from crosscheck.proof.torch_suite import tested
 from torch_ref.errors import HandgradError
 
 FAILURES_IN_JSON = 20  # per row: a wrong version may fail every step of every configuration
@@ -228,7 +229,7 @@ def summary(rows):
     return say("summary", rows=len(rows), passed=len(rows) - len(failed) - skipped,
                failed=len(failed), skipped=say("skipped", n=skipped) if skipped else "",
                controls=len(negatives), rejected=sum(r.result == "REJECTED" for r in negatives),
-               out=f"{worst['out']:.1e}", grad=f"{worst['grad']:.1e}")
+               out=f"{worst['out']:.1e}", grad=f"{worst['grad']:.1e}", torch=tested())
 
 
 def print_diagnoses(rows):

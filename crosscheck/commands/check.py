@@ -133,8 +133,10 @@ def quiet():
     # and that initializing a Linear(0, n)'s empty weight does nothing (a registry config),
     # that softmax's dtype= casts a complex sample to a real dtype (torch's own sample),
     # that torch's own sparse Adagrad does not check its sparse tensors, and, importing
-    # torch.func, that torch.jit.script is deprecated
+    # torch.func, that torch.jit.script is deprecated, and (torch 2.4) that its half
+    # mse_loss kernel on the CPU is slow
     for note in ("Initializing zero-element tensors", "Casting complex values to real",
+                 "Applying the CPU mse kernel on half-type tensors",
                  "Sparse invariant checks are implicitly disabled", "`torch.jit.script`"):
         warnings.filterwarnings("ignore", message=note)
 

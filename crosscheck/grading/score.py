@@ -14,6 +14,8 @@ A piece left as its starter gave it (a NotImplementedError still raised) earns n
 the credit of the forward the starter wrote. The forward-mode row (a jvp) is reported, not
 graded: the starters do not ask for it.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 
 from crosscheck.messages import failure_text

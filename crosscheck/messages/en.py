@@ -49,7 +49,8 @@ MESSAGES = {
     "as_no_name": "--as {name}={piece}: the file has no name {name!r}",
     # the check
     "summary": "{rows} rows: {passed} passed, {failed} failed{skipped} ({controls} negative "
-               "controls, {rejected} rejected); float64 max rel error: out {out}, grad {grad}",
+               "controls, {rejected} rejected); float64 max rel error: out {out}, grad {grad}; "
+               "{torch}",
     "skipped": ", {n} skipped",
     "skipped_jvp": "not checked: your Function has no jvp, so forward mode cannot run through it "
                    "(write jvp(ctx, *tangents), J v, beside the backward to have it checked)",

@@ -49,7 +49,7 @@ MESSAGES = {
     # 检查
     "summary": "{rows} 行：{passed} 行通过，{failed} 行未通过{skipped}（{controls} 个反例对照"
                "（negative control），{rejected} 个被拒绝）；float64 最大相对误差："
-               "输出 {out}，梯度 {grad}",
+               "输出 {out}，梯度 {grad}；{torch}",
     "skipped": "，{n} 行跳过",
     "skipped_jvp": "未检查：你的 Function 没有 jvp，前向模式（forward mode）无法经过它"
                    "（在 backward 旁边写出 jvp(ctx, *tangents)，即 J v，就会检查它）",

@@ -4,6 +4,8 @@ versions (the negative controls, the notes' own slips among them), that slip's n
 
 Everything here reads the failure records of a Measure; nothing parses their text.
 """
+from __future__ import annotations
+
 import time
 from dataclasses import dataclass
 

@@ -25,7 +25,8 @@ import torch
 
 from crosscheck.proof.harness import tensors
 from crosscheck.proof.measure import Measure, compare, compare_grads, default_tol
-from crosscheck.proof.torch_suite import Unavailable, database
+from crosscheck.proof.torch_errata import torch_error
+from crosscheck.proof.torch_suite import VERSION, Unavailable, database, torch_lacks
 from manual import NotSupported, layout
 
 INTEGERS = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool)
@@ -54,9 +55,10 @@ class Call:
 
 @dataclass(frozen=True)
 class Run:
-    """One sample through a family: its number ``k``, the call, the manual op and torch's,
-    the dtype, and the generator of the random vectors it draws."""
+    """One sample through a family: its number ``k``, the call, the manual op and torch's
+    (OpInfo ``name``), the dtype, and the generator of the random vectors it draws."""
 
+    name: str
     k: int
     call: Call
     impl: Callable
@@ -90,6 +92,10 @@ def first_order(m, run, outs, refs, create_graph=False):
     chosen = [j for j, (o, r) in enumerate(zip(outs, refs)) if r.requires_grad
               and o.shape == r.shape]
     if not (leaves and chosen) or len(m.failures) > before:
+        return None
+    lacks = torch_lacks(run.name, dtype, refs[chosen[0]].device, backward=True)
+    if lacks:  # an older torch's: the forward is compared, the gradient cannot be
+        m.skipped[lacks] = m.skipped.get(lacks, 0) + 1
         return None
     vs = [randn(refs[j], run.gen).requires_grad_(create_graph) for j in chosen]
 
@@ -133,14 +139,17 @@ class Exact:
 
 
 def _judge(m, a, b, exact, dtype, kind, **site):
-    """torch's tolerance for the dtype, or else no further from the exact result than torch:
-    both sides accumulate rounding errors in their own order (complex64 products summed a
-    hundred at a time; torch's half backward from the rounded output, this one from the
-    float32 one), and the closer one is not the wrong one."""
+    """torch's tolerance for the dtype, or else the same tolerance against the exact result,
+    or no further from it than torch: both sides accumulate rounding errors in their own
+    order (complex64 products summed a hundred at a time; torch's half backward from the
+    rounded output, this one from the float32 one; an older torch's depthwise kernel), and
+    a result as close to the exact one as the dtype asks is not the wrong one."""
     if (dtype in WIDE and a.shape == b.shape
             and not torch.allclose(a, b, equal_nan=True, **default_tol(dtype))):
         e = exact()
-        if e is not None and e.shape == a.shape and _distance(a, e) <= _distance(b, e):
+        if e is not None and e.shape == a.shape and (
+                torch.allclose(a.to(e.dtype), e, equal_nan=True, **default_tol(dtype))
+                or _distance(a, e) <= _distance(b, e)):
             m.record(kind, a, b)  # the gap still shows in the row's figures
             m.counts["closer"] += 1
             return
@@ -203,14 +212,36 @@ def compare_grads_of(m, mine, theirs, wrt, k):
 
 def exact_dtype(m, run, outs, refs):
     """Integer and bool inputs: the result's dtype, then its values (exactly where the
-    result is an integer, at the float tolerances where torch returns a float)."""
+    result is an integer, at the float tolerances where torch returns a float). Where
+    torch's integer result is not its own result on the same values in float64 (exact for
+    these small integers, and inside the dtype's range), and yours is, torch is wrong."""
     for i, (out, r) in enumerate(zip(outs, refs)):
         if out.dtype != r.dtype:
             m.fail("forward", f"dtype {out.dtype} where torch returns {r.dtype}", sample=run.k,
                    index=i)
-        else:
+        elif not _torch_wrong(m, run, i, out, r):
             compare(m, "out", out, r, default_tol(r.dtype), check="forward", sample=run.k,
                     index=i)
+
+
+def _torch_wrong(m, run, i, out, r):
+    """Whether torch's integer output ``r`` differs from torch's float64 result on the same
+    values while ``out`` equals it; the first such sample is the row's evidence."""
+    if r.is_floating_point() or r.dtype == torch.bool or torch.equal(out, r):
+        return False
+    wide = tensors(run.call.map(lambda t: t.to(torch.float64) if t.dtype == run.dtype
+                                else t)(run.ref))[i]
+    info = torch.iinfo(r.dtype)
+    if not (wide.min() >= info.min and wide.max() <= info.max and torch.equal(out.to(wide), wide)):
+        return False
+    k = int((r.to(wide) != wide).flatten().nonzero()[0])
+    why = (f"torch {VERSION}'s {r.dtype} result is not its own float64 result on "
+           f"the same values, which yours equals")
+    if why not in m.skipped:
+        m.notes.append(f"torch wrong at sample {run.k}: its {r.dtype} gives "
+                       f"{r.flatten()[k].item()}, its float64 {wide.flatten()[k].item():g}")
+    m.skipped[why] = m.skipped.get(why, 0) + 1
+    return True
 
 
 def reduced_precision(m, run, outs, refs):
@@ -343,6 +374,10 @@ def outcome(m, family, run):
     try:
         refs = tensors(run.call(run.ref))
     except Exception as err:  # torch refuses what the manual op computed
+        lacks = torch_lacks(run.name, run.dtype, outs[0].device if outs else "cpu")
+        if lacks:  # as an older torch refuses it: for want of a kernel, nothing to compare
+            m.skipped[lacks] = m.skipped.get(lacks, 0) + 1
+            return "refused"
         m.fail("raised", f"computes where torch refuses ({type(err).__name__})", sample=run.k)
         return "wrong"
     if len(outs) != len(refs):
@@ -352,7 +387,14 @@ def outcome(m, family, run):
         family.compare(m, run, outs, refs)
     except NotSupported as err:  # a transform the manual op refuses for this sample
         return _refusal(m, run, err)
-    return "equal" if len(m.failures) == before else "wrong"
+    if len(m.failures) == before:
+        return "equal"
+    why = torch_error(run.name, family.name, run.call, run.impl, run.ref)
+    if why:  # an older torch's own error, shown on this sample: the gap stays in the figures
+        del m.failures[before:]
+        m.skipped[why] = m.skipped.get(why, 0) + 1
+        return "torch wrong"
+    return "wrong"
 
 
 def _refusal(m, run, err):
@@ -380,22 +422,24 @@ def check_family(entry, impl, dtype, device):
     equal / refused / wrong."""
     m = Measure()
     family = entry.samples[1]
-    m.counts = {"equal": 0, "refused": 0, "wrong": 0, "closer": 0}
+    m.counts = {"equal": 0, "refused": 0, "wrong": 0, "torch wrong": 0, "closer": 0}
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)  # torch's OpInfo samples come from the global generator
     try:
         for k, (call, ref) in enumerate(_all_calls(entry, dtype, device)):
-            m.counts[outcome(m, family, Run(k, call, impl, ref, dtype, gen))] += 1
+            m.counts[outcome(m, family, Run(entry.samples[0], k, call, impl, ref, dtype,
+                                            gen))] += 1
     except Unavailable as err:
         m.fail("unavailable", str(err))
         return m
     c = m.counts
-    total = c["equal"] + c["refused"] + c["wrong"]
-    closer = (f" ({c['closer']} outputs beyond the tolerance of torch's, and closer to the "
-              "exact result than torch's)" if c["closer"] else "")
-    skipped = "".join(f"; {n} skipped, torch's own failing ({why})" for why, n in m.skipped.items())
+    total = c["equal"] + c["refused"] + c["wrong"] + c["torch wrong"]
+    closer = (f" ({c['closer']} outputs beyond the tolerance of torch's, and within it of the "
+              "exact result or closer to it than torch's)" if c["closer"] else "")
+    skipped = "".join(f"; {n} skipped: {why}" for why, n in m.skipped.items())
+    theirs = f", {c['torch wrong']} where torch is wrong" if c["torch wrong"] else ""
     m.notes.insert(0, f"{total} samples: {c['equal']} equal, {c['refused']} refused, "
-                      f"{c['wrong']} wrong{closer}{skipped}")
+                      f"{c['wrong']} wrong{theirs}{closer}{skipped}")
     if total == 0:
         m.fail("unavailable", f"no sample of {entry.samples[0]!r} in {dtype} on {device}")
     _accuracy(m)

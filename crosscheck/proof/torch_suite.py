@@ -9,6 +9,9 @@ takes seconds, and pulls in torch.distributed.
 import importlib
 import logging
 
+import torch
+
+VERSION = torch.__version__.split("+")[0]  # the release, without its build tag (+cu121)
 MODULES = {"op_db": "torch.testing._internal.common_methods_invocations",
            "optim_db": "torch.testing._internal.common_optimizers"}
 
@@ -26,3 +29,41 @@ def database(name):
     except Exception as err:  # private API: any failure to import is reported, not hidden
         raise Unavailable(f"torch.testing._internal is not importable ({type(err).__name__}: "
                           f"{err}); pip install expecttest") from None
+
+
+def torch_lacks(name, dtype, device, backward=False):
+    """Why the installed torch computes no ``dtype`` result (with ``backward``: no gradient)
+    for OpInfo op ``name`` on ``device``, by its own OpInfo, or None where it does. An
+    older torch lacks kernels a newer one has (bool im2col, a float16 mse_loss backward):
+    a sample it refuses for that reason is refused as that torch refuses it."""
+    kind = torch.device(device).type
+    ops = [o for o in database("op_db") if o.name == name]
+    supported = set().union(*((o.supported_backward_dtypes(kind) if backward
+                               else o.supported_dtypes(kind)) for o in ops))
+    if not ops or dtype in supported:
+        return None
+    what = "gradient" if backward else "kernel"
+    return f"torch {VERSION} has no {dtype} {what} for {name} (its own OpInfo)"
+
+
+def tested():
+    """'torch 2.15.0', and where the installed torch is outside the range the installed
+    handgrad declares (pyproject's dependency, read back from the package's metadata), that
+    it was not tested with it."""
+    from importlib import metadata
+    try:
+        spec = next((r[len("torch"):].split(";")[0].strip() for r in metadata.requires("handgrad")
+                     if r.startswith("torch") and not r.startswith("torchvision")), "")
+    except metadata.PackageNotFoundError:  # run from a source tree, not installed
+        spec = ""
+    bounds = dict(b.partition("=")[::2] if b.startswith(">") else (b[:1], b[1:])
+                  for b in spec.replace(" ", "").split(",") if b)
+    now = release(VERSION)
+    inside = ((">" not in bounds or now >= release(bounds[">"]))
+              and ("<" not in bounds or now < release(bounds["<"])))
+    return f"torch {VERSION}" + ("" if inside else f", outside the tested range torch{spec}")
+
+
+def release(version):
+    """'2.15.0' -> (2, 15): what a release is compared by."""
+    return tuple(int(part) for part in version.split(".")[:2])

@@ -48,7 +48,7 @@ def _judge(m, k, label, transform, mine, theirs, reference=None):
     try:
         want = tensors((reference or transform)(theirs))
     except Exception as err:  # torch cannot take this transform here: nothing to compare
-        why = f"{label}: {first_line(err)}"
+        why = f"torch's own {label} fails ({first_line(err)})"
         m.skipped[why] = m.skipped.get(why, 0) + 1
         return
     try:

@@ -1,0 +1,68 @@
+"""Where an older torch is itself wrong: its errata, as the notes have theirs.
+
+Each erratum names torch's op, the families where it shows, the first release that is
+right, and the evidence, computed on the sample (never assumed): a sample on which a
+manual op differs from such a torch is torch's error only where the evidence holds and the
+manual op is right by it; the row then says so in one line and passes. On a torch at or
+after ``fixed_in`` an erratum never applies, so a new difference fails as any other.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from crosscheck.proof.torch_suite import VERSION, release
+
+
+@dataclass(frozen=True)
+class TorchErratum:
+    op: str  # torch's OpInfo name
+    families: tuple
+    fixed_in: tuple  # (major, minor): the first release that is right
+    evidence: Callable  # (call, manual op, torch's op) -> the evidence in words, or None
+
+
+def _elementwise_derivatives(fn, x, kwargs):
+    """f'(x) and f''(x) of an elementwise ``fn``, element by element (its Jacobian and
+    Hessian are diagonal: the gradient of the sum is f', of the sum of f' is f'')."""
+    x = x.detach().requires_grad_()
+    (first,) = torch.autograd.grad(fn(x, **kwargs).sum(), x, create_graph=True)
+    (second,) = torch.autograd.grad(first.sum(), x)
+    return first.detach(), second
+
+
+def _elu_at_zero(call, mine, theirs):
+    """elu at x = 0: torch's first derivative takes the left branch there (alpha e^x, so
+    alpha), its second derivative the right one (0), so torch's second derivative is not
+    the derivative of its own first. Yours: the left branch in both, and torch's values
+    everywhere else."""
+    x, kwargs = call.args[0], dict(call.kwargs)
+    if len(call.args) > 1:
+        kwargs["alpha"] = call.args[1]
+    alpha = float(kwargs.get("alpha", 1.0))
+    zero = x.detach() == 0
+    if not zero.any() or alpha == 0:
+        return None
+    d1, d2 = _elementwise_derivatives(theirs, x, kwargs)
+    _, m2 = _elementwise_derivatives(mine, x, kwargs)
+    if not (torch.all(d1[zero] == alpha) and torch.all(d2[zero] == 0)
+            and torch.all(m2[zero] == alpha) and torch.allclose(m2[~zero], d2[~zero])):
+        return None
+    return (f"torch {VERSION}'s second derivative of elu at x = 0 is 0, not the derivative "
+            "of its own first there (alpha e^x, the branch x <= 0): yours is alpha")
+
+
+ERRATA = [TorchErratum("nn.functional.elu", ("gradgrad", "func"), (2, 7), _elu_at_zero)]
+
+
+def torch_error(name, family, call, mine, theirs):
+    """The evidence that the installed torch, not the manual op, is wrong on this call of
+    op ``name`` in ``family``, or None."""
+    for e in ERRATA:
+        if e.op == name and family in e.families and release(VERSION) < e.fixed_in:
+            found = e.evidence(call, mine, theirs)
+            if found:
+                return found
+    return None
