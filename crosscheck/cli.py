@@ -86,6 +86,9 @@ def add_check(sub):
                    "--as my_sigmoid=sigmoid")
     p.add_argument("--watch", action="store_true",
                    help="with --with FILE: check again each time FILE is saved (Ctrl-C ends)")
+    p.add_argument("--strict", action="store_true",
+                   help="with --with FILE: the rows beyond the exercise (forward mode, complex, "
+                   "half, layout, ...) fail the check too (default: shown as advice)")
     p.add_argument("--gradescope", metavar="FILE", type=F.out_file,
                    help="with --with FILE: also write FILE's grade as Gradescope's "
                    "results.json")
@@ -274,6 +277,8 @@ def validate(args):
         return "--watch checks your file again when it is saved: it needs --with FILE"
     if getattr(args, "as_", None) and not args.with_:
         return "--as names a piece of your file: it needs --with FILE"
+    if getattr(args, "strict", False) and not args.with_:
+        return "--strict holds your file to every family: it needs --with FILE"
     if args.command == "check" and (args.gradescope or args.points) and not args.with_:
         return "--gradescope and --points grade a learner's file: they need --with FILE"
     return None

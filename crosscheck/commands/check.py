@@ -44,7 +44,7 @@ def learner_cases(spec, aliases, registry):
     from crosscheck.proof import learner, learner_file
     aliases = [learner.check_alias(text, registry) for text in aliases]
     module = learner_file.load(spec)
-    made, unmatched = learner.cases(module, registry, aliases)
+    made, unmatched = learner.cases(module, registry, aliases, advice=True)
     if not made:
         raise HandgradError(learner.nothing_matched(spec, unmatched, registry))
     if unmatched:
@@ -58,7 +58,8 @@ def check(args, registry):
     devs = devices() if args.device == "all" else [args.device]
     if args.with_:  # a learner's pieces: a few rows, in this process
         registry, originals = learner_cases(args.with_, args.as_ or (), registry)
-        rows = run_rows(list(plan(select(registry, args.only), dtypes, devs, originals)))
+        rows = run_rows(list(plan(select(registry, args.only), dtypes, devs, originals,
+                                  args.strict)))
     else:
         planned = (args.only, dtypes, devs)
         rows = plan_rows(*planned)

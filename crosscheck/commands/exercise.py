@@ -72,20 +72,23 @@ def _without_backward(cls_source):
 
 
 def _imports(code, module):
-    """'from <module> import a, b' for the module-level names ``code`` uses but lacks."""
+    """The imports ``code`` needs: the modules it uses (math), torch's, then 'from <module>
+    import a, b' for the module-level names it uses but lacks."""
     tree = ast.parse(code)
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
-    names = sorted(n for n in used - defined if n in vars(module)
-                   and not inspect.ismodule(vars(module)[n]) and n != "Function")
-    return f"from {module.__name__} import {', '.join(names)}\n" if names else ""
+    lacking = [n for n in sorted(used - defined) if n in vars(module) and n != "Function"]
+    modules = [n for n in lacking if inspect.ismodule(vars(module)[n]) and n != "torch"]
+    names = [n for n in lacking if not inspect.ismodule(vars(module)[n])]
+    return ("".join(f"import {n}\n" for n in modules) + ("\n" if modules else "")
+            + "import torch  # noqa: F401\nfrom torch.autograd import Function\n"
+            + (f"\nfrom {module.__name__} import {', '.join(names)}\n" if names else ""))
 
 
 def _op(op, function):
     """The Function without its backward, and the op that applies it."""
     code = _without_backward(inspect.getsource(function)) + "\n\n\n" + inspect.getsource(op)
-    return ("import torch  # noqa: F401\nfrom torch.autograd import Function\n\n"
-            + _imports(code, inspect.getmodule(op)) + "\n\n" + code)
+    return _imports(code, inspect.getmodule(op)) + "\n\n" + code
 
 
 def starter(entry, path):

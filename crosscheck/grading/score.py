@@ -11,8 +11,8 @@ The checks of a piece, from the failure records of its rows (nothing parses thei
     torch's samples   every sample of torch's own test suite (conformance_<op>, optim_db_<name>)
 
 A piece left as its starter gave it (a NotImplementedError still raised) earns nothing, not
-the credit of the forward the starter wrote. The forward-mode row (a jvp) is reported, not
-graded: the starters do not ask for it.
+the credit of the forward the starter wrote. The rows beyond the exercise (forward mode,
+complex, half, ...: ``Row.advice``) are shown, not graded: the starters do not ask for them.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ CHECKS_OF = {"op": ("forward", "backward", "gradcheck"), "module": ("forward", "
 @dataclass
 class PieceResult:
     """One piece of one submission: each check passed or not, the known slip its first
-    failure equals (label and the notes' section, if it is theirs), and its forward mode."""
+    failure equals (label and the notes' section, if it is theirs)."""
 
     piece: str
     checks: dict = field(default_factory=dict)  # check -> passed
@@ -41,7 +41,6 @@ class PieceResult:
     todo: bool = False  # left as the starter gave it
     slip: str | None = None
     slip_section: str | None = None
-    forward_mode: str | None = None  # the forward_<op> row's result: PASS, FAIL, SKIP
     out_of_memory: bool = False  # an allocation failed under the worker's memory limit
 
     def fraction(self):
@@ -53,7 +52,7 @@ class PieceResult:
     def record(self):
         return {"piece": self.piece, "checks": self.checks, "why": self.why, "todo": self.todo,
                 "slip": self.slip, "slip_section": self.slip_section,
-                "forward_mode": self.forward_mode, "out_of_memory": self.out_of_memory}
+                "out_of_memory": self.out_of_memory}
 
 
 def _torch_samples(entry):
@@ -92,16 +91,13 @@ def score_piece(piece, rows):
     """The PieceResult of a learner's piece from its measured rows (handgrad's own entry
     of each in ``row.original``)."""
     result = PieceResult(piece)
-    for row in rows:
-        if row.original.group == "forward":
-            result.forward_mode = row.result
-            continue
+    for row in (r for r in rows if not r.advice):
         result.todo = result.todo or not_implemented(row.measure) is not None
         result.out_of_memory |= any(map(_out_of_memory, row.measure.failures))
         for check, why in _checks(row).items():
             result.checks[check] = result.checks.get(check, True) and not why
             result.why[check] = result.why.get(check) or why
-    failing = next((r for r in rows if not r.passed and r.original.group != "forward"), None)
+    failing = next((r for r in rows if not r.passed), None)
     if failing is not None and not result.todo:
         found = known_slip(failing.original, failing.entry.manual, failing.dtype,
                            failing.device, failing.measure.failures[0])

@@ -49,6 +49,8 @@ def site(failure, lang=None):
 def failure_text(failure, lang=None):
     """A failure's whole line: where, then what (an exception's type and first line)."""
     what = f"{failure.error}: {failure.message}" if failure.error else failure.message
+    if failure.check == "missing":  # the method a learner's Function lacks: one wording
+        what = TABLES[lang or _chosen[0]].MESSAGES[f"skipped_{failure.message}"]
     where = site(failure, lang)
     return TABLES[lang or _chosen[0]].MESSAGES["site_what"].format(site=where, what=what) \
         if where else what

@@ -52,10 +52,19 @@ MESSAGES = {
                "controls, {rejected} rejected); float64 max rel error: out {out}, grad {grad}; "
                "{torch}",
     "skipped": ", {n} skipped",
+    "advice": ", {n} advice (beyond the exercise: shown, never failing; --strict fails them)",
     "skipped_jvp": "not checked: your Function has no jvp, so forward mode cannot run through it "
                    "(write jvp(ctx, *tangents), J v, beside the backward to have it checked)",
+    "skipped_setup_context": "not checked: your Function's forward takes ctx, which torch.func "
+                             "cannot transform (write forward without ctx, and "
+                             "setup_context(ctx, inputs, output), to have it checked)",
+    "skipped_vmap": "not checked: your Function has no vmap rule (set generate_vmap_rule = True "
+                    "or write vmap(info, in_dims, ...) to have it checked)",
     "left_out": "{count} {group} cases run only when asked, they take minutes: {command}",
     "not_checked": "not checked (no piece of that name; --as NAME=PIECE names one): {names}",
+    "borrowed": "{name} (it is {where} itself, not a derivation)",
+    "only_borrowed": "nothing of yours to check: {names}; derive it in torch's tensor "
+                     "operations (handgrad exercise NAME writes a starter)",
     "watching": "watching {path}: the rows run again each time it is saved (Ctrl-C ends)",
     # grading a class
     "grade_nothing": "no name in it is a piece handgrad checks (its names: {names})",

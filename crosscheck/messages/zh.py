@@ -51,10 +51,19 @@ MESSAGES = {
                "（negative control），{rejected} 个被拒绝）；float64 最大相对误差："
                "输出 {out}，梯度 {grad}；{torch}",
     "skipped": "，{n} 行跳过",
+    "advice": "，{n} 行建议（超出练习的要求：只显示，不算未通过；--strict 使其算作未通过）",
     "skipped_jvp": "未检查：你的 Function 没有 jvp，前向模式（forward mode）无法经过它"
                    "（在 backward 旁边写出 jvp(ctx, *tangents)，即 J v，就会检查它）",
+    "skipped_setup_context": "未检查：你的 Function 的 forward 接收 ctx，torch.func 无法变换它"
+                             "（把 forward 写成不带 ctx 的形式，并写出 "
+                             "setup_context(ctx, inputs, output)，就会检查它）",
+    "skipped_vmap": "未检查：你的 Function 没有 vmap 规则（设置 generate_vmap_rule = True "
+                    "或写出 vmap(info, in_dims, ...)，就会检查它）",
     "left_out": "{count} 个 {group} 用例只在要求时运行，它们需要几分钟：{command}",
     "not_checked": "未检查（没有同名的部件；可用 --as NAME=PIECE 指定）：{names}",
+    "borrowed": "{name}（它就是 {where} 本身，不是推导）",
+    "only_borrowed": "没有你自己的推导可检查：{names}；请用 torch 的张量运算推导它"
+                     "（handgrad exercise NAME 会写出起始文件）",
     "watching": "正在监视 {path}：每次保存后重新检查（按 Ctrl-C 结束）",
     # 批改全班
     "grade_nothing": "其中没有 handgrad 检查的部件的名字（文件中的名字：{names}）",

@@ -89,6 +89,6 @@ def entries(registry):
             made.append(Entry(f"{family.name}_{name.rsplit('.', 1)[-1]}", entry.section,
                               family.name, "op", op, check_family, samples=(name, family, entry),
                               wrong=wrong, piece=entry.piece, dtypes=dtypes, why_no_wrong=why,
-                              learners=family.name in ("conformance", "forward"),
+                              learners=family.name == "conformance",
                               opt_in=family.opt_in))
     return made

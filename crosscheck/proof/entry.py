@@ -125,7 +125,8 @@ class Entry:
     wrong: dict = field(default_factory=dict)  # label -> Wrong
     piece: Piece = None  # None: not a piece a learner writes
     convention: bool = False
-    learners: bool = True  # False: a family of handgrad's rigor, not held against a learner
+    learners: bool = True  # False: beyond what a learner's exercise asks (a family of
+    #                        handgrad's rigor): run on a learner's piece as advice, not verdict
     dtypes: tuple = (torch.float64, torch.float32)
     why_tol: str = ""  # where a tolerance is not the default, the reason
     why_no_wrong: str = ""  # where no negative control fits, the reason

@@ -11,8 +11,9 @@ same checks run on it, when it is written in any of the ways learners write a pi
 
 and under any other name through ``--as NAME=PIECE``. Where the file has a piece both as a
 function and as a Function class, the function is checked (it is what a user calls).
-Entries that measure handgrad's own forms of the notes, and the families beyond first
-order, are left out: a learner's piece is held to torch, first order.
+Entries that measure handgrad's own forms of the notes are left out. A learner's verdict is
+the exercise's: the piece's own entries and torch's samples in float64 and float32; the
+families beyond it (forward mode, complex, half, layout, ...) run as advice (``advice``).
 """
 import difflib
 import functools
@@ -36,12 +37,14 @@ def _key(name):
     return name.replace("_", "").lower()
 
 
-def pieces(registry):
-    """Piece name -> the entries that check it (handgrad's own forms of the notes and its
-    families beyond first order left out)."""
+def pieces(registry, advice=False):
+    """Piece name -> the entries that check it (handgrad's own forms of the notes left out):
+    those its exercise asks for, and with ``advice`` the families beyond it too (not those
+    run only when asked, which take minutes)."""
     found = {}
     for e in registry:
-        if e.piece is not None and not e.convention and e.learners:
+        if (e.piece is not None and not e.convention and not e.opt_in
+                and (e.learners or advice)):
             found.setdefault(e.piece.name, []).append(e)
     return found
 
@@ -162,10 +165,41 @@ def match(module, registry, aliases=()):
         if name not in vars(module):
             raise HandgradError(say("as_no_name", name=name, piece=piece))
     behind = {getattr(obj, "__self__", None) for _, obj in _public(module).items()}
-    unmatched = [n for n in unmatched if vars(module)[n] not in behind]  # MySigmoid of .apply
+    used = set().union(*(_uses(vars(module)[name]) for name, _ in chosen.values()))
+    unmatched = [n for n in unmatched  # MySigmoid of .apply, a helper a piece calls
+                 if vars(module)[n] not in behind and n not in used]
+    borrowed = [say("borrowed", name=n, where=_origin(v)) for n, v in vars(module).items()
+                if n in known and _origin(v) and n not in chosen]
+    if borrowed and not chosen:
+        raise HandgradError(say("only_borrowed", names="; ".join(borrowed)))
+    unmatched += borrowed
     for piece, (name, obj) in chosen.items():
         _check_signature(name, obj, known[piece][0].manual)
     return chosen, unmatched
+
+
+def _uses(obj):
+    """The global names a piece's code refers to (its functions', methods' and nested
+    functions'): the helpers it calls are part of it, not pieces of their own."""
+    obj = getattr(obj, "func", obj)  # a partial
+    codes = [getattr(obj, "__code__", None)]
+    if inspect.isclass(obj):
+        codes = [getattr(getattr(f, "__func__", f), "__code__", None) for f in vars(obj).values()]
+    names, todo = set(), [c for c in codes if c is not None]
+    while todo:
+        code = todo.pop()
+        names.update(code.co_names)
+        todo += [c for c in code.co_consts if inspect.iscode(c)]
+    return names
+
+
+def _origin(value):
+    """'torch.tanh' where a piece's name is bound to torch's own function (or handgrad's),
+    which is nothing of the learner's to check; None otherwise."""
+    module = getattr(value, "__module__", None) or ""
+    if module.split(".")[0] in ("torch", "manual", "torch_ref") and callable(value):
+        return f"{module}.{getattr(value, '__name__', '?')}"
+    return None
 
 
 def _check_signature(name, mine, theirs):
@@ -185,10 +219,11 @@ def _check_signature(name, mine, theirs):
                                 op=theirs.__name__, op_signature=inspect.signature(theirs)))
 
 
-def cases(module, registry, aliases=()):
-    """The registry's entries with the learner's pieces in place, and what matched nothing."""
+def cases(module, registry, aliases=(), advice=False):
+    """The registry's entries with the learner's pieces in place (with ``advice``, the
+    families beyond the exercise too), and what matched nothing."""
     chosen, unmatched = match(module, registry, aliases)
-    known = pieces(registry)
+    known = pieces(registry, advice)
     made = [Case(replace(e, manual=obj, wrong={}), e) for piece, (_, obj) in chosen.items()
             for e in known[piece]]
     return made, unmatched

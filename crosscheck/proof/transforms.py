@@ -55,10 +55,11 @@ def _judge(m, k, label, transform, mine, theirs, reference=None):
         got = tensors(transform(mine))
     except NotSupported:  # the sample is refused, not wrong
         raise
-    except NotImplementedError as err:  # a learner's Function without a jvp
-        m.fail("missing", first_line(err), label=label, sample=k)
-        return
     except Exception as err:
+        lacks = missing(err)
+        if lacks:  # a learner's Function without what the transform needs
+            m.fail("missing", lacks, label=label, sample=k)
+            return
         m.raised(err, check="transform", label=label, sample=k)
         return
     if len(got) != len(want):
@@ -68,6 +69,22 @@ def _judge(m, k, label, transform, mine, theirs, reference=None):
     for i, (a, b) in enumerate(zip(got, want)):
         compare(m, "grad", a, b, default_tol(b.dtype), check="transform", label=label,
                 sample=k, index=i)
+
+
+# what torch says where a custom Function lacks a method a transform needs (its words differ
+# between the two ways into forward mode, and between releases), and the method
+LACKS = {"jvp": ("implement the jvp",), "setup_context": ("override the setup_context",),
+         "vmap": ("the vmap staticmethod",)}
+
+
+def missing(err):
+    """'jvp', 'setup_context' or 'vmap' where ``err`` is torch saying a custom Function lacks
+    it (a learner's need not write them), else None."""
+    text = str(err)
+    if isinstance(err, NotImplementedError) and "jvp" in text:
+        return "jvp"
+    return next((method for method, words in LACKS.items() if any(w in text for w in words)),
+                None)
 
 
 def _sample(run):
