@@ -182,7 +182,8 @@ def add_train(sub):
                    help="stop after this many epochs without a better validation loss, "
                    "and restore the best parameters (default: off)")
     p.add_argument("--logdir", type=F.out_dir, default=None,
-                   help="(default: runs/<dataset>-<impl>-<optimizer>-<time>)")
+                   help="(default: runs/<dataset>-<ops>-<optimizer>-<optimizer side>-<time>, "
+                   "e.g. runs/mnist-torch-adam-torch-20261205-111500)")
     p.add_argument("--resume", metavar="CHECKPOINT", type=F.in_file, default=None,
                    help="continue a run from its checkpoint.pt")
     p.set_defaults(run=command("train"))
@@ -220,7 +221,8 @@ def add_gradients(sub):
     p = sub.add_parser("gradients",
                        help="vanishing gradients and dead ReLUs in a deep MLP")
     p.add_argument("--depth", type=F.integer(2, 200), default=10, help="layers")
-    p.add_argument("--steps", type=F.positive_int, default=300, help="gradient-descent steps")
+    p.add_argument("--steps", type=F.integer(1, 100_000), default=300,
+                   help="gradient-descent steps (at most 100,000)")
     p.add_argument("--seed", type=F.seed, default=0, help="data and initialization")
     p.add_argument("--logdir", type=F.out_dir, default=None,
                    help="(default: runs/gradients-<time>)")
@@ -277,6 +279,10 @@ def validate(args):
         return "--watch checks your file again when it is saved: it needs --with FILE"
     if getattr(args, "as_", None) and not args.with_:
         return "--as names a piece of your file: it needs --with FILE"
+    if args.command == "compare" and set(args.lr) - set(args.optimizers):
+        unused = sorted(set(args.lr) - set(args.optimizers))
+        return (f"--lr names {', '.join(unused)}, which --optimizers does not run "
+                f"({','.join(args.optimizers)})")
     if getattr(args, "strict", False) and not args.with_:
         return "--strict holds your file to every family: it needs --with FILE"
     if args.command == "check" and (args.gradescope or args.points) and not args.with_:

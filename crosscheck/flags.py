@@ -149,6 +149,8 @@ def in_file(text):
 
 
 def existing_dir(text):
+    if Path(text).is_file():
+        raise Invalid(f"{text!r} is a file, not a folder")
     if not Path(text).is_dir():
         raise Invalid(f"no such folder: {text!r}")
     return text

@@ -1,6 +1,7 @@
 """The rows of ``handgrad check``: one per entry, dtype, device (and negative control),
 run one by one and printed as each finishes, then the closing line and, under a learner's
 failing rows, their diagnoses."""
+import signal
 import time
 from dataclasses import dataclass
 
@@ -88,7 +89,7 @@ class Row:
                 "grad_rel": self.errors("grad")[1], "gradcheck": m.gradcheck,
                 "result": self.result, "passed": self.passed, "erratum": self.erratum,
                 "why_tol": e.why_tol, "notes": m.notes, "counts": m.counts,
-                "skipped": m.skipped,
+                "skipped": m.skipped, "torch_errors": m.torch_errors,
                 "failures": [f.record() for f in m.failures[:FAILURES_IN_JSON]],
                 "failure_count": len(m.failures), "seconds": round(self.seconds, 3)}
 
@@ -188,8 +189,9 @@ def _measured(rows, jobs, planned):
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
     threads = max(1, torch.get_num_threads() // jobs)  # the cores shared out, not oversubscribed
-    with ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"), initializer=_start,
-                             initargs=(planned, threads)) as pool:
+    pool = ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"), initializer=_start,
+                               initargs=(planned, threads))
+    try:
         futures = [pool.submit(_run_numbered, k) for k in range(len(rows))]
         for row, future in zip(rows, futures):
             try:
@@ -199,6 +201,12 @@ def _measured(rows, jobs, planned):
                                     f"({str(row.dtype)[6:]}); the rows from there on did not "
                                     f"run (--jobs 1 runs them in this process)") from None
             yield row
+    except BaseException:  # Ctrl-C (or a dead process): the rows in flight are not waited for
+        for child in multiprocessing.active_children():
+            child.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def plan_rows(only, dtypes, devs):
@@ -213,6 +221,7 @@ _PLANNED = []  # a worker process's rows
 
 def _start(planned, threads):
     from crosscheck.commands.check import quiet
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to answer
     quiet()
     torch.set_num_threads(threads)
     _PLANNED.extend(plan_rows(*planned))

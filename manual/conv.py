@@ -120,7 +120,9 @@ def _fold_patches(patches, size, dilation, pads, stride):
     xp = xp.reshape(N, C, Hp, Wp)
     if any(pads):
         xp = xp.narrow(2, top, H).narrow(3, left, W)
-    return xp.contiguous()
+    # (an empty view keeps the padded buffer's strides through contiguous(), where torch's
+    # empty result has its own: a fresh one)
+    return xp.contiguous() if xp.numel() else patches.new_zeros(N, C, H, W)
 
 
 def _unfold(x, kernel, dilation, pads, stride):

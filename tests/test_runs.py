@@ -72,6 +72,9 @@ def test_nan_message_tells_which_checkpoint_exists_and_a_rate_that_works(idx_dir
     assert run(idx_dir, tmp_path / "fresh", "--optimizer", "sgd", "--lr", "1e6") == 2
     err = capsys.readouterr().err
     assert "no checkpoint was written yet" in err and "--lr 0.05" in err
+    assert "another --logdir" in err  # and the same folder is refused: one log, one run
+    assert run(idx_dir, tmp_path / "fresh", "--optimizer", "sgd", "--lr", "0.05") == 2
+    assert "stopped before its first checkpoint" in capsys.readouterr().err
     assert run(idx_dir, tmp_path / "r", "--epochs", "1", "--optimizer", "sgd") == 0
     ckpt = tmp_path / "r" / "checkpoint.pt"
     good = ckpt.read_bytes()
@@ -156,6 +159,25 @@ def test_a_checkpoint_missing_an_entry_is_one_line(idx_dir, tmp_path, capsys):
         assert main(["train", "--resume", str(broken)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and f"has no {key!r}" in err
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda s: s["model"].__setitem__("conv1.weight", torch.zeros(3, 1, 3, 3)),
+     "the checkpoint's parameters do not fit the CNN (Error(s) in loading state_dict"),
+    (lambda s: s.__setitem__("format", "handgrad-cnn-checkpoint/2"),
+     "a checkpoint in format handgrad-cnn-checkpoint/2, and this handgrad reads "
+     "handgrad-cnn-checkpoint/1")])
+def test_a_checkpoint_that_does_not_fit_is_one_line(damage, message, idx_dir, tmp_path, capsys):
+    assert run(idx_dir, tmp_path / "r", "--epochs", "1") == 0
+    state = torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=True)
+    damage(state)
+    broken = tmp_path / "broken" / "checkpoint.pt"
+    broken.parent.mkdir()
+    torch.save(state, broken)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err, err
 
 
 def test_a_folder_given_to_resume_is_called_a_folder(tmp_path, capsys):

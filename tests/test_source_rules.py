@@ -50,7 +50,7 @@ def _violations(path):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("manual."):
             own.update(a.asname or a.name for a in node.names)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import | ast.ImportFrom):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
             if isinstance(node, ast.ImportFrom):
                 names = [f"{node.module}.{a.name}" for a in node.names]
             else:
@@ -141,14 +141,14 @@ def _is_message(node):
 def _parses_messages(path):
     tree = ast.parse(path.read_text())
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import | ast.ImportFrom):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module]
             if "re" in modules:
                 yield f"line {node.lineno}: imports re"
         elif (isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant)
               and isinstance(node.left.value, str)
-              and any(isinstance(o, ast.In | ast.NotIn) for o in node.ops)
+              and any(isinstance(o, (ast.In, ast.NotIn)) for o in node.ops)
               and any(_is_message(c) for c in node.comparators)):
             yield f"line {node.lineno}: {ast.unparse(node)}"
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
@@ -182,7 +182,7 @@ def test_nothing_reads_a_private_attribute_of_another_object(path):
 
 def _long_functions(path, limit=40):
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             length = node.end_lineno - node.lineno + 1
             if length > limit:
                 yield f"{node.name} ({length} lines)"

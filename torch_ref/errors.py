@@ -30,5 +30,12 @@ def error_name(err):
 
 def one_line(err, limit=240):
     """An exception's whole message on one line (its lines joined), for a cause that its
-    first line does not say (a download's 'Error downloading x:' and then why)."""
-    return " / ".join(line.strip() for line in str(err).splitlines() if line.strip())[:limit]
+    first line does not say (a download's 'Error downloading x:' and then why): as many
+    whole lines as fit in ``limit`` characters (the first always), '...' for the rest."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    shown = lines[:1]
+    for line in lines[1:]:
+        if len(" / ".join([*shown, line])) > limit:
+            return " / ".join([*shown, "..."])
+        shown.append(line)
+    return " / ".join(shown)

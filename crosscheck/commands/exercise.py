@@ -116,17 +116,19 @@ def run(args):
         for name, entry in found.items():
             print(f"{name:<14} {entry.section}")
         return 0
-    if args.name not in found:
+    by_case = {name.lower(): name for name in found}  # adam is Adam, warmuplr WarmupLR
+    name = args.name if args.name in found else by_case.get(args.name.lower())
+    if name is None:
         raise HandgradError(say("no_exercise", name=args.name, names=", ".join(found)))
-    path = Path(args.out or f"{args.name}_exercise.py")
+    path = Path(args.out or f"{name}_exercise.py")
     if path.exists() and not args.force:
         raise HandgradError(say("exercise_exists", path=path))
-    entry = found[args.name]
+    entry = found[name]
     try:
         path.write_text(starter(entry, path))
     except OSError as err:
         raise HandgradError(say("exercise_unwritable", path=path, error=err.strerror)) from None
-    what = say(WHAT[entry.piece.leaves_out]) if entry.piece.leaves_out in WHAT else args.name
+    what = say(WHAT[entry.piece.leaves_out]) if entry.piece.leaves_out in WHAT else name
     print(say("exercise_wrote", path=path, what=what,
               command=f"handgrad check --with {quote(str(path))}"))
     return 0

@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 
 from manual import backprop  # noqa: E402
 from torch_ref.cnn.pictures import log_picture  # noqa: E402
@@ -52,7 +53,7 @@ def dead_fraction(x, ws, bs, acts):
     return [(net <= 0).all(0).double().mean().item() for net, _ in layers]
 
 
-def study(activation, depth=10, width=64, steps=300, lr=0.2, seed=0):
+def study(activation, depth=10, width=64, steps=300, lr=0.2, seed=0, bar=None):
     x, y = problem(seed)
     ws, bs = init([x.shape[1]] + [width] * (depth - 1) + [10], seed)
     acts = [activation] * (depth - 1) + ["identity"]
@@ -63,6 +64,8 @@ def study(activation, depth=10, width=64, steps=300, lr=0.2, seed=0):
                 _, gw, gb = backprop.gradients(x, y, ws, bs, acts, "cross_entropy")
                 ws = [w - lr * g for w, g in zip(ws, gw)]
                 bs = [b - lr * g for b, g in zip(bs, gb)]
+                if bar is not None:
+                    bar.update()
         loss, gw, _ = backprop.gradients(x, y, ws, bs, acts, "cross_entropy")
         norms[phase] = [g.norm().item() for g in gw]
         norms[f"{phase}_loss"] = loss.item()
@@ -71,7 +74,10 @@ def study(activation, depth=10, width=64, steps=300, lr=0.2, seed=0):
 
 
 def report(depth=10, steps=300, seed=0):
-    return {a: study(a, depth=depth, steps=steps, seed=seed) for a in ACTIVATIONS}
+    """Every activation studied, with a progress bar over their steps (on a terminal)."""
+    with tqdm(total=steps * len(ACTIVATIONS), desc="gradient descent", unit="step",
+              leave=False, disable=None) as bar:
+        return {a: study(a, depth=depth, steps=steps, seed=seed, bar=bar) for a in ACTIVATIONS}
 
 
 def label_entropy(seed):

@@ -30,14 +30,21 @@ def load(spec, shown=None):
         raise HandgradError(_syntax(spec, where, err)) from None
     except ModuleNotFoundError as err:
         raise HandgradError(say("with_import", spec=where, name=err.name, error=err)) from None
+    except ValueError as err:  # raised outside the file: compile's word for null bytes
+        if not _line_in(err, spec):  # before Python 3.12 (a SyntaxError since)
+            raise HandgradError(_not_source(spec, where, first_line(err))) from None
+        raise HandgradError(_raised(where, err, spec)) from None
     except SystemExit as err:
         raise HandgradError(say("with_exit", spec=where, code=err.code,
                                 line=_line_in(err, spec))) from None
     except Exception as err:  # the learner's file may raise anything while it loads
-        raise HandgradError(say("with_raised", spec=where, line=_line_in(err, spec),
-                                error=": ".join(filter(None, (type(err).__name__,
-                                                              first_line(err)))))) from None
+        raise HandgradError(_raised(where, err, spec)) from None
     return module if module is not None else loaded
+
+
+def _raised(where, err, spec):
+    return say("with_raised", spec=where, line=_line_in(err, spec),
+               error=": ".join(filter(None, (type(err).__name__, first_line(err)))))
 
 
 def _from_file(path):
@@ -50,10 +57,17 @@ def _from_file(path):
 
 
 def _syntax(spec, where, err):
-    hint = "" if spec.endswith(".py") else say("with_is_python")
     if err.lineno is None:  # null bytes, an undecodable file: no line to point at
-        return say("with_not_source", spec=where, error=err.msg, hint=hint)
-    return say("with_syntax", spec=where, line=err.lineno, error=err.msg, hint=hint)
+        return _not_source(spec, where, err.msg)
+    return say("with_syntax", spec=where, line=err.lineno, error=err.msg, hint=_hint(spec))
+
+
+def _not_source(spec, where, error):
+    return say("with_not_source", spec=where, error=error, hint=_hint(spec))
+
+
+def _hint(spec):
+    return "" if spec.endswith(".py") else say("with_is_python")
 
 
 def _line_in(err, spec):

@@ -95,6 +95,7 @@ class Measure:
     notes: list = field(default_factory=list)
     counts: dict | None = None  # outcome -> samples, for checks that tally samples
     skipped: dict = field(default_factory=dict)  # why -> comparisons torch itself cannot make
+    torch_errors: dict = field(default_factory=dict)  # evidence -> samples where torch is wrong
     shapes: set = field(default_factory=set)  # kinds where a shape differed: no error figure
 
     @property

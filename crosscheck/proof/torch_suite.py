@@ -46,21 +46,26 @@ def torch_lacks(name, dtype, device, backward=False):
     return f"torch {VERSION} has no {dtype} {what} for {name} (its own OpInfo)"
 
 
-def tested():
-    """'torch 2.15.0', and where the installed torch is outside the range the installed
-    handgrad declares (pyproject's dependency, read back from the package's metadata), that
-    it was not tested with it."""
+def tested_range():
+    """(the torch requirement the installed handgrad declares, its floor, its ceiling):
+    pyproject's dependency read back from the package's metadata, e.g. ('>=2.4,<2.16',
+    (2, 4), (2, 16)); ('', None, None) in a source tree that is not installed."""
     from importlib import metadata
     try:
         spec = next((r[len("torch"):].split(";")[0].strip() for r in metadata.requires("handgrad")
                      if r.startswith("torch") and not r.startswith("torchvision")), "")
-    except metadata.PackageNotFoundError:  # run from a source tree, not installed
+    except metadata.PackageNotFoundError:
         spec = ""
     bounds = dict(b.partition("=")[::2] if b.startswith(">") else (b[:1], b[1:])
                   for b in spec.replace(" ", "").split(",") if b)
+    return (spec, *(release(bounds[k]) if k in bounds else None for k in (">", "<")))
+
+
+def tested():
+    """'torch 2.15.0', and where the installed torch is outside the tested range, so."""
+    spec, low, high = tested_range()
     now = release(VERSION)
-    inside = ((">" not in bounds or now >= release(bounds[">"]))
-              and ("<" not in bounds or now < release(bounds["<"])))
+    inside = (low is None or now >= low) and (high is None or now < high)
     return f"torch {VERSION}" + ("" if inside else f", outside the tested range torch{spec}")
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from torch_ref.cnn.config import Config
-from torch_ref.errors import HandgradError, first_line
+from torch_ref.errors import HandgradError, first_line, one_line
 
 FORMAT = "handgrad-cnn-checkpoint/1"
 REQUIRED = ("config", "model", "optimizer_state", "scheduler", "early_stopping", "rng", "epoch",
@@ -85,7 +85,11 @@ def load(path):
                             f"({first_line(err, 100)})") from None
     except Exception as err:  # torch.load raises several types on a file that is no pickle
         raise HandgradError(f"--resume {path}: not a checkpoint ({type(err).__name__})") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    found = state.get("format") if isinstance(state, dict) else None
+    if isinstance(found, str) and found.startswith(FORMAT.split("/")[0] + "/") and found != FORMAT:
+        raise HandgradError(f"--resume {path}: a checkpoint in format {found}, and this handgrad "
+                            f"reads {FORMAT}: resume it with the handgrad that wrote it")
+    if found != FORMAT:
         raise HandgradError(f"--resume {path}: not a handgrad CNN checkpoint")
     missing = [k for k in REQUIRED if k not in state]
     missing += [k for k in CONFIG if k not in state.get("config", {})]
@@ -108,9 +112,14 @@ def capture(cfg, model, optimizer, scheduler, early, at):
 
 
 def restore(state, model, optimizer, scheduler, early):
-    """Put a run back where the checkpoint says it was; returns its Position."""
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer_state"])
+    """Put a run back where the checkpoint says it was; returns its Position. Parameters or
+    optimizer state that do not fit the model (a damaged or edited checkpoint) are one line."""
+    try:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer_state"])
+    except (RuntimeError, ValueError, KeyError) as err:
+        raise HandgradError(f"--resume: the checkpoint's parameters do not fit the CNN "
+                            f"({one_line(err, 200)}); it is damaged, or was edited") from None
     if scheduler and state["scheduler"]:
         scheduler.load_state_dict(state["scheduler"])
     if early and state["early_stopping"]:

@@ -1,7 +1,8 @@
 """A run folder belongs to one run.
 
-A fresh run into a folder that holds a checkpoint is refused (it would replace another run's
-checkpoint and mix two runs in one TensorBoard log), and so is a second process on a folder
+A fresh run into a folder that holds a checkpoint, or the TensorBoard log of a run that
+stopped before its first one, is refused (it would replace another run's checkpoint and mix
+two runs in one TensorBoard log), and so is a second process on a folder
 that a running one holds. The hold is an advisory lock on ``<folder>/.lock``: the operating
 system drops it when the process ends, however it ends, so a crashed run leaves nothing stuck.
 """
@@ -53,6 +54,11 @@ class RunDir:
             self.release()
             raise HandgradError(f"{self.path} holds a run already: continue it with {resume}, "
                                 "or choose another --logdir")
+        if not resuming and next(self.path.glob("events.out.tfevents.*"), None):
+            self.release()
+            raise HandgradError(f"{self.path} holds the TensorBoard log of a run that stopped "
+                                "before its first checkpoint: choose another --logdir (or "
+                                "remove that folder)")
         self._lock.seek(0)
         self._lock.truncate()
         self._lock.write(f"{os.getpid()}\n")  # who holds it, for a curious reader

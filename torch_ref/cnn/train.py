@@ -138,7 +138,8 @@ class Trainer:
         """The NaN message: where, which checkpoint exists, and a finite rate to try."""
         lower = self.cfg.lower_lr
         if self.saved_epoch is None:
-            then = f"no checkpoint was written yet; start again with --lr {lower:g}"
+            then = (f"no checkpoint was written yet; start again with --lr {lower:g} and "
+                    "another --logdir (this one keeps the stopped run's log)")
         else:
             then = (f"the checkpoint after epoch {self.saved_epoch} is intact: continue with "
                     f"handgrad train --resume {quote(str(self.run.checkpoint))} --lr {lower:g}")
