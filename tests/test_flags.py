@@ -108,3 +108,14 @@ def test_every_flag_is_reached():
     assert set(FLAGS) == {"check", "bench", "train", "compare", "landscape", "gradients",
                           "exercise", "grade"}
     assert sum(len(f) for f in FLAGS.values()) >= 50
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["grade", "pyproject.toml"], "'pyproject.toml' is a file, not a folder"),
+    (["compare", "--optimizers", "sgd", "--lr", "adam=0.01"],
+     "--lr names adam, which --optimizers does not run (sgd)"),
+    (["gradients", "--steps", "1000000000"], "expected a number between 1 and 100000"),
+    (["check", "--strict"], "--strict holds your file to every family: it needs --with FILE")])
+def test_a_flag_that_would_do_nothing_or_forever_is_refused(argv, said):
+    status, text, _ = _parse(argv)
+    assert status == 2 and said in text and text.count("\n") == 1, text

@@ -244,3 +244,52 @@ def test_a_piece_under_its_own_name_is_checked_with_as(capsys):
 def test_a_bad_as_is_one_line(value, message, capsys):
     status, _, err = check_with(LEARNERS / "my_sigmoid.py", capsys, "--as", value)
     assert status == 2 and message in err and err.count("\n") == 1
+
+
+# -- a right answer passes whatever torch's families ask beyond the exercise -----------------
+
+
+@pytest.mark.parametrize("name, extra, skipped", [
+    ("tanh_clamp_right", (), "forward_tanh"),  # no jvp; clamp has no complex kernel
+    ("my_softmax", ("--as", "my_softmax=softmax"), "forward_softmax")])  # no jvp, under --as
+def test_a_right_answer_passes_with_its_advice_rows_shown(name, extra, skipped, capsys):
+    status = main(["check", "--with", str(LEARNERS / f"{name}.py"), "--device", "cpu", *extra])
+    out, err = capsys.readouterr()
+    assert status == 0 and not err, out + err
+    rows = {line.split()[0]: line.split("   ")[-1] if line.endswith("PASS") else line
+            for line in out.splitlines() if " float64 " in line}
+    piece = skipped.split("_", 1)[1]
+    assert rows[piece].endswith("PASS") and " PASS " in rows[f"conformance_{piece}"]
+    assert "SKIP   not checked: your Function has no jvp" in rows[skipped]
+    assert " ADVICE " in out and " FAIL " not in out and "not checked (no piece" not in out
+    assert main(["check", "--with", str(LEARNERS / f"{name}.py"), "--device", "cpu", *extra,
+                 "--strict"]) == 1  # held to every family, it is not finished
+
+
+@pytest.mark.parametrize("where", ["load", "backward"])
+def test_a_file_that_calls_os_exit_is_a_failure_not_a_silent_exit(where, tmp_path, capsys):
+    path = tmp_path / "exits.py"
+    body = ("import os\nos._exit(0)\n" if where == "load" else
+            "import os\nimport torch\n\n\nclass Sigmoid(torch.autograd.Function):\n"
+            "    @staticmethod\n    def forward(ctx, x):\n        return 1 / (1 + torch.exp(-x))"
+            "\n\n    @staticmethod\n    def backward(ctx, grad):\n        os._exit(0)\n")
+    path.write_text(body)
+    results = tmp_path / "results.json"
+    status, out, err = check_with(path, capsys, "--gradescope", str(results))
+    if where == "load":
+        assert status == 2 and "calls os._exit(0) while it loads at line 2" in err
+    else:
+        assert status == 1 and "os._exit" not in err and "HardExit: 0" in out
+        assert results.exists()
+
+
+def test_a_piece_bound_to_torchs_own_function_is_said_to_be_one(tmp_path, capsys):
+    path = tmp_path / "borrowed.py"
+    path.write_text("import torch\n\ntanh = torch.tanh\n")
+    status, out, err = check_with(path, capsys)
+    assert status == 2 and "tanh (it is torch.tanh itself, not a derivation)" in err
+
+
+def test_an_exercise_name_in_any_case(tmp_path, capsys):
+    assert main(["exercise", "adam", "--out", str(tmp_path / "a.py")]) == 0
+    assert "class Adam(Given)" in (tmp_path / "a.py").read_text()

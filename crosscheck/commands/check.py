@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from crosscheck.messages import say, use
+from crosscheck.proof import learner_file
 from crosscheck.proof.harness import devices, exact_float32
 from crosscheck.rows import plan, plan_rows, print_diagnoses, run_rows, summary
 from torch_ref.errors import HandgradError
@@ -41,7 +42,7 @@ def select(registry, only):
 def learner_cases(spec, aliases, registry):
     """The entries with the learner's pieces in place (``--with``, named by ``--as``), and
     handgrad's own entry of each by id; prints what matched nothing."""
-    from crosscheck.proof import learner, learner_file
+    from crosscheck.proof import learner
     aliases = [learner.check_alias(text, registry) for text in aliases]
     module = learner_file.load(spec)
     made, unmatched = learner.cases(module, registry, aliases, advice=True)
@@ -151,4 +152,7 @@ def run(args):
             print(f"{e.name:<30} {e.group:<10} {e.section}{asked}")
         return 0
     quiet()
-    return watch(args, registry) if args.watch else check(args, registry)
+    if not args.with_:
+        return check(args, registry)
+    with learner_file.no_hard_exit():  # the learner's code runs in this process
+        return watch(args, registry) if args.watch else check(args, registry)

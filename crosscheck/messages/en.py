@@ -29,7 +29,7 @@ MESSAGES = {
     "with_folder": "{spec}: is a folder; name the .py file of your pieces",
     "with_missing": "{spec}: no such file",
     "with_import": "{spec}: cannot import {name!r} ({error})",
-    "with_exit": "{spec}: it calls sys.exit({code}) while it loads{line}; a file to "
+    "with_exit": "{spec}: it calls {call}({code}) while it loads{line}; a file to "
                  "check only defines its pieces",
     "with_raised": "{spec}: importing it failed{line}: {error}",
     "with_syntax": "{spec}: syntax error at line {line}: {error}{hint}",

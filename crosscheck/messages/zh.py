@@ -29,7 +29,7 @@ MESSAGES = {
     "with_folder": "{spec}：这是一个文件夹；请给出写有你的部件的 .py 文件",
     "with_missing": "{spec}：没有这个文件",
     "with_import": "{spec}：无法导入 {name!r}（{error}）",
-    "with_exit": "{spec}：它在加载时调用了 sys.exit({code}){line}；被检查的文件只应"
+    "with_exit": "{spec}：它在加载时调用了 {call}({code}){line}；被检查的文件只应"
                  "定义它的部件",
     "with_raised": "{spec}：导入失败{line}：{error}",
     "with_syntax": "{spec}：第 {line} 行有语法错误：{error}{hint}",

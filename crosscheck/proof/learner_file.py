@@ -1,11 +1,14 @@
 """A learner's file, loaded: its module, or one line that says why it cannot be (a syntax
 error with its line, a file that exits or raises while it loads, a folder, no such file)."""
+import contextlib
 import importlib
 import importlib.machinery
 import importlib.util
 import inspect
+import os
 import sys
 from pathlib import Path
+from unittest import mock
 
 from crosscheck.messages import say
 from torch_ref.errors import HandgradError, first_line
@@ -35,7 +38,8 @@ def load(spec, shown=None):
             raise HandgradError(_not_source(spec, where, first_line(err))) from None
         raise HandgradError(_raised(where, err, spec)) from None
     except SystemExit as err:
-        raise HandgradError(say("with_exit", spec=where, code=err.code,
+        raise HandgradError(say("with_exit", spec=where, code=err.code, call="os._exit" if
+                                isinstance(err, HardExit) else "sys.exit",
                                 line=_line_in(err, spec))) from None
     except Exception as err:  # the learner's file may raise anything while it loads
         raise HandgradError(_raised(where, err, spec)) from None
@@ -45,6 +49,21 @@ def load(spec, shown=None):
 def _raised(where, err, spec):
     return say("with_raised", spec=where, line=_line_in(err, spec),
                error=": ".join(filter(None, (type(err).__name__, first_line(err)))))
+
+
+@contextlib.contextmanager
+def no_hard_exit():
+    """While a learner's code runs in this process: os._exit, which would end the check with
+    nothing said (and status 0 for os._exit(0)), raises SystemExit instead, which the load
+    and the rows report as the file's exit."""
+    def exit_(status):
+        raise HardExit(status)
+    with mock.patch.object(os, "_exit", exit_):
+        yield
+
+
+class HardExit(SystemExit):
+    """os._exit(status), called by a learner's code."""
 
 
 def _from_file(path):
