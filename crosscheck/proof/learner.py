@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from crosscheck.messages import say
+from crosscheck.proof.conformance import on_our_samples
 from crosscheck.proof.entry import Entry
 from manual import NotSupported
 from torch_ref.errors import HandgradError
@@ -224,8 +225,8 @@ def cases(module, registry, aliases=(), advice=False):
     families beyond the exercise too), and what matched nothing."""
     chosen, unmatched = match(module, registry, aliases)
     known = pieces(registry, advice)
-    made = [Case(replace(e, manual=obj, wrong={}), e) for piece, (_, obj) in chosen.items()
-            for e in known[piece]]
+    made = [Case(replace(e if e.learners else on_our_samples(e), manual=obj, wrong={}), e)
+            for piece, (_, obj) in chosen.items() for e in known[piece]]
     return made, unmatched
 
 
