@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from crosscheck.proof.conformance import _ANY, OPS, TORCH_DTYPES
+from crosscheck.proof.conformance import _ANY, FAMILIES, OPS, TORCH_DTYPES, on_our_samples
 from crosscheck.proof.torch_suite import VERSION, database, release, tested_range, torch_lacks
 from manual import NotSupported, pooling
 
@@ -83,3 +83,23 @@ def test_a_window_with_no_input_entry_is_minus_inf_and_passes_no_gradient():
     mine, theirs = (f(y, (1, 2), padding=(0, 1), dilation=2, return_indices=True)
                     for f in (pooling.max_pool2d, F.max_pool2d))
     assert torch.equal(mine[0], theirs[0]) and torch.equal(mine[1], theirs[1])
+
+
+LINEAR_SHAPES = {((3,), (4, 3), (4,)), ((2, 5, 3), (3,)), ((3,), (3,), ()),
+                 ((0, 3), (4, 3), (4,)), ((2, 4, 0), (5, 0), (5,)), ((0, 8), (8,))}
+
+
+@pytest.mark.parametrize("family", [f for f in FAMILIES if not FAMILIES[f].opt_in])
+def test_linear_takes_every_shape_F_linear_takes_in_every_family(family):
+    """A 1-D weight (one neuron), a 1-D input, both, and empty dimensions: our samples hold
+    each (torch 2.15's OpInfo added them), and every family's row is equal on all of ours."""
+    from crosscheck.proof.registry import REGISTRY
+    gen = torch.Generator().manual_seed(1)
+    own = next(e for e in REGISTRY if e.name == "linear")
+    shapes = {tuple(tuple(a.shape) for a in s.args) for s in own.samples(torch.float64, "cpu",
+                                                                          gen)}
+    assert LINEAR_SHAPES <= shapes
+    entry = on_our_samples(next(e for e in REGISTRY if e.name == f"{family}_linear"))
+    for dtype in entry.dtypes:
+        m = entry.run(dtype, "cpu")
+        assert m.ok and m.counts["wrong"] == 0 and m.counts["equal"] >= len(shapes), m.notes

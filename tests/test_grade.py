@@ -213,3 +213,15 @@ def test_bad_input_is_one_line_and_status_2(argv, message, tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+
+
+def test_a_piece_defined_in_two_files_of_a_folder_says_which_is_graded(tmp_path):
+    from crosscheck.grading.worker import load
+    from crosscheck.proof.registry import REGISTRY
+    folder = tmp_path / "uma"
+    folder.mkdir()
+    for name in ("a.py", "b.py"):
+        shutil.copy(LEARNERS / "relu_one_at_zero.py", folder / name)
+    pieces, unmatched = load(str(folder), REGISTRY)
+    assert list(pieces) == ["relu"]
+    assert unmatched == ["relu of uma/b.py (relu of uma/a.py, the first, is graded)"]

@@ -40,8 +40,8 @@ def files(submission):
 
 def load(submission, registry):
     """(the cases of every piece the submission defines, by piece in the registry's order;
-    the names that matched nothing). A piece defined in two files is taken from the first
-    by name."""
+    the names that matched nothing, and a piece defined in two files, said so). A piece
+    defined in two files is taken from the first by name."""
     by_piece, unmatched = {}, []
     top = Path(submission).parent
     for path in files(submission):
@@ -52,6 +52,10 @@ def load(submission, registry):
             piece = case.original.piece.name
             if by_piece.setdefault(piece, (path, []))[0] == path:
                 by_piece[piece][1].append(case)
+            elif case.original is by_piece[piece][1][0].original:  # once per piece
+                unmatched.append(say("defined_twice", piece=piece,
+                                     first=by_piece[piece][0].relative_to(top),
+                                     second=path.relative_to(top)))
     if not by_piece:
         raise HandgradError(say("grade_nothing", names=", ".join(unmatched) or say("no_names")))
     order = list(learner.pieces(registry))

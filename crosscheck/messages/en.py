@@ -63,6 +63,7 @@ MESSAGES = {
     "left_out": "{count} {group} cases run only when asked, they take minutes: {command}",
     "not_checked": "not checked (no piece of that name; --as NAME=PIECE names one): {names}",
     "borrowed": "{name} (it is {where} itself, not a derivation)",
+    "defined_twice": "{piece} of {second} ({piece} of {first}, the first, is graded)",
     "only_borrowed": "nothing of yours to check: {names}; derive it in torch's tensor "
                      "operations (handgrad exercise NAME writes a starter)",
     "watching": "watching {path}: the rows run again each time it is saved (Ctrl-C ends)",

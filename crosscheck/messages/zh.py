@@ -62,6 +62,7 @@ MESSAGES = {
     "left_out": "{count} 个 {group} 用例只在要求时运行，它们需要几分钟：{command}",
     "not_checked": "未检查（没有同名的部件；可用 --as NAME=PIECE 指定）：{names}",
     "borrowed": "{name}（它就是 {where} 本身，不是推导）",
+    "defined_twice": "{second} 中的 {piece}（评分用的是第一个，{first} 中的 {piece}）",
     "only_borrowed": "没有你自己的推导可检查：{names}；请用 torch 的张量运算推导它"
                      "（handgrad exercise NAME 会写出起始文件）",
     "watching": "正在监视 {path}：每次保存后重新检查（按 Ctrl-C 结束）",
