@@ -6,6 +6,7 @@ way to the inputs torch's test suite runs. Where it cannot be imported, the rows
 fail and say why, rather than pass empty. It is imported only when such a row runs: it
 takes seconds, and pulls in torch.distributed.
 """
+import functools
 import importlib
 import logging
 
@@ -31,6 +32,7 @@ def database(name):
                           f"{err}); pip install expecttest") from None
 
 
+@functools.lru_cache(maxsize=None)  # asked once per sample, of a database of thousands
 def torch_lacks(name, dtype, device, backward=False):
     """Why the installed torch computes no ``dtype`` result (with ``backward``: no gradient)
     for OpInfo op ``name`` on ``device``, by its own OpInfo, or None where it does. An
