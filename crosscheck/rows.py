@@ -12,7 +12,7 @@ from crosscheck.messages import say
 from crosscheck.proof.diagnosis import diagnose, not_implemented
 from crosscheck.proof.entry import Entry
 from crosscheck.proof.measure import Enough, Measure
-from crosscheck.proof.torch_suite import tested
+from crosscheck.proof.torch_suite import which_torch
 from torch_ref.errors import HandgradError
 
 FAILURES_IN_JSON = 20  # per row: a wrong version may fail every step of every configuration
@@ -249,7 +249,7 @@ def summary(rows):
                failed=len(failed), skipped=(say("advice", n=advice) if advice else "")
                + (say("skipped", n=skipped) if skipped else ""),
                controls=len(negatives), rejected=sum(r.result == "REJECTED" for r in negatives),
-               out=_fmt(worst["out"]), grad=_fmt(worst["grad"]), torch=tested())
+               out=_fmt(worst["out"]), grad=_fmt(worst["grad"]), torch=which_torch())
 
 
 def print_diagnoses(rows):

@@ -32,7 +32,7 @@ def database(name):
                           f"{err}); pip install expecttest") from None
 
 
-@functools.lru_cache(maxsize=None)  # asked once per sample, of a database of thousands
+@functools.cache  # asked once per sample, of a database of thousands
 def torch_lacks(name, dtype, device, backward=False):
     """Why the installed torch computes no ``dtype`` result (with ``backward``: no gradient)
     for OpInfo op ``name`` on ``device``, by its own OpInfo, or None where it does. An
@@ -48,7 +48,7 @@ def torch_lacks(name, dtype, device, backward=False):
     return f"torch {VERSION} has no {dtype} {what} for {name} (its own OpInfo)"
 
 
-def tested_range():
+def declared_range():
     """(the torch requirement the installed handgrad declares, its floor, its ceiling):
     pyproject's dependency read back from the package's metadata, e.g. ('>=2.4,<2.16',
     (2, 4), (2, 16)); ('', None, None) in a source tree that is not installed."""
@@ -63,9 +63,9 @@ def tested_range():
     return (spec, *(release(bounds[k]) if k in bounds else None for k in (">", "<")))
 
 
-def tested():
+def which_torch():
     """'torch 2.15.0', and where the installed torch is outside the tested range, so."""
-    spec, low, high = tested_range()
+    spec, low, high = declared_range()
     now = release(VERSION)
     inside = (low is None or now >= low) and (high is None or now < high)
     return f"torch {VERSION}" + ("" if inside else f", outside the tested range torch{spec}")
