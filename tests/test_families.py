@@ -103,3 +103,14 @@ def test_linear_takes_every_shape_F_linear_takes_in_every_family(family):
     for dtype in entry.dtypes:
         m = entry.run(dtype, "cpu")
         assert m.ok and m.counts["wrong"] == 0 and m.counts["equal"] >= len(shapes), m.notes
+
+
+def test_the_closing_line_says_a_torch_outside_the_tested_range(monkeypatch):
+    from crosscheck.proof import torch_suite
+    spec, low, high = declared_range()
+    assert spec and low and high, "handgrad is installed (pip install -e .) with its range"
+    monkeypatch.setattr(torch_suite, "VERSION", f"{high[0]}.{high[1]}.0")  # the next release
+    assert torch_suite.which_torch() == f"torch {high[0]}.{high[1]}.0, outside the tested " \
+                                        f"range torch{spec}"
+    monkeypatch.setattr(torch_suite, "VERSION", f"{low[0]}.{low[1]}.1")
+    assert torch_suite.which_torch() == f"torch {low[0]}.{low[1]}.1"
