@@ -4,9 +4,10 @@ Notes sections: 计算一个神经元的过程, 隐藏层计算公式, 输出层
 
 The notes' h_j = f(sum_i w_ij x_i + b_j) for every neuron j of a layer is one matrix
 product: net = x W^T + b, with W of shape (out, in) as torch stores it (row j holds the
-weights of neuron j). Every shape ``F.linear`` takes is the same product: any number of
-leading batch dimensions (none: one input vector, or none at all: an empty batch), and a
-1-D weight (in,) as a single neuron, whose output has no neuron dimension.
+weights of neuron j). Any number of leading batch dimensions is allowed (none: one input
+vector; 0: an empty batch). ``linear`` also takes every other shape ``F.linear`` takes: a
+1-D weight (in,) is a layer of one neuron whose output has no neuron dimension, and a bias
+that is not one number per neuron is added by broadcasting.
 """
 import math
 
@@ -18,74 +19,64 @@ from manual import Function, NotSupported, apply
 __all__ = ["Linear", "linear"]
 
 
-def _matrices(x, weight):
-    """x and W as the matrices of the product: (B, in) with every leading dim of x folded
-    into B (none: B = 1; 0 is allowed), and (out, in) with a 1-D weight as one row."""
-    n = weight.shape[-1]  # (not -1 in reshape: with n = 0 it would be left open)
-    return (x.reshape(math.prod(x.shape[:-1]), n),
-            weight.reshape(math.prod(weight.shape[:-1]), n))
-
-
-def _out_shape(x, weight):
-    """x's leading dims, then the neurons (none for a 1-D weight): what F.linear returns."""
-    return x.shape[:-1] + weight.shape[:-1]
-
-
 class LinearFunction(Function):
     @staticmethod
     def forward(x, weight, bias):
-        X, W = _matrices(x, weight)  # (B, in), (out, in)
-        shape = _out_shape(x, weight)
         if bias is None:
-            return (X @ W.T).reshape(shape)  # (B, in) @ (in, out) -> (B, out)
-        if torch.broadcast_shapes(shape, bias.shape) != shape:
-            raise NotSupported("linear", "bias", f"a bias of shape {tuple(bias.shape)}",
-                               f"it would widen the output {tuple(shape)}")
-        if weight.dim() == 2 and bias.dim() <= 1:  # the bias added in the one pass (one
-            return torch.addmm(bias, X, W.T).reshape(shape)  # rounding), as torch's addmm
-        return (X @ W.T).reshape(shape) + bias
+            return x @ weight.T  # (..., in) @ (in, out) -> (..., out)
+        # the same with the bias added in the one pass (one rounding), leading dims folded
+        out = torch.addmm(bias, x.reshape(math.prod(x.shape[:-1]), weight.shape[1]), weight.T)
+        return out.reshape(*x.shape[:-1], weight.shape[0])
 
     @staticmethod
     def setup_context(ctx, inputs, output):
         x, weight, bias = inputs
         ctx.save_for_backward(x, weight)
         ctx.save_for_forward(x, weight)
-        ctx.bias_shape = None if bias is None else bias.shape
+        ctx.has_bias = bias is not None
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         # net = x W^T + b:  dE/dx = g W,  dE/dW = g^T x (summed over the batch),  dE/db = sum g
-        # over what b was broadcast along (complex: g conj(W) and g^T conj(x), torch's
-        # convention for holomorphic maps); all are linear in g, x and W, so their own
-        # derivatives are these products again
-        X, W = _matrices(x, weight)  # (B, in), (out, in)
-        G = grad.reshape(X.shape[0], W.shape[0])  # (B, out)
-        grad_x = (G @ W.conj()).reshape(x.shape)
-        grad_w = (G.T @ X.conj()).reshape(weight.shape)
-        if ctx.bias_shape is None:
-            return grad_x, grad_w, None
-        same = ctx.bias_shape == (W.shape[0],) and weight.dim() == 2
-        return grad_x, grad_w, G.sum(0) if same else grad.sum_to_size(ctx.bias_shape)
+        # (complex: g conj(W) and g^T conj(x), torch's convention for holomorphic maps); both
+        # products are linear in g, x and W, so their own derivatives are these products again
+        B = math.prod(grad.shape[:-1])  # every leading dim folded into B (0 is allowed)
+        g2 = grad.reshape(B, weight.shape[0])  # (B, out)
+        grad_x = grad @ weight.conj()
+        grad_w = g2.T @ x.reshape(B, weight.shape[1]).conj()
+        grad_b = g2.sum(0) if ctx.has_bias else None
+        return grad_x, grad_w, grad_b
 
     @staticmethod
     def jvp(ctx, x_t, weight_t, bias_t):
         # net = x W^T + b is linear in each of x, W and b:  d net = dx W^T + x dW^T + db
         x, weight = ctx.saved_tensors
-        X, W = _matrices(x, weight)
-        shape = _out_shape(x, weight)
         out = torch.zeros((), dtype=x.dtype, device=x.device)
         if x_t is not None:
-            out = out + (_matrices(x_t, weight)[0] @ W.T).reshape(shape)
+            out = out + x_t @ weight.T
         if weight_t is not None:
-            out = out + (X @ _matrices(x, weight_t)[1].T).reshape(shape)
+            out = out + x @ weight_t.T
         if bias_t is not None:
             out = out + bias_t
-        return out.expand(shape)
+        return out.expand(*x.shape[:-1], weight.shape[0])
 
 
 def linear(input, weight, bias=None):
-    return apply(LinearFunction, input, weight, bias)
+    if weight.dim() == 2 and (bias is None or bias.shape == weight.shape[:1]):
+        return apply(LinearFunction, input, weight, bias)  # the layer, as the notes write it
+    # a single neuron (1-D weight) is a layer of one without its neuron dimension, and any
+    # other bias is added by broadcasting, as F.linear adds it (torch's own derivatives of
+    # a view and a sum; the product's is the Function's above)
+    one_neuron = weight.dim() == 1
+    net = apply(LinearFunction, input, weight.unsqueeze(0) if one_neuron else weight, None)
+    net = net.squeeze(-1) if one_neuron else net
+    if bias is None:
+        return net
+    if torch.broadcast_shapes(net.shape, bias.shape) != net.shape:
+        raise NotSupported("linear", "bias", f"a bias of shape {tuple(bias.shape)}",
+                           f"it would widen the output {tuple(net.shape)}")
+    return net + bias
 
 
 class Linear(nn.Module):

@@ -65,7 +65,7 @@ def _gelu_cdf_only(ctx, grad):
 def _linear_bias_mean(ctx, grad):
     grad_x, grad_w, grad_b = _linear_backward(ctx, grad)
     if grad_b is not None:  # the mean over the batch, not the sum
-        grad_b = grad_b * grad_b.numel() / max(grad.numel(), 1)
+        grad_b = grad_b / grad.reshape(-1, grad.shape[-1]).shape[0]
     return grad_x, grad_w, grad_b
 
 
