@@ -94,7 +94,8 @@ def _op(op, function):
 def starter(entry, path):
     piece, name = entry.piece, entry.piece.name
     if piece.leaves_out == "update":
-        body, task = _optimizer(name, entry.manual, piece.state_keys), say("exercise_update")
+        body = _optimizer(name, entry.manual, piece.state_keys)
+        task = "\n".join([say("exercise_update"), say("exercise_verdict")])
     elif piece.leaves_out == "lr_at":
         body, task = _schedule(name, entry.manual), say("exercise_lr_at")
     elif piece.leaves_out == "body":
@@ -102,7 +103,8 @@ def starter(entry, path):
     else:
         body = _op(entry.manual, piece.function)
         task = "\n".join([say("exercise_backward", function=piece.function.__name__),
-                          say("exercise_jvp", function=piece.function.__name__)])
+                          say("exercise_jvp", function=piece.function.__name__),
+                          say("exercise_verdict")])
     command = f"handgrad check --with {quote(str(path))}"
     header = [say("exercise_title", name=name), "", say("exercise_section", section=entry.section),
               task, say("exercise_check", command=command)]

@@ -98,6 +98,9 @@ MESSAGES = {
                          "it, by the chain rule.",
     "exercise_jvp": "Then, if you like, {function}.jvp(ctx, *tangents): forward mode, J v\n"
                     "(the forward_ row checks it; ctx.save_for_forward keeps what it needs).",
+    "exercise_verdict": "It passes when its rows pass in float64 and float32, on our samples "
+                        "and on torch's own;\nthe rows beyond those are advice (shown, never "
+                        "failing).",
     "exercise_check": "Check it with:  {command}",
     "no_exercise": "no exercise named {name!r}; `handgrad exercise --list` lists them: {names}",
     "exercise_exists": "{path} exists: it may hold your work; choose --out or add --force",

@@ -97,6 +97,8 @@ MESSAGES = {
                          "传播的导数。",
     "exercise_jvp": "之后如果愿意，再写 {function}.jvp(ctx, *tangents)：前向模式，J v\n"
                     "（forward_ 行检查它；用 ctx.save_for_forward 保存它需要的量）。",
+    "exercise_verdict": "在 float64 和 float32 下、在我们的样本和 torch 自己的样本上各行都通过，"
+                        "它就通过；\n除此之外的行只是建议（只显示，不算未通过）。",
     "exercise_check": "检查方法：  {command}",
     "no_exercise": "没有名为 {name!r} 的练习；`handgrad exercise --list` 列出全部练习：{names}",
     "exercise_exists": "{path} 已存在：其中可能有你的工作；请用 --out 另选文件，或加 --force",
