@@ -79,6 +79,21 @@ ERRATA = [TorchErratum("nn.functional.elu", ("gradgrad", "func"), (2, 14), _elu_
           TorchErratum("nn.functional.max_pool2d", ("integer",), (2, 5), _not_its_own_float64)]
 
 
+# torch's optimizers that fail where the manual ones step, until the release that fixed them:
+# before 2.6, Adagrad made its state in __init__, so a group added later had none
+OPTIMIZERS = {"Adagrad": ((2, 6), KeyError)}
+
+
+def optimizer_error(optimizer, err):
+    """Why the installed torch's ``optimizer`` raising ``err`` is its own known failure (the
+    row compares the steps before it), or None: then it is the row's failure."""
+    fixed_in, kind = OPTIMIZERS.get(type(optimizer).__name__, ((0, 0), None))
+    if release(VERSION) < fixed_in and isinstance(err, kind):
+        return (f"torch {VERSION}'s {type(optimizer).__name__} fails ({type(err).__name__}: "
+                f"{err}), as torch before {fixed_in[0]}.{fixed_in[1]} does")
+    return None
+
+
 def torch_error(run, family):
     """The evidence that the installed torch, not the manual op, is wrong on this run of a
     sample in ``family``, or None."""
