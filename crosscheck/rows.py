@@ -54,11 +54,11 @@ class Row:
 
     @property
     def skipped(self):
-        """A learner's piece without what the row needs (a Function without a jvp): the row
-        says so instead of failing."""
+        """A learner's piece without what an advice row needs (a Function without a jvp):
+        the row says so instead of failing (under --strict, where no row is advice, it
+        fails)."""
         failures = self.measure.failures
-        return (self.original is not None and bool(failures)
-                and all(f.check == "missing" for f in failures))
+        return self.advice and bool(failures) and all(f.check == "missing" for f in failures)
 
     @property
     def passed(self):
