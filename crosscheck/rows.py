@@ -41,6 +41,8 @@ class Row:
 
     @property
     def result(self):
+        if self.measure.not_run:  # (a negative control too: nothing ran to reject it)
+            return "SKIP"
         ok = self.measure.ok
         if self.wrong:
             return "ACCEPTED" if ok else "REJECTED"
@@ -62,7 +64,7 @@ class Row:
 
     @property
     def passed(self):
-        if self.skipped or self.advice:
+        if self.skipped or self.advice or self.measure.not_run:
             return True
         return self.measure.ok != bool(self.wrong)  # a negative control passes when rejected
 
@@ -89,7 +91,7 @@ class Row:
                 "grad_rel": self.errors("grad")[1], "gradcheck": m.gradcheck,
                 "result": self.result, "passed": self.passed, "erratum": self.erratum,
                 "why_tol": e.why_tol, "notes": m.notes, "counts": m.counts,
-                "skipped": m.skipped, "torch_errors": m.torch_errors,
+                "skipped": m.skipped, "torch_errors": m.torch_errors, "not_run": m.not_run,
                 "failures": [f.record() for f in m.failures[:FAILURES_IN_JSON]],
                 "failure_count": len(m.failures), "seconds": round(self.seconds, 3)}
 
@@ -135,6 +137,8 @@ def _fmt(v):
 def _detail(row):
     """What the row's last column says: why it failed, or its note (a control: its erratum)."""
     m = row.measure
+    if m.not_run:
+        return m.not_run
     if row.skipped:
         return say(f"skipped_{m.failures[0].message}")
     if not row.passed or row.result == "ADVICE":
@@ -234,7 +238,7 @@ def _run_numbered(k):
 
 def summary(rows):
     failed = [r for r in rows if not r.passed]
-    skipped = sum(r.skipped for r in rows)
+    skipped = sum(r.result == "SKIP" for r in rows)
     advice = sum(r.result == "ADVICE" for r in rows)
     negatives = [r for r in rows if r.wrong]
     # convention rows measure a difference on purpose, rows with a stated tolerance say why

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from crosscheck.cli import main
 from crosscheck.commands.check import select
 from crosscheck.proof.registry import REGISTRY
+from crosscheck.proof.torch_errata import cannot_compile
 from manual import losses
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,6 +114,9 @@ def test_compile_rows_run_only_when_asked():
 def test_a_compile_row_and_its_control():
     entry = next(e for e in REGISTRY if e.name == "compile_relu")
     m = entry.run(torch.float64, "cpu")
+    if cannot_compile():  # an older torch: the row says so, and runs nothing
+        assert m.not_run == cannot_compile() and m.ok
+        pytest.skip(cannot_compile())
     assert m.ok and m.notes[0].startswith("4 samples: 4 equal"), m.failures
     (wrong,) = entry.wrong.values()
     assert not entry.run(torch.float64, "cpu", wrong).ok

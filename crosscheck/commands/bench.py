@@ -18,8 +18,10 @@ from tqdm import tqdm
 
 from crosscheck.proof.backends import MANUAL, TORCH
 from crosscheck.proof.harness import devices
+from crosscheck.proof.torch_errata import cannot_compile
 from manual import optim
 from torch_ref import optim as ref_optim
+from torch_ref.errors import HandgradError
 from torch_ref.model import CNN
 
 
@@ -157,6 +159,8 @@ def row(label, device, times, first):
 
 def run(args):
     chosen = devices() if args.device == "all" else [args.device]
+    if args.compiled and cannot_compile():
+        raise HandgradError(f"--compiled: {cannot_compile()}")
     rows = []
     for device in chosen:
         if device == "cuda":

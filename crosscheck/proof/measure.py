@@ -96,6 +96,7 @@ class Measure:
     counts: dict | None = None  # outcome -> samples, for checks that tally samples
     skipped: dict = field(default_factory=dict)  # why -> comparisons torch itself cannot make
     torch_errors: dict = field(default_factory=dict)  # evidence -> samples where torch is wrong
+    not_run: str = ""  # why the installed torch cannot run this check at all (the row: SKIP)
     shapes: set = field(default_factory=set)  # kinds where a shape differed: no error figure
 
     @property

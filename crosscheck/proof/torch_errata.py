@@ -79,6 +79,19 @@ ERRATA = [TorchErratum("nn.functional.elu", ("gradgrad", "func"), (2, 14), _elu_
           TorchErratum("nn.functional.max_pool2d", ("integer",), (2, 5), _not_its_own_float64)]
 
 
+# the first release found to compile the manual Functions whole (fullgraph): torch 2.4's
+# compiler stops at their is_contiguous and at the twin without a jvp (2.7.1 compiles them)
+COMPILES_FROM = (2, 7)
+
+
+def cannot_compile():
+    """Why the installed torch cannot run the torch.compile checks, or None."""
+    if release(VERSION) < COMPILES_FROM:
+        return (f"not run: torch {VERSION} cannot compile the manual Functions whole; the "
+                f"torch.compile rows run from torch {COMPILES_FROM[0]}.{COMPILES_FROM[1]}")
+    return None
+
+
 # torch's optimizers that fail where the manual ones step, until the release that fixed them:
 # before 2.6, Adagrad made its state in __init__, so a group added later had none
 OPTIMIZERS = {"Adagrad": ((2, 6), KeyError)}
