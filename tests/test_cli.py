@@ -1,7 +1,10 @@
 """The command line as a user runs it."""
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -87,3 +90,26 @@ def test_a_reader_that_goes_away_is_no_traceback():
     p.stdout.close()
     err = p.stderr.read().decode()
     assert p.wait() == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_ctrl_c_ends_a_parallel_check_at_once():
+    """As a terminal's Ctrl-C reaches the whole process group: the check ends within
+    seconds, says so in one line, and leaves no process running."""
+    proc = subprocess.Popen([sys.executable, "-m", "crosscheck", "check", "--only",
+                             "conformance", "--device", "cpu", "--jobs", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    while not proc.stdout.readline().startswith("conformance_"):  # the processes are at work
+        assert proc.poll() is None
+    start = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - start < 5 and proc.returncode == 130, err
+    assert err.strip().endswith("handgrad check: interrupted") and "Traceback" not in err
+    for _ in range(50):  # nothing of the group is left (a worker's zombie waits for init)
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    pytest.fail("a process of the check outlived it")
