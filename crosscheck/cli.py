@@ -116,9 +116,15 @@ def add_grade(sub):
     p.add_argument("--timeout", type=F.real(0.0, inclusive=False), default=60.0,
                    help="seconds per submission")
     p.add_argument("--memory", type=F.real(0.5, inclusive=True), default=2.0,
-                   help="GiB of data per submission")
+                   help="GiB of memory per submission, beyond Python's and torch's own")
     p.add_argument("--jobs", type=F.integer(1, 256), default=os.cpu_count() or 1,
                    help="submissions graded at once")
+    p.add_argument("--seed", type=F.integer(0, 2**31 - 1), default=None,
+                   help="the seed of the hidden samples, to grade again exactly as before "
+                   "(default: a new one, written in grades.csv)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="grade where bubblewrap (bwrap) cannot run: each submission can then "
+                   "read and change whatever you can (default: refuse)")
     add_points(p)
     add_lang(p)
     p.set_defaults(run=command("grade"))

@@ -1,13 +1,14 @@
 """``handgrad grade DIR``: a class at once. Every ``.py`` file or folder directly in DIR is
-one submission, graded in a process of its own (crosscheck/grading/worker.py) with a time
-and a memory limit, several at once; what a submission finished before it looped, crashed
-or exited is kept. Written to ``--out``: grades.csv, summary.md, and per submission its
-feedback and Gradescope's results.json.
+one submission. Each is graded by a process of handgrad's (crosscheck/grading/worker.py),
+which runs the submission's code only in a sandbox of its own (sandbox.py: bubblewrap, with
+a time, memory, process and file limit) and checks what comes back; several at once. What
+a submission finished before it looped, crashed or exited is kept. Written to ``--out``:
+grades.csv (with the seed of the hidden samples), summary.md, and per submission, under
+submissions/, its feedback, Gradescope's results.json and the tail of what it printed.
 """
-import contextlib
 import json
 import multiprocessing
-import os
+import random
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -19,9 +20,12 @@ from crosscheck.commands.exercise import exercises
 from crosscheck.grading import points as P
 from crosscheck.grading import worker
 from crosscheck.grading.report import Submission, gradescope, named, summary, write_csv
+from crosscheck.grading.sandbox import Limits, engine
 from crosscheck.messages import language, say, use
 from torch_ref.cnn.run_dir import run_folder
 from torch_ref.errors import HandgradError
+
+SUBMISSIONS = "submissions"  # the folder of each submission's files in --out
 
 
 def submissions(folder):
@@ -34,42 +38,40 @@ def submissions(folder):
     return found
 
 
-def grade_one(path, out, args, context):
-    """One submission in its own process: its Submission, with what the worker wrote."""
-    (out / path.stem).mkdir(exist_ok=True)
-    record, stderr = out / path.stem / "events.jsonl", out / path.stem / "stderr.txt"
+def grade_one(path, index, out, args, context, bwrap):
+    """One submission by a grading process of its own: its Submission, as its events say."""
+    folder = out / SUBMISSIONS / path.name
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / "events.jsonl"
     record.unlink(missing_ok=True)
+    limits = Limits(seconds=args.timeout, memory_gb=args.memory)
     start = time.monotonic()
-    proc = context.Process(target=worker.child, args=(str(path), str(record),
-                                                      language(args.lang), args.memory, stderr))
+    proc = context.Process(target=worker.grade, args=(str(path), str(record),
+                                                      language(args.lang), limits, bwrap,
+                                                      args.seed, index))
     proc.start()
-    proc.join(args.timeout)
-    stopped = None
-    if proc.exitcode is None:  # still running: it and whatever it started end here
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+    proc.join(args.timeout + 60)  # the sandbox's own limit ends it first; this, the grader
+    stopped = proc.exitcode is None
+    if stopped:
+        proc.kill()
         proc.join()
-        stopped = "timeout"
     sub = Submission(path.name, seconds=time.monotonic() - start)
     events = [json.loads(line) for line in record.read_text().splitlines()] \
         if record.exists() else []
-    printed = stderr.read_text(errors="replace").split("\n") if stderr.exists() else []
-    last = next((line for line in reversed(printed) if line.strip()), "")
-    return _read(sub, events, stopped, proc.exitcode, last, args)
+    return _read(sub, events, stopped, args)
 
 
 def fork_server():
     """Processes forked from a server that imported torch, handgrad's checks and torch's
-    test suite once (worker.PRELOAD): each submission starts in a fraction of a second."""
+    test suite once (worker.PRELOAD): each grading process starts in a fraction of a second."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(worker.PRELOAD)
     return context
 
 
-def _read(sub, events, stopped, returncode, last, args):
-    """The submission as its events tell it; ``last``: the last line it printed to stderr
-    (a crash's reason)."""
-    started, hungry = None, None
+def _read(sub, events, stopped, args):
+    """The submission as its grading process's events tell it."""
+    started, hungry, gone = None, None, None
     for e in events:
         if e["event"] == "error":
             sub.status = e["message"]
@@ -81,19 +83,30 @@ def _read(sub, events, stopped, returncode, last, args):
             sub.pieces[e["piece"]] = e
             started = None
             hungry = hungry or (e["piece"] if e["out_of_memory"] else None)
-    done = any(e["event"] == "done" for e in events) or sub.status
+        elif e["event"] == "gone":
+            gone = e
     where = say("grade_while", piece=started) if started else ""
-    if stopped == "timeout":
+    if stopped or (gone and gone["why"] == "timeout"):
         sub.status = say("grade_timeout", seconds=f"{args.timeout:g}", where=where)
-    elif not done:
-        how = (say("grade_signal", signal=signal.Signals(-returncode).name) if returncode < 0
-               else say("grade_exit", status=returncode))
-        why = say("grade_why", text=last.strip()[:200]) if last.strip() else ""
-        sub.status = say("grade_crashed", how=how, where=where, why=why)
+    elif gone:
+        sub.status = _gone(gone, where)
+    elif not sub.status and not any(e["event"] == "done" for e in events):
+        sub.status = say("grade_failed")  # handgrad's own process: never the submission's
     elif hungry:  # it ran to the end, but a piece failed for want of memory
         sub.status = say("grade_memory", gb=f"{args.memory:g}",
                          where=say("grade_while", piece=hungry))
     return sub
+
+
+def _gone(gone, where):
+    """Why a sandbox ended before its grading did, in one line."""
+    if gone["why"] == "garbled":
+        return say("grade_garbled", where=where)
+    status = gone["status"]
+    how = (say("grade_signal", signal=signal.Signals(-status).name)
+           if isinstance(status, int) and status < 0 else say("grade_exit", status=status))
+    why = say("grade_why", text=gone["last"]) if gone["last"] else ""
+    return say("grade_crashed", how=how, where=where, why=why)
 
 
 def worths(args, subs):
@@ -108,15 +121,15 @@ def worths(args, subs):
     return {piece: P.Worth(1.0) for piece in known if piece in defined}
 
 
-def write(out, subs, table):
-    """Everything the grading leaves: per submission (beside the worker's events.jsonl) its
-    feedback and results.json, then grades.csv and summary.md."""
+def write(out, subs, table, seed):
+    """Everything the grading leaves: per submission (beside the worker's events.jsonl and
+    printed.txt) its feedback and results.json, then grades.csv and summary.md."""
     for sub in subs:
-        folder = out / Path(sub.name).stem
+        folder = out / SUBMISSIONS / sub.name
         (folder / "feedback.txt").write_text(sub.feedback() + "\n")
         (folder / "results.json").write_text(json.dumps(gradescope(sub, table), indent=1,
                                                         ensure_ascii=False) + "\n")
-    write_csv(out / "grades.csv", subs, table)
+    write_csv(out / "grades.csv", subs, table, seed)
     (out / "summary.md").write_text(summary(subs, table))
 
 
@@ -125,13 +138,19 @@ def run(args):
     found = submissions(args.dir)
     if args.points:  # a bad points file is found before any grading
         worths(args, [])
+    bwrap = engine()
+    if bwrap is None and not args.no_sandbox:
+        raise HandgradError(say("grade_no_sandbox"))
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(2**31)
     out = Path(args.out or run_folder("grade"))
     if (out / "grades.csv").exists():
         raise HandgradError(f"{out} holds a grading already; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     subs, context = {}, fork_server()
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {pool.submit(grade_one, path, out, args, context): path for path in found}
+        futures = {pool.submit(grade_one, path, i, out, args, context, bwrap): path
+                   for i, path in enumerate(found)}
         bar = tqdm(as_completed(futures), total=len(futures), desc="grading", unit="submission",
                    disable=None)
         for future in bar:
@@ -141,7 +160,7 @@ def run(args):
             bar.write(named(sub.name, said))
     ordered = [subs[path.name] for path in found]
     table = worths(args, ordered)
-    write(out, ordered, table)
+    write(out, ordered, table, args.seed)
     for sub in ordered:
         earned, most = sub.total(table)
         print(f"{sub.name:<32} {earned:g} / {most:g}")

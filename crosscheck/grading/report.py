@@ -29,7 +29,7 @@ class Submission:
     def points(self, piece, worth):
         """(points earned, points possible) for one piece."""
         found = self.pieces.get(piece)
-        if found is None or found["todo"] or not found["checks"]:
+        if found is None or found["todo"] or found.get("builtins") or not found["checks"]:
             return 0.0, worth.points
         checks = found["checks"]
         return worth.points * sum(checks.values()) / len(checks), worth.points
@@ -56,6 +56,8 @@ def _missing(sub, piece):
     found = sub.pieces.get(piece)
     if found is None:
         return say("grade_absent", piece=piece)
+    if found.get("builtins"):
+        return say("grade_builtins", piece=piece, names=", ".join(found["builtins"]))
     return say("grade_todo", piece=piece) if found["todo"] else ""
 
 
@@ -64,7 +66,8 @@ def gradescope(sub, worths):
     tests = []
     for piece, worth in worths.items():
         found = sub.pieces.get(piece)
-        checks = found["checks"] if found and not found["todo"] else {}
+        checks = found["checks"] if found and not (found["todo"] or found.get("builtins")) \
+            else {}
         if not checks:
             tests.append(_test(piece, 0.0, worth, _missing(sub, piece), [piece]))
             continue
@@ -87,16 +90,17 @@ def _test(name, score, worth, output, tags):
             "visibility": worth.visibility, "tags": tags}
 
 
-def write_csv(path, subs, worths):
-    """grades.csv: a row per submission, a column per piece, the total."""
+def write_csv(path, subs, worths, seed):
+    """grades.csv: a row per submission, a column per piece, the total, and the seed of
+    the hidden samples it was graded on (``grade --seed`` grades it again the same)."""
     with open(path, "w", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["submission", "status", *worths, "total", "max"])
+        out.writerow(["submission", "status", *worths, "total", "max", "seed"])
         for sub in subs:
             earned, most = sub.total(worths)
             out.writerow([sub.name, sub.status, *(f"{sub.points(p, w)[0]:g}"
                                                   for p, w in worths.items()),
-                          f"{earned:g}", f"{most:g}"])
+                          f"{earned:g}", f"{most:g}", seed])
 
 
 def summary(subs, worths):

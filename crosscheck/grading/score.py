@@ -41,18 +41,20 @@ class PieceResult:
     todo: bool = False  # left as the starter gave it
     slip: str | None = None
     slip_section: str | None = None
-    out_of_memory: bool = False  # an allocation failed under the worker's memory limit
+    out_of_memory: bool = False  # an allocation failed under the sandbox's memory limit
+    builtins: list = field(default_factory=list)  # the built-ins it calls (handmade.py)
 
     def fraction(self):
-        """The share of the piece's points it earns: its checks, equally weighted."""
-        if self.todo or not self.checks:
+        """The share of the piece's points it earns: its checks, equally weighted; nothing
+        for a piece left as the starter gave it, or that calls what it is to derive."""
+        if self.todo or self.builtins or not self.checks:
             return 0.0
         return sum(self.checks.values()) / len(self.checks)
 
     def record(self):
         return {"piece": self.piece, "checks": self.checks, "why": self.why, "todo": self.todo,
                 "slip": self.slip, "slip_section": self.slip_section,
-                "out_of_memory": self.out_of_memory}
+                "out_of_memory": self.out_of_memory, "builtins": self.builtins}
 
 
 def _torch_samples(entry):
@@ -87,10 +89,10 @@ def _said(row, failure):
     return f"{row.case} ({str(row.dtype)[6:]}): {failure_text(failure)}"
 
 
-def score_piece(piece, rows):
+def score_piece(piece, rows, found=()):
     """The PieceResult of a learner's piece from its measured rows (handgrad's own entry
-    of each in ``row.original``)."""
-    result = PieceResult(piece)
+    of each in ``row.original``) and the built-ins ``found`` in its code (handmade.py)."""
+    result = PieceResult(piece, builtins=[f.name for f in found])
     for row in (r for r in rows if not r.advice):
         result.todo = result.todo or not_implemented(row.measure) is not None
         result.out_of_memory |= any(map(_out_of_memory, row.measure.failures))

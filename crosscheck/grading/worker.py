@@ -1,84 +1,135 @@
-"""One submission, graded in a process of its own (``handgrad grade`` starts one per
-submission, with a time and a memory limit): its pieces checked one by one, each written as
-a line of JSON as soon as it is done, so that whatever finished before a loop, a crash or
-an exit is kept.
+"""One submission, graded: the grader's process (a fork of ``handgrad grade``'s warm
+server) starts the submission's sandbox (sandbox.py), stands its objects in for handgrad's
+pieces (standins.py), and runs every check itself, writing each piece's result as a line of
+JSON as soon as it is done. The submission's code runs only in the sandbox, which cannot
+reach this process, its files or the results: what the sandbox sends back are values, which
+the checks here compare.
 
-The process is a fork of a server that has imported torch, handgrad and torch's test
-suite once (``handgrad grade`` starts it): a submission starts in a fraction of a second
-instead of the five that importing them takes.
-
-The lines: {"event": "loaded", "pieces": [...], "unmatched": [...]} or {"event": "error",
-"message": ...} (a file that cannot be loaded: one line, as ``check --with`` says it);
-then {"event": "start", "piece": ...} and {"event": "piece", ...} per piece, the piece's
-checks and its feedback; then {"event": "done"}.
+The lines: {"event": "loaded", ...} or {"event": "error", "message": ...} (a file that
+cannot be loaded: one line, as ``check --with`` says it); then {"event": "start", "piece":
+...} and {"event": "piece", ...} per piece; then {"event": "done"}, or {"event": "gone",
+"why": ..., "status": ..., "last": ...} where the sandbox ended before (a time limit, a
+crash, an answer that was not data).
 """
 import contextlib
 import io
 import json
-import os
-import resource
+import shutil
+import tempfile
+import time
 from pathlib import Path
 
 import torch
 
 from crosscheck.commands.check import quiet
+from crosscheck.grading import handmade, standins
+from crosscheck.grading.sandbox import Sandbox, SandboxGone
 from crosscheck.grading.score import score_piece
 from crosscheck.messages import say, use
 from crosscheck.proof import learner, learner_file
+from crosscheck.proof.hidden import hidden_cases
 from crosscheck.proof.torch_suite import MODULES
 from crosscheck.rows import Table, plan, print_diagnoses, run_row
+from crosscheck.sandboxed.load import module_name
 from torch_ref.errors import HandgradError
+
+MOST_SOURCE = 1 << 20  # bytes of Python a submission may hand in, all files together
 
 
 def files(submission):
     """A submission's Python files: the file, or every .py file under the folder."""
     path = Path(submission)
     if path.is_dir():
-        return sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
+        return sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts
+                      and p.is_file() and not p.is_symlink())
     return [path]
 
 
-def load(submission, registry):
-    """(the cases of every piece the submission defines, by piece in the registry's order;
-    the names that matched nothing, and a piece defined in two files, said so). A piece
-    defined in two files is taken from the first by name."""
-    by_piece, unmatched = {}, []
-    top = Path(submission).parent
+def copied(submission, into):
+    """The submission's own copy, in ``into`` (what its sandbox sees): its .py files,
+    relative paths kept; [their relative paths]."""
+    top, names, size = Path(submission).parent, [], 0
+    into.chmod(0o755)  # readable to the sandbox's unprivileged user, writable to none
     for path in files(submission):
-        module = learner_file.load(str(path), shown=str(path.relative_to(top)))
+        relative = path.relative_to(top)
+        size += path.stat().st_size
+        if size > MOST_SOURCE:
+            raise HandgradError(say("grade_too_big", most=MOST_SOURCE >> 10))
+        (into / relative).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        shutil.copyfile(path, into / relative)
+        (into / relative).chmod(0o644)
+        names.append(relative)
+    return names
+
+
+def load(modules, registry):
+    """({piece: (its file, its cases)} for every piece the submission defines, in the
+    registry's order; the names that matched nothing, and a piece defined in two files, said
+    so), from its [(file shown, module)]. A piece defined in two files is taken from the
+    first."""
+    by_piece, unmatched = {}, []
+    for shown, module in modules:
         cases, names = learner.cases(module, registry)
         unmatched += names
         for case in cases:
             piece = case.original.piece.name
-            if by_piece.setdefault(piece, (path, []))[0] == path:
+            if by_piece.setdefault(piece, (shown, []))[0] == shown:
                 by_piece[piece][1].append(case)
             elif case.original is by_piece[piece][1][0].original:  # once per piece
-                unmatched.append(say("defined_twice", piece=piece,
-                                     first=by_piece[piece][0].relative_to(top),
-                                     second=path.relative_to(top)))
+                unmatched.append(say("defined_twice", piece=piece, first=by_piece[piece][0],
+                                     second=shown))
     if not by_piece:
         raise HandgradError(say("grade_nothing", names=", ".join(unmatched) or say("no_names")))
     order = list(learner.pieces(registry))
-    return ({piece: by_piece[piece][1] for piece in sorted(by_piece, key=order.index)},
-            unmatched)
+    return {piece: by_piece[piece] for piece in sorted(by_piece, key=order.index)}, unmatched
 
 
-def grade_piece(piece, cases):
-    """The piece's rows run (on the CPU) and graded."""
+def sandboxed(sandbox, names):
+    """The submission's files as stand-in modules [(file shown, module)]; a one-line error
+    for the first that does not load."""
+    loaded = sandbox.ask("load", files=[f"{sandbox.root}/{n}" for n in names])
+    if not (isinstance(loaded, list) and len(loaded) == len(names)):
+        sandbox.gone("garbled")
+    modules = []
+    for i, (name, found) in enumerate(zip(names, loaded)):
+        if not isinstance(found, dict):
+            sandbox.gone("garbled")
+        if "fault" in found:
+            raise HandgradError(learner_file.said(_fault(found["fault"]), str(name), str(name)))
+        modules.append((str(name), standins.module(sandbox, i, module_name(name, i),
+                                                   found.get("names", {}))))
+    return modules
+
+
+def _fault(data):
+    """A Fault's data from the sandbox, its fields as learner_file.said reads them."""
+    data = data if isinstance(data, dict) else {}
+    text = {k: str(data.get(k) or "")[:300] for k in ("kind", "error", "name", "call")}
+    line, code = data.get("line"), data.get("code")
+    return {**text, "line": line if isinstance(line, int) else 0,
+            "code": code if isinstance(code, int) else None}
+
+
+def grade_piece(piece, cases, found, seed):
+    """The piece's rows run (on the CPU: ours, torch's and the hidden samples) and graded;
+    ``found``: the built-ins the piece was found to call (it then earns nothing)."""
     originals = {id(c.entry): c.original for c in cases}
-    return graded(piece, [run_row(r) for r in plan([c.entry for c in cases], None, ["cpu"],
-                                                     originals)])
+    hidden = hidden_cases(cases, seed)
+    originals.update({id(c.entry): c.original for c in hidden})
+    entries = [c.entry for c in cases + hidden]
+    return graded(piece, [run_row(r) for r in plan(entries, None, ["cpu"], originals)], found)
 
 
-def graded(piece, rows):
+def graded(piece, rows, found=()):
     """A piece's measured rows as the record the grade keeps: its checks and slip, and its
     feedback, the table and the diagnoses a learner sees."""
     table = Table(rows)
     shown = io.StringIO()
     with contextlib.redirect_stdout(shown):
         print_diagnoses(rows)
+    said = "".join(f"\n{handmade.said(f)}" for f in found)
     feedback = "\n".join([table.header(), *map(table.line, rows)]) + "\n" + shown.getvalue()
-    return {**score_piece(piece, rows).record(), "feedback": feedback.rstrip()}
+    return {**score_piece(piece, rows, found).record(), "feedback": feedback.rstrip() + said}
 
 
 # what the fork server imports once, before any submission: handgrad's checks (this
@@ -88,38 +139,40 @@ PRELOAD = [__name__, MODULES["op_db"]]
 quiet()
 
 
-def child(submission, out, lang, memory_gb, stderr):
-    """A submission's process: a session of its own (the time limit ends it and anything it
-    starts), its output to ``stderr``, a memory limit, then the grading. (multiprocessing
-    ends the process without Python's teardown: every line is written and flushed.)"""
-    os.setsid()
-    with open(stderr, "w") as err:
-        os.dup2(err.fileno(), 2)
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-    # at most this much data (heap and private mappings), set before the submission loads:
-    # an allocation beyond it fails inside the submission (MemoryError, or torch's
-    # allocation error) and is that piece's failure, not the machine's
-    limit = int(memory_gb * 1024**3)
-    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-    grade(submission, out, lang)
-
-
-def grade(submission, out_path, lang):
+def grade(submission, out_path, lang, limits, bwrap, seed, slot):
+    """Grade ``submission`` into the event file ``out_path``: its sandbox runs its code,
+    this process everything else. A submission is limited by ``limits`` (sandbox.Limits)."""
     use(lang)
     torch.set_num_threads(1)  # submissions run side by side, one core each
     from crosscheck.proof.registry import REGISTRY
-    with open(out_path, "a") as out:
+    deadline = time.monotonic() + limits.seconds
+    with open(out_path, "a") as out, tempfile.TemporaryDirectory() as folder:
         def write(**record):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()
+        sandbox = None
         try:
-            pieces, unmatched = load(submission, REGISTRY)
+            names = copied(submission, Path(folder))
+            sandbox = Sandbox(folder, limits, bwrap, deadline, slot)
+            modules = sandboxed(sandbox, names)
+            pieces, unmatched = load(modules, REGISTRY)
+            found = handmade.scan(Path(folder), names, {
+                piece: (cases[0].name, file, cases[0].original)
+                for piece, (file, cases) in pieces.items()})
+            write(event="loaded", pieces=list(pieces), unmatched=unmatched,
+                  note=say("not_checked", names=", ".join(unmatched)) if unmatched else "")
+            for piece, (_, cases) in pieces.items():
+                write(event="start", piece=piece)
+                write(event="piece", **grade_piece(piece, cases, found.get(piece, ()), seed))
+            write(event="done")
         except HandgradError as err:
             write(event="error", message=str(err))
-            return
-        write(event="loaded", pieces=list(pieces), unmatched=unmatched,
-              note=say("not_checked", names=", ".join(unmatched)) if unmatched else "")
-        for piece, cases in pieces.items():
-            write(event="start", piece=piece)
-            write(event="piece", **grade_piece(piece, cases))
-        write(event="done")
+        except SandboxGone as gone:
+            write(event="gone", why=gone.why, status=gone.status, last=gone.last)
+        finally:
+            if sandbox is not None:
+                sandbox.close()
+                printed = sandbox.printed.decode(errors="replace")
+                Path(out_path).with_name("printed.txt").write_text(
+                    say("grade_printed", bytes=sandbox.printed_bytes, kept=len(printed))
+                    + "\n" + printed)

@@ -84,10 +84,29 @@ MESSAGES = {
     "grade_memory": "ran out of its {gb} GiB of memory{where}; what finished before is kept",
     "grade_signal": "signal {signal}",
     "grade_exit": "exit status {status}",
+    "grade_garbled": "its process sent something that is not an answer{where}; what "
+                     "finished before is kept",
+    "grade_failed": "handgrad's grading process ended before the submission's grading did "
+                    "(a fault of handgrad's, not the submission's: grade it again)",
+    "grade_too_big": "more than {most} KiB of Python: not graded",
+    "grade_printed": "{bytes} bytes printed; the last {kept} kept:",
+    "grade_no_sandbox": "grading runs each submission in a sandbox, and bubblewrap (bwrap) "
+                        "cannot make one here: install it (apt-get install bubblewrap), or "
+                        "grade without isolation with --no-sandbox (a submission can then read "
+                        "and change whatever you can)",
+    "grade_builtins": "{piece}: no points: it calls {names}, what it is to derive",
+    "handmade_builtin": "{piece}: no points: it calls {name} ({file}, line {line}), the "
+                        "built-in it is to derive by hand",
+    "handmade_autograd": "{piece}: no points: it asks autograd for a derivative with {name} "
+                         "({file}, line {line}) instead of deriving it by hand",
+    "handmade_handgrad": "{piece}: no points: it uses handgrad's own solution {name} ({file}, "
+                         "line {line})",
+    "handmade_hidden": "{piece}: no points: it reaches code by {name} ({file}, line {line}), "
+                       "which cannot be read for what it calls; call torch's functions by name",
     "grade_named": "{name}: {said}",
     "grade_ran": "checked: {pieces}",
-    "grade_written": "written to {out}: grades.csv, summary.md, and per submission "
-                     "feedback.txt and results.json",
+    "grade_written": "written to {out}: grades.csv, summary.md, and per submission in "
+                     "submissions/ its feedback.txt, results.json and printed.txt",
     # the exercise starter
     "exercise_title": "Exercise: {name}, derived by hand.",
     "exercise_section": "From the notes: {section}.",

@@ -91,12 +91,15 @@ class Piece:
     """What a learner may write in place of handgrad's: the public name their file
     defines, and what the exercise's starter leaves out ('backward' of ``function``,
     an optimizer's 'update', the warm-up's 'lr_at', a plain function's 'body', or None for
-    a module that only calls an op). ``state_keys``: an optimizer's per-parameter state."""
+    a module that only calls an op). ``state_keys``: an optimizer's per-parameter state.
+    ``builtins``: the dotted names of torch's that the piece re-derives (a name stands for
+    everything under it too): a learner's piece that calls one earns nothing for it."""
 
     name: str
     leaves_out: str | None = None
     function: type = None  # the autograd Function whose backward is the exercise
     state_keys: tuple = ()
+    builtins: tuple = ()
 
     def __post_init__(self):
         assert self.leaves_out in LEAVES_OUT, self.leaves_out

@@ -203,7 +203,7 @@ OWN_ENTRIES = [
     Entry(MINIBATCH.name, MINIBATCH.section, "errata", "function", least_squares.minibatch_step,
           check_op, ref_least_squares.minibatch_step, regression_batch,
           {"notes: a random subset of the weights": Wrong(notes_minibatch_step, erratum=MINIBATCH)},
-          Piece("minibatch_step", "body"), dtypes=(torch.float64,)),
+          Piece("minibatch_step", "body", builtins=("torch.optim",)), dtypes=(torch.float64,)),
     _claim(NOT_WARMUP, lambda adagrad, warmup: torch.cat([adagrad <= 0, warmup > 0]),
            adaptive_vs_warmup_evidence,
            {"AdaGrad warms up": lambda adagrad, warmup: torch.cat([adagrad[:10] > 0,

@@ -138,10 +138,12 @@ def _public(module):
 @dataclass(frozen=True)
 class Case:
     """One of handgrad's entries with a learner's piece in its place: ``entry`` runs the
-    learner's piece, ``original`` is handgrad's (with the known wrong versions)."""
+    learner's piece, ``original`` is handgrad's (with the known wrong versions); ``name``:
+    the piece's name in the learner's file."""
 
     entry: Entry
     original: Entry
+    name: str = ""
 
 
 def match(module, registry, aliases=()):
@@ -183,6 +185,8 @@ def _uses(obj):
     """The global names a piece's code refers to (its functions', methods' and nested
     functions'): the helpers it calls are part of it, not pieces of their own."""
     obj = getattr(obj, "func", obj)  # a partial
+    if hasattr(obj, "handgrad_uses"):  # a sandboxed piece's stand-in: as the sandbox read it
+        return obj.handgrad_uses
     codes = [getattr(obj, "__code__", None)]
     if inspect.isclass(obj):
         codes = [getattr(getattr(f, "__func__", f), "__code__", None) for f in vars(obj).values()]
@@ -225,8 +229,8 @@ def cases(module, registry, aliases=(), advice=False):
     families beyond the exercise too), and what matched nothing."""
     chosen, unmatched = match(module, registry, aliases)
     known = pieces(registry, advice)
-    made = [Case(replace(e if e.learners else on_our_samples(e), manual=obj, wrong={}), e)
-            for piece, (_, obj) in chosen.items() for e in known[piece]]
+    made = [Case(replace(e if e.learners else on_our_samples(e), manual=obj, wrong={}), e, name)
+            for piece, (name, obj) in chosen.items() for e in known[piece]]
     return made, unmatched
 
 

@@ -50,26 +50,39 @@ STATE_KEYS = {"SGD": ("momentum_buffer",), "Adagrad": ("step", "sum"),
               "Adam": ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")}
 
 
-def op(name, section, manual, function, reference, samples, wrong, **kw):
+def torch_names(name, *also):
+    """What an op re-derives: torch's function, functional and tensor method of its name,
+    and ``also`` (its aliases and module)."""
+    return (f"torch.{name}", f"torch.nn.functional.{name}", f"torch.Tensor.{name}",
+            f"torch.Tensor.{name}_", *also)
+
+
+def op(name, section, manual, function, reference, samples, wrong, builtins, **kw):
     """An op: an autograd Function (whose backward a learner derives) behind ``manual``."""
-    piece = Piece(manual.__name__, "backward", function)
+    piece = Piece(manual.__name__, "backward", function, builtins=builtins)
     return Entry(name, section, "ops", "op", manual, check_op, reference, samples, wrong,
                  piece, **kw)
 
 
-def function(name, section, manual, reference, samples, wrong, group="fit", **kw):
+def function(name, section, manual, reference, samples, wrong, builtins, group="fit", **kw):
     """A plain function of tensors, derived whole."""
     return Entry(name, section, group, "function", manual, check_op, reference, samples, wrong,
-                 Piece(manual.__name__, "body"), **kw)
+                 Piece(manual.__name__, "body", builtins=builtins), **kw)
 
 
-def module(name, section, manual, reference, configs, wrong):
+def module(name, section, manual, reference, configs, wrong, builtins):
     return Entry(name, section, "ops", "module", manual, check_module, reference, configs,
-                 wrong, Piece(manual.__name__))
+                 wrong, Piece(manual.__name__, builtins=builtins))
+
+
+# an optimizer, a schedule: torch's, any of them (the interfaces, Optimizer and
+# LRScheduler, are every piece's to use: crosscheck/grading/handmade.py)
+OPTIMIZERS = ("torch.optim",)
 
 
 def optimizer_piece(cls):
-    return Piece(cls.__name__, "update", state_keys=STATE_KEYS[cls.__name__])
+    return Piece(cls.__name__, "update", state_keys=STATE_KEYS[cls.__name__],
+                 builtins=OPTIMIZERS)
 
 
 def optimizer(name, section, manual, reference, kwargs, wrong, convention=False, **kw):
@@ -86,7 +99,8 @@ def differs(name, section, manual, reference, kwargs, ref_kwargs, schedule, scal
 
 def schedule(name, kwargs, wrong):
     return Entry(name, WARMUP, "schedule", "schedule", schedules.WarmupLR, check_schedule,
-                 ref_schedules.WarmupLR, kwargs, wrong, Piece("WarmupLR", "lr_at"),
+                 ref_schedules.WarmupLR, kwargs, wrong,
+                 Piece("WarmupLR", "lr_at", builtins=OPTIMIZERS),
                  dtypes=(torch.float64,))
 
 
@@ -133,59 +147,82 @@ ONE_STEP_LATE = {"full rate one step late": Wrong(W.WarmupOneStepLate)}
 NOTES_MOMENTUM = {"lr": 0.05, "momentum": 0.9, "lr_in_velocity": True}
 TORCH_MOMENTUM = {"lr": 0.05, "momentum": 0.9}
 
+# the built-in convolutions, of an input or a kernel; the solvers of a least-squares fit
+CONVOLUTIONS = (*torch_names("conv2d", "torch.nn.Conv2d", "torch.convolution",
+                             "torch.nn.functional.conv_transpose2d", "torch.conv_transpose2d",
+                             "torch.nn.grad", "torch._convolution"),)
+SOLVERS = ("torch.linalg.lstsq", "torch.linalg.pinv", "torch.linalg.solve", "torch.lstsq",
+           "torch.pinverse", "numpy.polyfit", "numpy.linalg")
+
 REGISTRY = [
     op("sigmoid", SIGMOID, activations.sigmoid, activations.Sigmoid, ref_activations.sigmoid,
        S.pointwise(extremes=True),
        {"notes: 1/(1-e^-y)": notes_wrong(notes.notes_sigmoid, E.SIGMOID_SIGN),
         "notes: sigma(out)(1-sigma(out))":
             with_backward(activations.Sigmoid, notes.sigmoid_of_output_backward,
-                          E.SIGMA_OF_OUTPUT)}),
+                          E.SIGMA_OF_OUTPUT)},
+       torch_names("sigmoid", "torch.special.expit", "torch.nn.Sigmoid")),
     op("tanh", TANH, activations.tanh, activations.Tanh, ref_activations.tanh,
-       S.pointwise(extremes=True), {"1 - t instead of 1 - t^2": W.TANH_ONE_MINUS_T}),
+       S.pointwise(extremes=True), {"1 - t instead of 1 - t^2": W.TANH_ONE_MINUS_T},
+       torch_names("tanh", "torch.nn.Tanh")),
     op("relu", RELU, activations.relu, activations.ReLU, ref_activations.relu, S.pointwise(),
-       {"relu'(0) = 1": W.RELU_ONE_AT_ZERO}),
+       {"relu'(0) = 1": W.RELU_ONE_AT_ZERO}, torch_names("relu", "torch.nn.ReLU")),
     op("leaky_relu", RELU, activations.leaky_relu, activations.LeakyReLU,
        ref_activations.leaky_relu, S.pointwise(({"negative_slope": 0.2},)),
-       {"slope 1 at 0": W.LEAKY_ONE_AT_ZERO}),
+       {"slope 1 at 0": W.LEAKY_ONE_AT_ZERO}, torch_names("leaky_relu", "torch.nn.LeakyReLU")),
     op("elu", RELU, activations.elu, activations.ELU, ref_activations.elu,
-       S.pointwise(({"alpha": 0.5},)), {"no alpha in e^x branch": W.ELU_WITHOUT_ALPHA}),
+       S.pointwise(({"alpha": 0.5},)), {"no alpha in e^x branch": W.ELU_WITHOUT_ALPHA},
+       torch_names("elu", "torch.nn.ELU")),
     op("gelu", RELU, activations.gelu, activations.GELU, ref_activations.gelu,
-       S.pointwise(({"approximate": "tanh"},)), {"Phi(x) only": W.GELU_CDF_ONLY}),
+       S.pointwise(({"approximate": "tanh"},)), {"Phi(x) only": W.GELU_CDF_ONLY},
+       torch_names("gelu", "torch.nn.GELU")),
     op("linear", NEURON, linear.linear, linear.LinearFunction, ref_linear.linear,
        S.linear_samples,
        {"bias grad averaged": W.LINEAR_BIAS_MEAN,
         "notes: weighted average": notes_wrong(notes.weighted_average, E.WEIGHTED_SUM),
         "notes: one set of weights for all k":
-            notes_wrong(notes.output_without_k, E.OUTPUT_INDICES)}),
+            notes_wrong(notes.output_without_k, E.OUTPUT_INDICES)},
+       torch_names("linear", "torch.nn.Linear", "torch.addmm", "torch.nn.functional.bilinear")),
     op("mse_loss", MSE, losses.mse_loss, losses.MSELoss, ref_losses.mse_loss, S.mse_samples,
-       {"no factor 2": W.MSE_WITHOUT_TWO}),
+       {"no factor 2": W.MSE_WITHOUT_TWO}, torch_names("mse_loss", "torch.nn.MSELoss")),
     op("softmax", XENT, losses.softmax, losses.Softmax, ref_losses.softmax, S.softmax_samples,
-       {"diagonal Jacobian": W.SOFTMAX_DIAGONAL}),
+       {"diagonal Jacobian": W.SOFTMAX_DIAGONAL},
+       torch_names("softmax", "torch.special.softmax", "torch.nn.Softmax")),
     op("log_softmax", XENT, losses.log_softmax, losses.LogSoftmax, ref_losses.log_softmax,
-       S.softmax_samples, {"no sum over g": W.LOG_SOFTMAX_NO_SUM}),
+       S.softmax_samples, {"no sum over g": W.LOG_SOFTMAX_NO_SUM},
+       torch_names("log_softmax", "torch.special.log_softmax", "torch.nn.LogSoftmax")),
     op("cross_entropy", XENT, losses.cross_entropy, losses.CrossEntropy,
        ref_losses.cross_entropy, S.cross_entropy_samples,
        {"no 1/N": W.CROSS_ENTROPY_NO_MEAN,
-        "notes: one-hot outputs": notes_wrong(notes.one_hot_outputs, E.ONE_HOT_TARGETS)}),
+        "notes: one-hot outputs": notes_wrong(notes.one_hot_outputs, E.ONE_HOT_TARGETS)},
+       torch_names("cross_entropy", "torch.nn.CrossEntropyLoss", "torch.nn.functional.nll_loss",
+                   "torch.nn.NLLLoss", "torch.log_softmax", "torch.nn.functional.log_softmax",
+                   "torch.special.log_softmax")),
     module("Linear", NEURON, linear.Linear, ref_linear.Linear, LINEAR_CONFIGS,
-           {"bias grad averaged": W.LINEAR_BIAS_MEAN}),
+           {"bias grad averaged": W.LINEAR_BIAS_MEAN},
+           torch_names("linear", "torch.nn.Linear", "torch.addmm")),
     op("im2col", CONV, conv.im2col, conv.Im2col, ref_conv.im2col, S.im2col_samples,
-       {"backward averages overlaps": W.IM2COL_BACKWARD_AVERAGES}),
+       {"backward averages overlaps": W.IM2COL_BACKWARD_AVERAGES},
+       torch_names("unfold", "torch.nn.Unfold", "torch.im2col")),
     op("col2im", CONV, conv.col2im, conv.Col2im, ref_conv.col2im, S.col2im_samples,
-       {"overlaps averaged": W.COL2IM_AVERAGES}),
+       {"overlaps averaged": W.COL2IM_AVERAGES},
+       torch_names("fold", "torch.nn.Fold", "torch.col2im")),
     op("conv2d", CONV, conv.conv2d, conv.Conv2dFunction, ref_conv.conv2d, S.conv2d_samples,
-       {"backward without the kernel flip": W.CONV_UNFLIPPED}),
+       {"backward without the kernel flip": W.CONV_UNFLIPPED}, CONVOLUTIONS),
     function("conv2d_input", CONV, conv.conv2d_input, ref_conv.conv2d_input,
              S.conv2d_input_samples, {"kernel not flipped": W.CONV2D_INPUT_UNFLIPPED},
-             group="ops"),
+             CONVOLUTIONS, group="ops"),
     module("Conv2d", CONV, conv.Conv2d, ref_conv.Conv2d, CONV2D_CONFIGS,
-           {"backward without the kernel flip": W.CONV_UNFLIPPED}),
+           {"backward without the kernel flip": W.CONV_UNFLIPPED}, CONVOLUTIONS),
     op("max_pool2d", POOL, pooling.max_pool2d, pooling.MaxPool2d, ref_pooling.max_pool2d,
        S.max_pool2d_samples,
        {"gradient spread over the window": W.POOL_SPREAD,
-        "overlaps not accumulated": W.POOL_NO_ACCUMULATE}),
+        "overlaps not accumulated": W.POOL_NO_ACCUMULATE},
+       torch_names("max_pool2d", "torch.nn.MaxPool2d", "torch.nn.functional.max_pool2d_with_indices",
+                   "torch.max_pool2d_with_indices", "torch.nn.functional.adaptive_max_pool2d")),
     op("flatten", FLAT, pooling.flatten, pooling.Flatten, ref_pooling.flatten,
-       S.flatten_samples, {"unflattened channels-last": W.FLATTEN_CHANNELS_LAST}),
+       S.flatten_samples, {"unflattened channels-last": W.FLATTEN_CHANNELS_LAST},
+       torch_names("flatten", "torch.nn.Flatten")),
     Entry("cnn_twin_sgd", CNN, "cnn", "setup", MANUAL, check_twin_cnn, TORCH,
           wrong={"pool gradient spread": W.POOL_SPREAD}),
     Entry("compile_cnn_step", CNN, "compile", "setup", MANUAL, check_compiled_cnn, TORCH,
@@ -243,15 +280,18 @@ REGISTRY = [
              S.line_samples,
              {"b = y_mean + w x_mean": Wrong(W.fit_line_bias_sign),
               "notes: logistic regression": notes_wrong(notes.logistic_fit_line,
-                                                        E.LEAST_SQUARES_IS_LINEAR)}),
+                                                        E.LEAST_SQUARES_IS_LINEAR)},
+             SOLVERS),
     function("fit_normal_equations", LSQ, least_squares.fit, ref_least_squares.fit,
-             S.normal_equation_samples, {"no column of ones": Wrong(W.fit_without_bias_column)}),
+             S.normal_equation_samples, {"no column of ones": Wrong(W.fit_without_bias_column)},
+             SOLVERS),
     Entry("fit_line_gradient_descent", BGD, "fit", "function", least_squares.fit_line_gd,
           check_gd_line, ref_least_squares.fit_line_gd,
           wrong={"notes: theta + eta g": notes_wrong(notes.notes_plus_sign_gd, E.STEP_SIGN),
                  "notes: g = grad / (n + 1)": notes_wrong(notes.notes_parameter_average_gd,
                                                           E.AVERAGE_OVER_EXAMPLES)},
-          piece=Piece("fit_line_gd", "body"), dtypes=(torch.float64,), why_tol=GD_WHY),
+          piece=Piece("fit_line_gd", "body", builtins=SOLVERS + OPTIMIZERS),
+          dtypes=(torch.float64,), why_tol=GD_WHY),
     function("backprop", BACKPROP, backprop.gradients, ref_backprop.gradients,
              S.backprop_samples,
              {"notes: sigma(out)(1 - sigma(out))": notes_wrong(notes.backprop_sigma_of_output,
@@ -259,14 +299,17 @@ REGISTRY = [
               "notes: dE/dw5 without (out - target)":
                   notes_wrong(notes.backprop_w5_b2_without_error, E.W5_ERROR_FACTOR),
               "notes: dE/dw1 along one path": notes_wrong(notes.backprop_w1_one_path,
-                                                           E.W1_CHAIN_RULE)}),
+                                                           E.W1_CHAIN_RULE)},
+             torch_names("sigmoid", "torch.special.expit")),
     function("backprop_forward", BACKPROP, backprop.forward, ref_backprop.forward,
              S.backprop_forward_samples,
-             {"notes: 1/(1-e^-y)": notes_wrong(notes.notes_forward, E.SIGMOID_SIGN)}),
+             {"notes: 1/(1-e^-y)": notes_wrong(notes.notes_forward, E.SIGMOID_SIGN)},
+             torch_names("sigmoid", "torch.special.expit")),
     Entry("landscape_paths", GD, "optim", "setup", optim, check_paths, ref_optim,
           wrong={"Adam without bias correction": swap(optim.Adam, W.AdamWithoutBiasCorrection)}),
     function("neuron", BIAS, neuron.neuron, ref_neuron.neuron, S.neuron_samples,
-             {"bias subtracted": Wrong(W.neuron_bias_subtracted)}, group="ops"),
+             {"bias subtracted": Wrong(W.neuron_bias_subtracted)},
+             torch_names("linear", "torch.nn.Linear", "torch.addmm"), group="ops"),
 ] + E.OWN_ENTRIES
 REGISTRY += conformance.entries(REGISTRY)
 REGISTRY += [Entry(f"optim_{what}_{cls.__name__}", section, f"optim_{what}", "optimizer", cls,

@@ -1,0 +1,245 @@
+"""A submission's process, sandboxed by bubblewrap (``bwrap``, as Flatpak uses it), and the
+channel to it: crosscheck/sandboxed/serve.py runs there and answers requests; nothing else
+of handgrad's is there to import.
+
+The sandbox: its own pid, network, IPC and mount namespaces, and its own user namespace
+as uid 65534 (run as root, a real unprivileged uid instead, set by ``setpriv``: a user
+namespace of root's maps back to root, whom process limits do not bind); the system and
+the Python environment read-only (handgrad's own packages hidden), its own copy of its
+files read-only in /submission, an empty /tmp of its own, a cleared environment, no
+network, and ``--die-with-parent``: when the grader ends it, or ends, nothing it started
+lives on. serve.py limits its processes, file size, CPU time and address space (shared
+mappings included) before any of the submission runs. What it prints, the grader keeps a
+tail of; its answers are data the grader checks (wire.py).
+"""
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from crosscheck.sandboxed import wire
+
+SERVER = Path(__file__).resolve().parent.parent / "sandboxed"
+LAUNCH = "import sys; sys.path.insert(0, '/handgrad'); from sandboxed import serve; serve.main()"
+HANDGRAD = ("manual", "torch_ref", "crosscheck")  # hidden inside, wherever installed
+TAIL = 4096  # bytes of what a submission prints that the grader keeps
+
+
+@dataclass(frozen=True)
+class Limits:
+    seconds: float = 60.0  # wall clock, the whole submission
+    memory_gb: float = 2.0  # address space beyond Python's and torch's own
+    processes: int = 64  # threads count too
+    file_mb: int = 16  # the largest file it may write
+    tmp_mb: int = 64  # its /tmp, all files together
+    message_mb: int = 256  # the largest answer the grader reads
+
+
+class SandboxGone(BaseException):  # noqa: N818 (not an error of the grader's: its end)
+    """The submission's process ended or was ended: ``why`` is 'timeout', 'exited' or
+    'garbled' (an answer that is not data); ``status`` its exit status (negative: the
+    signal), ``last`` the last line it printed."""
+
+    def __init__(self, why, status=None, last=""):
+        super().__init__(why)
+        self.why, self.status, self.last = why, status, last
+
+
+class Raised(Exception):
+    """An exception inside the sandbox, as data: its kind's name, its first line, and (a
+    refusal's) the argument it names."""
+
+    def __init__(self, kind, text, argument=None):
+        super().__init__(text)
+        self.kind, self.text, self.argument = kind, text, argument
+
+
+def engine():
+    """The path of bwrap, or None where it is missing or cannot make namespaces here."""
+    found = shutil.which("bwrap")
+    if found is None:
+        return None
+    probe = subprocess.run([found, "--unshare-all", "--ro-bind", "/", "/", "true"],
+                           capture_output=True)
+    return found if probe.returncode == 0 else None
+
+
+def _ro_bind(path, made):
+    """bwrap arguments that show ``path`` read-only, its missing parents readable."""
+    args = []
+    for parent in reversed(Path(path).parents):
+        if str(parent) != "/" and parent not in made:
+            made.add(parent)
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args + ["--ro-bind", str(path), str(path)]
+
+
+def _python_roots():
+    """The folders the sandbox's Python needs: its prefixes and where torch is."""
+    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(torch.__file__).parent.parent,
+             Path(os.path.realpath(sys.executable)).parent.parent}
+    return sorted({r.resolve() for r in roots} | roots)
+
+
+def command(bwrap, folder, limits, slot):
+    """The argv that runs serve.py on ``folder`` (the submission's copy) in the sandbox."""
+    made = set()
+    args = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
+            "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
+            "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "LANG", "C.UTF-8"]
+    as_root = os.geteuid() == 0
+    if not as_root:
+        args += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
+    for top in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += _ro_bind(top, made)
+    for etc in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d"):
+        args += ["--ro-bind-try", etc, etc]
+    for root in _python_roots():
+        if not str(root).startswith(("/usr", "/lib", "/bin")):
+            args += _ro_bind(root, made) + _hide(root)
+    args += ["--perms", "0755", "--dir", "/handgrad",
+             "--ro-bind", str(SERVER), "/handgrad/sandboxed",
+             "--ro-bind", str(folder), "/submission",
+             "--proc", "/proc", "--dev", "/dev",
+             "--perms", "1777", "--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp",
+             "--chdir", "/tmp"]
+    if as_root:
+        uid = str(61000 + slot % 1000)
+        args += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                 "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
+    return args + _server(limits)
+
+
+def _hide(root):
+    """An empty folder over each of handgrad's packages installed under ``root``."""
+    return [arg for name in HANDGRAD for found in root.glob(f"lib*/python*/site-packages/{name}")
+            for arg in ("--tmpfs", str(found))]
+
+
+def _server(limits):
+    budget = int(limits.memory_gb * 1024**3)
+    cpu = int(limits.seconds) + 5  # CPU time: the wall clock's limit, if the clock misses
+    return [sys.executable, "-I", "-c", LAUNCH, str(limits.processes),
+            str(limits.file_mb << 20), str(cpu), str(budget)]
+
+
+class Sandbox:
+    """One submission's sandboxed process: ``ask`` sends a request and returns the answer's
+    value, raises Raised (the submission raised) or SandboxGone. ``bwrap`` None: the same
+    process, without isolation (only where the teacher asked for it)."""
+
+    def __init__(self, folder, limits, bwrap, deadline, slot=0):
+        self.limits, self.deadline = limits, deadline
+        if bwrap:
+            argv, cwd = command(bwrap, folder, limits, slot), None
+        else:
+            argv, cwd = _server(limits), folder
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, cwd=cwd, start_new_session=True,
+                                     env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1",
+                                          "LANG": "C.UTF-8"} if not bwrap else {})
+        self.root = "/submission" if bwrap else str(folder)
+        self.printed, self.printed_bytes = b"", 0
+        self._reader = threading.Thread(target=self._keep_tail, daemon=True)
+        self._reader.start()
+        self._answers = _Timed(self.proc.stdout.fileno(), self)
+        self._ask_ready()
+
+    def _keep_tail(self):
+        for chunk in iter(lambda: self.proc.stderr.read1(65536), b""):
+            self.printed = (self.printed + chunk)[-TAIL:]
+            self.printed_bytes += len(chunk)
+
+    def _ask_ready(self):
+        if self._read() != {"ready": True}:
+            self.gone("garbled")
+
+    def ask(self, op, **request):
+        text, blob = wire.encode({"op": op, **request})
+        try:
+            _write_all(self.proc.stdin.fileno(), wire.HEADER.pack(len(text), len(blob))
+                       + text + blob, self)
+        except BrokenPipeError:
+            self.gone("exited")
+        answer = self._read()
+        if not isinstance(answer, dict):
+            self.gone("garbled")
+        if "raised" in answer and isinstance(answer["raised"], dict):
+            r = answer["raised"]
+            raise Raised(str(r.get("type", "Exception"))[:60], str(r.get("text", ""))[:300],
+                         r.get("argument"))
+        if "value" not in answer:
+            self.gone("garbled")
+        return answer["value"]
+
+    def _read(self):
+        try:
+            return wire.receive(self._answers, self.limits.message_mb << 20)
+        except EOFError:
+            self.gone("exited")
+        except wire.WireError:
+            self.gone("garbled")
+
+    def last_line(self):
+        lines = [ln for ln in self.printed.decode(errors="replace").splitlines() if ln.strip()]
+        return lines[-1].strip()[:200] if lines else ""
+
+    def gone(self, why):
+        self.close()
+        raise SandboxGone(why, self.proc.returncode, self.last_line())
+
+    def close(self):
+        """End it, and everything in its session (outside bwrap's pid namespace too)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        self._reader.join(timeout=5)
+        return self.proc.returncode
+
+
+class _Timed:
+    """A pipe read against the sandbox's deadline: past it, the sandbox ends ('timeout')."""
+
+    def __init__(self, fd, sandbox):
+        self.fd, self.sandbox = fd, sandbox
+
+    def read(self, n):
+        _wait(self.fd, select.POLLIN, self.sandbox)
+        return os.read(self.fd, min(n, 1 << 20))
+
+
+def _wait(fd, event, sandbox):
+    poller = select.poll()
+    poller.register(fd, event | select.POLLHUP | select.POLLERR)
+    while True:
+        left = sandbox.deadline - time.monotonic()
+        if left <= 0:
+            sandbox.gone("timeout")
+        if poller.poll(min(left, 1.0) * 1000):
+            return
+
+
+def _write_all(fd, data, sandbox):
+    view = memoryview(data)
+    os.set_blocking(fd, False)
+    while view:
+        _wait(fd, select.POLLOUT, sandbox)
+        try:
+            sent = os.write(fd, view)
+        except BlockingIOError:
+            continue
+        view = view[sent:]
