@@ -12,6 +12,8 @@ conv2d, which do.
 """
 import ast
 import inspect
+import symtable
+import sys
 import textwrap
 from pathlib import Path
 from shlex import quote
@@ -41,63 +43,113 @@ def _plain(name, piece):
             f'    raise NotImplementedError("derive {name}")\n')
 
 
-def _optimizer(name, cls, state_keys):
-    """A subclass of the manual optimizer with update() to write under its pseudocode."""
-    hint = textwrap.indent(say("hint_update", state_keys=", ".join(state_keys)), " " * 8)
-    return (f"import torch  # noqa: F401\n\nfrom {cls.__module__} import {name} as Given\n\n\n"
-            f"class {name}(Given):\n{_docstring(inspect.getdoc(cls), 4)}\n\n"
-            f"    def update(self, p, g, state, group):\n{hint}\n"
-            f'        raise NotImplementedError("derive the update of {name}")\n')
+def _optimizer(cls, state_keys):
+    """The manual optimizer with update() to write under its pseudocode."""
+    hint = say("hint_update", state_keys=", ".join(state_keys))
+    return _whole(_left_out(inspect.getsource(cls), "update", hint), inspect.getmodule(cls))
 
 
-def _schedule(name, cls):
-    return (f"from {cls.__module__} import {name} as Given\n\n\nclass {name}(Given):\n"
-            f"    def lr_at(self, base, t):\n{_docstring(inspect.getdoc(cls.lr_at), 8)}\n"
-            f'        raise NotImplementedError("derive lr_at")\n')
+def _schedule(cls):
+    return _whole(_left_out(inspect.getsource(cls), "lr_at", ""), inspect.getmodule(cls))
 
 
-def _without_backward(cls_source):
-    """The class's source with backward's body replaced by a NotImplementedError, and
-    without its jvp (forward mode: the learner's to add, not to be given)."""
+def _left_out(cls_source, method, hint, drop=()):
+    """The class's source with ``method``'s body (but its docstring) replaced by a
+    NotImplementedError under ``hint``, and without the methods in ``drop``."""
     tree = ast.parse(textwrap.dedent(cls_source))
     methods = {f.name: f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
-    backward, jvp = methods["backward"], methods.get("jvp")
     lines = textwrap.dedent(cls_source).splitlines()
-    if jvp:  # from its decorator and the blank line above it to its end
-        del lines[jvp.decorator_list[0].lineno - 2:jvp.end_lineno]
-    indent = " " * backward.body[0].col_offset
-    body = [*textwrap.indent(say("hint_backward"), indent).splitlines(),
-            f'{indent}raise NotImplementedError("derive the backward")']
-    return "\n".join(lines[:backward.body[0].lineno - 1] + body + lines[backward.end_lineno:])
+    for name in drop:  # from its decorator and the blank line above it to its end
+        if name in methods:
+            del lines[methods[name].decorator_list[0].lineno - 2:methods[name].end_lineno]
+            tree = ast.parse("\n".join(lines))
+            methods = {f.name: f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
+    body = methods[method].body
+    kept = 1 if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+        and len(body) > 1 else 0  # its docstring
+    indent = " " * body[0].col_offset
+    todo = [*textwrap.indent(hint, indent).splitlines(),
+            f'{indent}raise NotImplementedError("derive {method}")']
+    start = body[kept].lineno - 1 if kept < len(body) else body[-1].end_lineno
+    return "\n".join(lines[:start] + todo + lines[methods[method].end_lineno:])
 
 
-def _imports(code, module):
-    """The imports ``code`` needs: the modules it uses (math), torch's, then 'from <module>
-    import a, b' for the module-level names it uses but lacks."""
-    tree = ast.parse(code)
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
-    lacking = [n for n in sorted(used - defined) if n in vars(module) and n != "Function"]
-    modules = [n for n in lacking if inspect.ismodule(vars(module)[n]) and n != "torch"]
-    names = [n for n in lacking if not inspect.ismodule(vars(module)[n])]
-    return ("".join(f"import {n}\n" for n in modules) + ("\n" if modules else "")
-            + "import torch  # noqa: F401\nfrom torch.autograd import Function\n"
-            + (f"\nfrom {module.__name__} import {', '.join(names)}\n" if names else ""))
+def _whole(code, module):
+    """``code`` with what it needs before it, so that it runs alone: imports of the modules
+    and of torch's names it uses, then the source of handgrad's helpers it uses, each
+    before what uses it (a starter copies them: it imports nothing of handgrad's)."""
+    imports, sources, seen = set(), [], {"Function", "torch"}
+
+    def need(text, owner):
+        tree = ast.parse(text)
+        used = _globals(symtable.symtable(text, "<starter>", "exec"))
+        defined = {name for node in tree.body for name in _names(node)}
+        for name in sorted(used - defined):
+            obj = vars(owner).get(name)
+            if obj is None or name in seen:  # seen: maybe while this loop ran
+                continue
+            seen.add(name)
+            home = getattr(obj, "__module__", None) or ""
+            if inspect.ismodule(obj):
+                imports.add(f"import {obj.__name__}" + ("" if obj.__name__ == name
+                                                        else f" as {name}"))
+            elif callable(obj) and home.split(".")[0] != "manual":
+                imports.add(f"from {home} import {name}")  # torch's
+            elif callable(obj):
+                source = textwrap.dedent(inspect.getsource(obj))
+                need(source, inspect.getmodule(obj))
+                sources.append(source)
+            else:  # a constant of handgrad's
+                home, source = _assignment(name)
+                seen.update(_names(ast.parse(source).body[0]))
+                need(source, home)
+                sources.append(source)
+    need(code, module)
+    head = sorted(i for i in imports if i.startswith("import ")) + [""] * bool(imports) + [
+        "import torch  # noqa: F401", "from torch.autograd import Function  # noqa: F401",
+        *sorted(i for i in imports if i.startswith("from "))]
+    return "\n".join(head) + "\n\n\n" + "".join(s + "\n\n" for s in sources) + code + "\n"
+
+
+def _globals(table):
+    """The global names a piece of code reads (not its locals and parameters)."""
+    found = {s.get_name() for s in table.get_symbols()
+             if s.is_global() or (table.get_type() == "module" and s.is_referenced())}
+    return found.union(*(_globals(child) for child in table.get_children()))
+
+
+def _names(node):
+    if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+        return [node.name]
+    if isinstance(node, ast.Assign):
+        return [n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    return []
+
+
+def _assignment(name):
+    """(the module, the source) of the module-level constant ``name = ...`` of manual/."""
+    for module in [m for key, m in sorted(sys.modules.items()) if key.split(".")[0] == "manual"]:
+        source = inspect.getsource(module)
+        node = next((n for n in ast.parse(source).body if name in _names(n)), None)
+        if node is not None:
+            return module, ast.get_source_segment(source, node) + "\n"
+    raise LookupError(name)
 
 
 def _op(op, function):
-    """The Function without its backward, and the op that applies it."""
-    code = _without_backward(inspect.getsource(function)) + "\n\n\n" + inspect.getsource(op)
-    return _imports(code, inspect.getmodule(op)) + "\n\n" + code
+    """The Function without its backward (nor jvp), and the op that applies it."""
+    code = (_left_out(inspect.getsource(function), "backward", say("hint_backward"),
+                      drop=("jvp",)) + "\n\n\n" + inspect.getsource(op))
+    return _whole(code, inspect.getmodule(op))
 
 
 def starter(entry, path):
     piece, name = entry.piece, entry.piece.name
     if piece.leaves_out == "update":
-        body = _optimizer(name, entry.manual, piece.state_keys)
+        body = _optimizer(entry.manual, piece.state_keys)
         task = "\n".join([say("exercise_update"), say("exercise_verdict")])
     elif piece.leaves_out == "lr_at":
-        body, task = _schedule(name, entry.manual), say("exercise_lr_at")
+        body, task = _schedule(entry.manual), say("exercise_lr_at")
     elif piece.leaves_out == "body":
         body, task = _plain(name, entry.manual), say("exercise_body", name=name)
     else:

@@ -79,15 +79,14 @@ class _File:
 
     def dotted(self, node):
         """The dotted name an expression stands for (``F.sigmoid`` -> torch.nn.functional.
-        sigmoid), or None where it is not a chain of names."""
+        sigmoid), or None where it is not a chain of names from an import."""
         parts = []
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
             node = node.value
-        if not isinstance(node, ast.Name):
+        if not (isinstance(node, ast.Name) and node.id in self.aliases):
             return None
-        head = self.aliases.get(node.id, node.id)
-        return ".".join([head, *reversed(parts)])
+        return ".".join([self.aliases[node.id], *reversed(parts)])
 
 
 def _defined(node):
@@ -143,13 +142,11 @@ def _followed(file, name, files):
 def _uses(file, node, builtins):
     """(dotted name, why) for what ``node`` itself uses that counts against the piece."""
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-            and node.func.id == "getattr" and not _plain_getattr(file, node):
-        return [("getattr", "hidden")]
+            and node.func.id == "getattr":
+        return _getattr(file, node, builtins)
     if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
         dotted = file.dotted(node)
-        if dotted is None or dotted.split(".")[0] not in file.aliases:
-            return _method(node, builtins)
-        return _judged(dotted, builtins)
+        return _method(node, builtins) if dotted is None else _judged(dotted, builtins)
     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
         dotted = file.aliases.get(node.id, node.id if node.id in HIDING else None)
         return _judged(dotted, builtins) if dotted else []
@@ -174,9 +171,10 @@ def _method(node, builtins):
     return []
 
 
-def _plain_getattr(file, node):
-    """getattr(obj, 'name'[, default]) on something that is not a module: a plain lookup."""
-    if len(node.args) < 2 or not isinstance(node.args[1], ast.Constant):
-        return False
-    target = file.dotted(node.args[0])
-    return target is None or target.split(".")[0] not in file.aliases
+def _getattr(file, node, builtins):
+    """getattr(obj, 'name'[, default]) reads as obj.name; with a name computed at run time
+    it hides what it calls."""
+    target = file.dotted(node.args[0]) if node.args else None
+    if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+        return [] if target is None else _judged(f"{target}.{node.args[1].value}", builtins)
+    return [("getattr", "hidden")]  # a name computed at run time: any module's, any name

@@ -151,6 +151,7 @@ class Sandbox:
                                      env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1",
                                           "LANG": "C.UTF-8"} if not bwrap else {})
         self.root = "/submission" if bwrap else str(folder)
+        self.isolated = bool(bwrap)
         self.printed, self.printed_bytes = b"", 0
         self._reader = threading.Thread(target=self._keep_tail, daemon=True)
         self._reader.start()
@@ -197,8 +198,15 @@ class Sandbox:
         return lines[-1].strip()[:200] if lines else ""
 
     def gone(self, why):
-        self.close()
-        raise SandboxGone(why, self.proc.returncode, self.last_line())
+        if why == "exited":  # its answers ended: let it finish ending, and say how it did
+            try:
+                self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+        status = self.close()
+        if self.isolated and status is not None and status > 128:
+            status = 128 - status  # bwrap's exit status for a sandbox a signal ended
+        raise SandboxGone(why, status, self.last_line())
 
     def close(self):
         """End it, and everything in its session (outside bwrap's pid namespace too)."""

@@ -84,20 +84,23 @@ MESSAGES = {
     "grade_signal": "信号 {signal}",
     "grade_exit": "退出状态 {status}",
     "grade_garbled": "它的进程发来了不是答复的内容{where}；之前完成的部分已保留",
-    "grade_failed": "handgrad 的评分进程在这份提交评完之前结束了（这是 handgrad 的问题，不是提交的问题："
-                    "请重新评分）",
+    "grade_failed": "handgrad 的评分进程在这份提交评完之前结束了"
+                    "（这是 handgrad 的问题，不是提交的问题：请重新评分）",
     "grade_too_big": "Python 源代码超过 {most} KiB：不评分",
     "grade_printed": "共输出 {bytes} 字节；保留最后 {kept} 个：",
-    "grade_no_sandbox": "评分时每份提交都在沙箱中运行，而这里 bubblewrap（bwrap）无法创建沙箱：请安装它"
-                        "（apt-get install bubblewrap），或用 --no-sandbox 在没有隔离的情况下评分"
+    "grade_no_sandbox": "评分时每份提交都在沙箱中运行，而这里 bubblewrap（bwrap）"
+                        "无法创建沙箱：请安装它（apt-get install bubblewrap），"
+                        "或用 --no-sandbox 在没有隔离的情况下评分"
                         "（那样提交的代码能读写你能读写的一切）",
     "grade_builtins": "{piece}：不得分：它调用了 {names}，这正是要推导的内容",
-    "handmade_builtin": "{piece}：不得分：它调用了 {name}（{file} 第 {line} 行），这正是要亲手推导的内置函数",
+    "handmade_builtin": "{piece}：不得分：它调用了 {name}（{file} 第 {line} 行），"
+                        "这正是要亲手推导的内置函数",
     "handmade_autograd": "{piece}：不得分：它用 {name}（{file} 第 {line} 行）向 autograd 要导数，"
                          "而不是亲手推导",
-    "handmade_handgrad": "{piece}：不得分：它用了 handgrad 自己的答案 {name}（{file} 第 {line} 行）",
-    "handmade_hidden": "{piece}：不得分：它通过 {name}（{file} 第 {line} 行）调用代码，无法读出它调用了什么；"
-                       "请直接按名字调用 torch 的函数",
+    "handmade_handgrad": "{piece}：不得分：它用了 handgrad 自己的答案 {name}"
+                         "（{file} 第 {line} 行）",
+    "handmade_hidden": "{piece}：不得分：它通过 {name}（{file} 第 {line} 行）调用代码，"
+                       "无法读出它调用了什么；请直接按名字调用 torch 的函数",
     "grade_named": "{name}：{said}",
     "grade_ran": "已检查：{pieces}",
     "grade_written": "已写到 {out}：grades.csv、summary.md，以及 submissions/ 下每份提交的 "

@@ -168,7 +168,7 @@ def match(module, registry, aliases=()):
         if name not in vars(module):
             raise HandgradError(say("as_no_name", name=name, piece=piece))
     behind = {getattr(obj, "__self__", None) for _, obj in _public(module).items()}
-    used = set().union(*(_uses(vars(module)[name]) for name, _ in chosen.values()))
+    used = _used(vars(module), [name for name, _ in chosen.values()])
     unmatched = [n for n in unmatched  # MySigmoid of .apply, a helper a piece calls
                  if vars(module)[n] not in behind and n not in used]
     borrowed = [say("borrowed", name=n, where=_origin(v)) for n, v in vars(module).items()
@@ -181,16 +181,30 @@ def match(module, registry, aliases=()):
     return chosen, unmatched
 
 
+def _used(names, roots):
+    """The global names the code of ``roots`` uses, and the code of those in turn: the
+    helpers and base classes a piece needs are part of it, not pieces of their own."""
+    found, todo = set(), list(roots)
+    while todo:
+        for name in _uses(names[todo.pop()]):
+            if name not in found and name in names:
+                found.add(name)
+                todo.append(name)
+    return found
+
+
 def _uses(obj):
-    """The global names a piece's code refers to (its functions', methods' and nested
-    functions'): the helpers it calls are part of it, not pieces of their own."""
+    """The global names an object's code refers to (its functions', methods' and nested
+    functions', and a class's bases)."""
     obj = getattr(obj, "func", obj)  # a partial
     if hasattr(obj, "handgrad_uses"):  # a sandboxed piece's stand-in: as the sandbox read it
         return obj.handgrad_uses
     codes = [getattr(obj, "__code__", None)]
+    names = set()
     if inspect.isclass(obj):
         codes = [getattr(getattr(f, "__func__", f), "__code__", None) for f in vars(obj).values()]
-    names, todo = set(), [c for c in codes if c is not None]
+        names = {base.__name__ for base in obj.__mro__[1:]}
+    todo = [c for c in codes if c is not None]
     while todo:
         code = todo.pop()
         names.update(code.co_names)

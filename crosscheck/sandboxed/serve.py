@@ -259,10 +259,12 @@ def _uses(obj):
     functions'): the helpers it calls are part of it."""
     obj = getattr(obj, "func", obj)  # a partial
     codes = [getattr(obj, "__code__", None)]
+    names = set()
     if inspect.isclass(obj):
         codes = [getattr(getattr(f, "__func__", f), "__code__", None)
                  for f in vars(obj).values()]
-    names, todo = set(), [c for c in codes if c is not None]
+        names = {base.__name__ for base in obj.__mro__[1:]}
+    todo = [c for c in codes if c is not None]
     while todo:
         code = todo.pop()
         names.update(code.co_names)
