@@ -89,6 +89,8 @@ def add_check(sub):
     p.add_argument("--strict", action="store_true",
                    help="with --with FILE: the rows beyond the exercise (forward mode, complex, "
                    "half, layout, ...) fail the check too (default: shown as advice)")
+    p.add_argument("--timeout", type=F.real(0.0, inclusive=False), default=600.0,
+                   help="with --with FILE: seconds its check may take, all rows together")
     p.add_argument("--gradescope", metavar="FILE", type=F.out_file,
                    help="with --with FILE: also write FILE's grade as Gradescope's "
                    "results.json")
@@ -291,6 +293,8 @@ def validate(args):
                 f"({','.join(args.optimizers)})")
     if getattr(args, "strict", False) and not args.with_:
         return "--strict holds your file to every family: it needs --with FILE"
+    if args.command == "check" and args.timeout != 600.0 and not args.with_:
+        return "--timeout limits the check of your file: it needs --with FILE"
     if args.command == "check" and (args.gradescope or args.points) and not args.with_:
         return "--gradescope and --points grade a learner's file: they need --with FILE"
     return None

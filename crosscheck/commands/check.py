@@ -1,6 +1,7 @@
 """``handgrad check``: run every registry entry and print the table of measured errors."""
 import fnmatch
 import json
+import multiprocessing
 import os
 import signal
 import sys
@@ -40,8 +41,10 @@ def select(registry, only):
 
 
 def learner_cases(spec, aliases, registry):
-    """The entries with the learner's pieces in place (``--with``, named by ``--as``), and
-    handgrad's own entry of each by id; prints what matched nothing."""
+    """The entries with the learner's pieces in place (``--with``, named by ``--as``),
+    handgrad's own entry of each by id, and what the file calls that its pieces are to
+    derive (handmade.py); prints what matched nothing."""
+    from crosscheck.grading import handmade
     from crosscheck.proof import learner
     aliases = [learner.check_alias(text, registry) for text in aliases]
     module = learner_file.load(spec)
@@ -50,15 +53,21 @@ def learner_cases(spec, aliases, registry):
         raise HandgradError(learner.nothing_matched(spec, unmatched, registry))
     if unmatched:
         print(say("not_checked", names=", ".join(unmatched)))
-    return [c.entry for c in made], {id(c.entry): c.original for c in made}
+    path = Path(spec)
+    found = handmade.scan(path.parent, [path.name], {
+        c.original.piece.name: (c.name, path.name, c.original) for c in made}) \
+        if path.is_file() else {}
+    return ([c.entry for c in made], {id(c.entry): c.original for c in made},
+            [f for fs in found.values() for f in fs])
 
 
 def check(args, registry):
     """The rows the flags ask for, run and printed; the exit status."""
     dtypes = None if args.dtype == "all" else [getattr(torch, args.dtype)]
     devs = devices() if args.device == "all" else [args.device]
+    found = []
     if args.with_:  # a learner's pieces: a few rows, in this process
-        registry, originals = learner_cases(args.with_, args.as_ or (), registry)
+        registry, originals, found = learner_cases(args.with_, args.as_ or (), registry)
         rows = run_rows(list(plan(select(registry, args.only), dtypes, devs, originals,
                                   args.strict)))
     else:
@@ -71,12 +80,69 @@ def check(args, registry):
         count = sum(e.group == group for e in registry)
         print(say("left_out", count=count, group=group, command=f"handgrad check --only {group}"))
     print_diagnoses(rows)
+    if found:
+        from crosscheck.grading.handmade import said
+        print("\n".join(map(said, found)))
     if args.gradescope:
         write_gradescope(args, rows)
     if args.json:
         with open(args.json, "w") as f:
             json.dump([row.record() for row in rows], f, indent=1)
-    return 0 if all(r.passed for r in rows) else 1
+    return 0 if all(r.passed for r in rows) and not found else 1
+
+
+def contained(args, registry):
+    """``check --with``: the learner's file checked in a process of its own (forked: torch
+    and the registry are in already), which ``--timeout`` ends, whatever signals the file
+    ignores, with everything it started; a process that ends before the check says so is
+    a failure that says how it ended. Ctrl-C ends it too."""
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    proc = context.Process(target=_checked, args=(args, registry, writer))
+    sys.stdout.flush()
+    proc.start()
+    writer.close()
+    try:
+        status = reader.recv() if reader.poll(args.timeout) else None
+    except EOFError:  # it ended without saying how the check went
+        status = None
+    except KeyboardInterrupt:
+        _end(proc)
+        raise
+    late = proc.is_alive() and status is None
+    _end(proc) if late else proc.join()
+    if status is not None:
+        return status
+    if late:
+        print(say("with_timeout", seconds=f"{args.timeout:g}"))
+    else:
+        code = proc.exitcode
+        how = (say("grade_signal", signal=signal.Signals(-code).name) if code < 0
+               else say("grade_exit", status=code))
+        print(say("with_ended", how=how))
+    return 1
+
+
+def _end(proc):
+    """The learner's process and all it started, ended (SIGKILL: it cannot be ignored)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.join()
+
+
+def _checked(args, registry, writer):
+    os.setsid()  # a group of its own: ended whole, and Ctrl-C reaches the parent only
+    with learner_file.no_hard_exit():  # the learner's code runs in this process
+        try:
+            status = check(args, registry)
+        except HandgradError as err:
+            print(f"handgrad check: error: {err}", file=sys.stderr)
+            status = 2
+    sys.stdout.flush()
+    sys.stderr.flush()
+    writer.send(status)
 
 
 def default_jobs(rows):
@@ -115,10 +181,7 @@ def watch(args, registry, poll=0.5):
                 seen = stamp
                 if sys.stdout.isatty():
                     print("\033[2J\033[H", end="")  # clear the screen, cursor home
-                try:
-                    check(args, registry)
-                except HandgradError as err:
-                    print(f"handgrad check: error: {err}")
+                contained(args, registry)
                 print(say("watching", path=path), flush=True)
             time.sleep(poll)
     except KeyboardInterrupt:
@@ -154,5 +217,4 @@ def run(args):
     quiet()
     if not args.with_:
         return check(args, registry)
-    with learner_file.no_hard_exit():  # the learner's code runs in this process
-        return watch(args, registry) if args.watch else check(args, registry)
+    return watch(args, registry) if args.watch else contained(args, registry)

@@ -27,6 +27,7 @@ from crosscheck.grading.sandbox import Sandbox, SandboxGone
 from crosscheck.grading.score import score_piece
 from crosscheck.messages import say, use
 from crosscheck.proof import learner, learner_file
+from crosscheck.proof.harness import FAST_GRADCHECK
 from crosscheck.proof.hidden import hidden_cases
 from crosscheck.proof.torch_suite import MODULES
 from crosscheck.rows import Table, plan, print_diagnoses, run_row
@@ -137,6 +138,9 @@ def graded(piece, rows, found=()):
 # since torch's test suite, once imported, refuses to let them change
 PRELOAD = [__name__, MODULES["op_db"]]
 quiet()
+# and what torch imports the first time an optimizer is made (its compiler, to keep it
+# away): once here, not in every grading process
+torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))])
 
 
 def grade(submission, out_path, lang, limits, bwrap, seed, slot):
@@ -144,6 +148,7 @@ def grade(submission, out_path, lang, limits, bwrap, seed, slot):
     this process everything else. A submission is limited by ``limits`` (sandbox.Limits)."""
     use(lang)
     torch.set_num_threads(1)  # submissions run side by side, one core each
+    FAST_GRADCHECK.set(True)  # a call of the piece is a request: a few, not one per element
     from crosscheck.proof.registry import REGISTRY
     deadline = time.monotonic() + limits.seconds
     with open(out_path, "a") as out, tempfile.TemporaryDirectory() as folder:

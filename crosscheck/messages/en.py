@@ -35,6 +35,10 @@ MESSAGES = {
     "with_syntax": "{spec}: syntax error at line {line}: {error}{hint}",
     "with_not_source": "{spec}: not Python source: {error}{hint}",
     "with_is_python": " (is it a Python file?)",
+    "with_timeout": "stopped after {seconds} s (--timeout): your file's check did not end; "
+                    "look for a loop that never ends",
+    "with_ended": "your file's process ended with {how} before its check did: the rows "
+                  "above are all it finished",
     "at_line": " at line {line}",
     "no_match": "--with {spec}: no name in it is a piece handgrad checks; its names: {names}; "
                 "the pieces: {pieces}; name one with --as NAME=PIECE{example}",

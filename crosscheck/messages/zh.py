@@ -35,6 +35,9 @@ MESSAGES = {
     "with_syntax": "{spec}：第 {line} 行有语法错误：{error}{hint}",
     "with_not_source": "{spec}：不是 Python 源代码：{error}{hint}",
     "with_is_python": "（这是 Python 文件吗？）",
+    "with_timeout": "{seconds} 秒后已停止（--timeout）：你的文件的检查没有结束；"
+                    "请找一找永不结束的循环",
+    "with_ended": "你的文件的进程以{how}结束，早于检查的结束：上面的各行就是它完成的全部",
     "at_line": "（第 {line} 行）",
     "no_match": "--with {spec}：其中没有 handgrad 检查的部件的名字；文件中的名字：{names}；"
                 "部件：{pieces}；请用 --as NAME=PIECE 指定{example}",

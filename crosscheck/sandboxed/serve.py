@@ -20,6 +20,7 @@ import inspect
 import os
 import resource
 import sys
+import types
 from collections import OrderedDict
 
 import torch
@@ -40,6 +41,17 @@ def limits(processes, file_bytes, cpu_seconds):
                          (resource.RLIMIT_FSIZE, file_bytes),
                          (resource.RLIMIT_CPU, cpu_seconds)):
         resource.setrlimit(which, (value, value))
+
+
+def without_compiler():
+    """torch's optimizers import its compiler (torch._dynamo: a second and a half) the first
+    time they run, only to keep it away from themselves; here nothing is compiled, so a
+    stand-in that keeps nothing away does: the same eager code, a sandbox that starts sooner."""
+    stub = types.ModuleType("torch._dynamo")
+    stub.disable = lambda fn=None, *args, **kwargs: fn if fn is not None else (lambda f: f)
+    stub.graph_break = lambda: None
+    stub.is_compiling = lambda: False
+    sys.modules["torch._dynamo"] = torch._dynamo = stub
 
 
 def limit_memory(budget):
@@ -290,6 +302,7 @@ def main():
     requests = os.fdopen(os.dup(0), "rb")
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     torch.set_num_threads(1)
+    without_compiler()
     limit_memory(memory)
     server = Server()
     wire.send(answers, {"ready": True})
@@ -303,5 +316,5 @@ def main():
             with no_hard_exit():
                 answer = {"value": getattr(server, what)(**request)}
             wire.send(answers, answer)
-        except (Exception, SystemExit) as err:  # the submission's, sent as data
+        except BaseException as err:  # the submission's, whatever it raised, sent as data
             wire.send(answers, _raised(err))
