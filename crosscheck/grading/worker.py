@@ -23,7 +23,7 @@ import torch
 
 from crosscheck.commands.check import quiet
 from crosscheck.grading import handmade, standins
-from crosscheck.grading.sandbox import Sandbox, SandboxGone
+from crosscheck.grading.sandbox import Raised, Sandbox, SandboxGone
 from crosscheck.grading.score import score_piece
 from crosscheck.messages import say, use
 from crosscheck.proof import learner, learner_file
@@ -88,17 +88,24 @@ def load(modules, registry):
 def sandboxed(sandbox, names):
     """The submission's files as stand-in modules [(file shown, module)]; a one-line error
     for the first that does not load."""
-    loaded = sandbox.ask("load", files=[f"{sandbox.root}/{n}" for n in names])
-    if not (isinstance(loaded, list) and len(loaded) == len(names)):
+    try:
+        loaded = sandbox.ask("load", files=[f"{sandbox.root}/{n}" for n in names])
+    except Raised as r:  # what no file's load should raise (a BaseException of its own)
+        raise HandgradError(learner_file.said(_fault({"kind": "raised", "error":
+                                                      f"{r.kind}: {r.text}"}),
+                                              str(names[0]), str(names[0]))) from None
+    if not (isinstance(loaded, list) and len(loaded) == len(names)
+            and all(isinstance(found, dict) for found in loaded)):
         sandbox.gone("garbled")
     modules = []
     for i, (name, found) in enumerate(zip(names, loaded)):
-        if not isinstance(found, dict):
-            sandbox.gone("garbled")
         if "fault" in found:
             raise HandgradError(learner_file.said(_fault(found["fault"]), str(name), str(name)))
+        described = found.get("names")
+        if not isinstance(described, dict):
+            sandbox.gone("garbled")
         modules.append((str(name), standins.module(sandbox, i, module_name(name, i),
-                                                   found.get("names", {}))))
+                                                   described)))
     return modules
 
 
