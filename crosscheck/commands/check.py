@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 import warnings
+from multiprocessing.connection import wait
 from pathlib import Path
 
 import torch
@@ -94,23 +95,27 @@ def check(args, registry):
 def contained(args, registry):
     """``check --with``: the learner's file checked in a process of its own (forked: torch
     and the registry are in already), which ``--timeout`` ends, whatever signals the file
-    ignores, with everything it started; a process that ends before the check says so is
-    a failure that says how it ended. Ctrl-C ends it too."""
+    ignores, with everything it started; what it prints comes here line by line. A process
+    that ends before the check says how it went is a failure that says how it ended.
+    Ctrl-C ends it too."""
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
-    proc = context.Process(target=_checked, args=(args, registry, writer))
+    printed, printing = os.pipe()
     sys.stdout.flush()
+    proc = context.Process(target=_checked, args=(args, registry, writer, printing))
     proc.start()
     writer.close()
+    os.close(printing)
     try:
-        status = reader.recv() if reader.poll(args.timeout) else None
-    except EOFError:  # it ended without saying how the check went
-        status = None
+        status, late = _relay(printed, reader, time.monotonic() + args.timeout)
     except KeyboardInterrupt:
         _end(proc)
         raise
-    late = proc.is_alive() and status is None
+    finally:
+        os.close(printed)
     _end(proc) if late else proc.join()
+    if isinstance(status, str):  # the file could not be checked: one line, as ever
+        raise HandgradError(status)
     if status is not None:
         return status
     if late:
@@ -123,6 +128,30 @@ def contained(args, registry):
     return 1
 
 
+def _relay(printed, reader, deadline):
+    """What the check prints, relayed, until it says how it went (its status) and is done
+    printing, or the deadline: (the status or None, whether the deadline passed)."""
+    status, said, done = None, False, False
+    while not (said and done):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return status, True
+        waiting = [fd for fd, over in ((printed, done), (reader, said)) if not over]
+        for ready in wait(waiting, left):
+            if ready is reader:
+                try:
+                    status = reader.recv()
+                except EOFError:  # it ended without saying how the check went
+                    pass
+                said = True
+            else:
+                data = os.read(printed, 1 << 16)
+                done = not data
+                sys.stdout.write(data.decode(errors="replace"))
+                sys.stdout.flush()
+    return status, False
+
+
 def _end(proc):
     """The learner's process and all it started, ended (SIGKILL: it cannot be ignored)."""
     try:
@@ -132,16 +161,16 @@ def _end(proc):
     proc.join()
 
 
-def _checked(args, registry, writer):
+def _checked(args, registry, writer, printing):
     os.setsid()  # a group of its own: ended whole, and Ctrl-C reaches the parent only
+    os.dup2(printing, 1)
+    sys.stdout = os.fdopen(1, "w", buffering=1)
     with learner_file.no_hard_exit():  # the learner's code runs in this process
         try:
             status = check(args, registry)
         except HandgradError as err:
-            print(f"handgrad check: error: {err}", file=sys.stderr)
-            status = 2
+            status = str(err)
     sys.stdout.flush()
-    sys.stderr.flush()
     writer.send(status)
 
 

@@ -46,16 +46,18 @@ def _plain(name, piece):
 def _optimizer(cls, state_keys):
     """The manual optimizer with update() to write under its pseudocode."""
     hint = say("hint_update", state_keys=", ".join(state_keys))
-    return _whole(_left_out(inspect.getsource(cls), "update", hint), inspect.getmodule(cls))
+    return _whole(_left_out(inspect.getsource(cls), "update", hint,
+                            f"derive the update of {cls.__name__}"), inspect.getmodule(cls))
 
 
 def _schedule(cls):
-    return _whole(_left_out(inspect.getsource(cls), "lr_at", ""), inspect.getmodule(cls))
+    return _whole(_left_out(inspect.getsource(cls), "lr_at", "", "derive lr_at"),
+                  inspect.getmodule(cls))
 
 
-def _left_out(cls_source, method, hint, drop=()):
+def _left_out(cls_source, method, hint, todo, drop=()):
     """The class's source with ``method``'s body (but its docstring) replaced by a
-    NotImplementedError under ``hint``, and without the methods in ``drop``."""
+    NotImplementedError(todo) under ``hint``, and without the methods in ``drop``."""
     tree = ast.parse(textwrap.dedent(cls_source))
     methods = {f.name: f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
     lines = textwrap.dedent(cls_source).splitlines()
@@ -69,7 +71,7 @@ def _left_out(cls_source, method, hint, drop=()):
         and len(body) > 1 else 0  # its docstring
     indent = " " * body[0].col_offset
     todo = [*textwrap.indent(hint, indent).splitlines(),
-            f'{indent}raise NotImplementedError("derive {method}")']
+            f'{indent}raise NotImplementedError("{todo}")']
     start = body[kept].lineno - 1 if kept < len(body) else body[-1].end_lineno
     return "\n".join(lines[:start] + todo + lines[methods[method].end_lineno:])
 
@@ -139,7 +141,7 @@ def _assignment(name):
 def _op(op, function):
     """The Function without its backward (nor jvp), and the op that applies it."""
     code = (_left_out(inspect.getsource(function), "backward", say("hint_backward"),
-                      drop=("jvp",)) + "\n\n\n" + inspect.getsource(op))
+                      "derive the backward", drop=("jvp",)) + "\n\n\n" + inspect.getsource(op))
     return _whole(code, inspect.getmodule(op))
 
 
