@@ -42,7 +42,8 @@ class Sigmoid(torch.autograd.Function):
 CHEATS = {  # name -> source; {class}, {out}, {grader}, {secret_file} filled in
     # no derivation at all
     "builtin.py": "import torch\n\n\ndef sigmoid(x):\n    return torch.sigmoid(x)\n",
-    "partial.py": "import functools\n\nimport torch\n\nsigmoid = functools.partial(torch.sigmoid)\n",
+    "partial.py": "import functools\n\nimport torch\n\n"
+                  "sigmoid = functools.partial(torch.sigmoid)\n",
     "asks_autograd.py": '''import torch
 
 
@@ -73,7 +74,8 @@ try:
     measure.Measure.fail = lambda *a, **k: None
 except ImportError:
     pass
-''' + WRONG_BACKWARD.replace("return grad * out  #", "raise type('Enough', (BaseException,), {})()  #"),
+''' + WRONG_BACKWARD.replace("return grad * out  #",
+                             "raise type('Enough', (BaseException,), {})()  #"),
     # a forged answer, written where the grader's answers travel
     "forged_answer.py": '''import os
 import struct
@@ -168,7 +170,8 @@ for folder in ("{class}", "/", "/proc"):
 raise RuntimeError(" | ".join(said))
 ''',
     # a flood of output, and a name that is the grader's own file's
-    "floods.py": "import sys\n\nsys.stdout.write('y' * (20 << 20))\nsys.stderr.write('z' * (20 << 20))\n"
+    "floods.py": "import sys\n\nsys.stdout.write('y' * (20 << 20))\n"
+                 "sys.stderr.write('z' * (20 << 20))\n"
                  + (LEARNERS / "sigmoid_right.py").read_text(),
     "grades.csv.py": (LEARNERS / "relu_one_at_zero.py").read_text().replace(
         "grad * (x >= 0)", "grad * (x > 0)"),  # the right relu, under an awkward name

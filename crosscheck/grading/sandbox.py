@@ -107,7 +107,7 @@ def command(bwrap, folder, limits, slot):
     for etc in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d"):
         args += ["--ro-bind-try", etc, etc]
     for root in _python_roots():
-        if not str(root).startswith(("/usr", "/lib", "/bin")):
+        if not any(root.is_relative_to(top) for top in ("/usr", "/lib", "/bin")):
             args += _ro_bind(root, made) + _hide(root)
     args += ["--perms", "0755", "--dir", "/handgrad",
              "--ro-bind", str(SERVER), "/handgrad/sandboxed",

@@ -152,6 +152,11 @@ class _Graph:
         return found
 
 
+P = inspect.Parameter
+PARAMETER_KINDS = (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD, P.VAR_POSITIONAL, P.KEYWORD_ONLY,
+                   P.VAR_KEYWORD)  # by their numbers, as the sandbox sends them
+
+
 def _signature(described):
     """An inspect.Signature from the sandbox's [(name, kind, has a default)]."""
     if not described:
@@ -163,7 +168,7 @@ def _signature(described):
             return None
         seen.add(name)
         default = None if has_default else inspect.Parameter.empty
-        params.append(inspect.Parameter(name, inspect._ParameterKind(kind), default=default))
+        params.append(inspect.Parameter(name, PARAMETER_KINDS[kind], default=default))
     try:
         return inspect.Signature(params)
     except ValueError:
@@ -228,45 +233,50 @@ def _optimizer_class(sandbox, ref, name, d):
         groups = params if params and isinstance(params[0], dict) else [{"params": params}]
         groups = [{**g, "params": list(g["params"])} for g in groups]
         answer = ask(sandbox, "new", ref=ref, args=(groups, *args), kwargs=kwargs)
-        self.handle = answer["handle"]
+        self.handle, self.sandbox = answer["handle"], sandbox
         torch.optim.Optimizer.__init__(self, groups, {})
         for group, hyper in zip(self.param_groups, answer["groups"]):
             group.update({k: v for k, v in hyper.items() if isinstance(k, str)})
         self.defaults = {k: v for k, v in self.param_groups[0].items() if k != "params"}
-
-    def _params(self):
-        return [p for group in self.param_groups for p in group["params"]]
-
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        params = _params(self)
-        answer = ask(sandbox, "step", handle=self.handle, params=[p.detach() for p in params],
-                     grads=[p.grad for p in params], loss=loss,
-                     groups=[{k: v for k, v in g.items() if k != "params"}
-                             for g in self.param_groups])
-        with torch.no_grad():
-            for p, value, state in zip(params, answer["params"], answer["state"]):
-                if value.shape != p.shape:
-                    raise RuntimeError(f"the step gave a parameter of shape "
-                                       f"{tuple(value.shape)} for one of {tuple(p.shape)}")
-                p.copy_(value)
-                if state:
-                    self.state[p] = dict(state)
-        return loss
-
-    def load_state_dict(self, state_dict):
-        torch.optim.Optimizer.load_state_dict(self, state_dict)
-        ask(sandbox, "load_state", handle=self.handle,
-            states=[dict(self.state.get(p, {})) for p in _params(self)])
     signature = _signature(d.get("signature"))
     if signature is not None:
         __init__.__signature__ = signature
     return type(name, (torch.optim.Optimizer,), {
-        "__init__": __init__, "step": step, "load_state_dict": load_state_dict,
+        "__init__": __init__, "step": _step, "load_state_dict": _load_state_dict,
         "__module__": d["module"], "handgrad_uses": set(d["uses"])})
+
+
+def _parameters(opt):
+    return [p for group in opt.param_groups for p in group["params"]]
+
+
+def _step(opt, closure=None):
+    """A stand-in optimizer's step: the learner's, on the parameters and gradients here,
+    the parameters and state it gives back put in place."""
+    loss = None
+    if closure is not None:
+        with torch.enable_grad():
+            loss = closure()
+    params = _parameters(opt)
+    answer = ask(opt.sandbox, "step", handle=opt.handle, params=[p.detach() for p in params],
+                 grads=[p.grad for p in params], loss=loss,
+                 groups=[{k: v for k, v in g.items() if k != "params"}
+                         for g in opt.param_groups])
+    with torch.no_grad():
+        for p, value, state in zip(params, answer["params"], answer["state"]):
+            if value.shape != p.shape:
+                raise RuntimeError(f"the step gave a parameter of shape {tuple(value.shape)} "
+                                   f"for one of {tuple(p.shape)}")
+            p.copy_(value)
+            if state:
+                opt.state[p] = dict(state)
+    return loss
+
+
+def _load_state_dict(opt, state_dict):
+    torch.optim.Optimizer.load_state_dict(opt, state_dict)
+    ask(opt.sandbox, "load_state", handle=opt.handle,
+        states=[dict(opt.state.get(p, {})) for p in _parameters(opt)])
 
 
 def _schedule_class(sandbox, ref, name, d):

@@ -51,7 +51,7 @@ def without_compiler():
     stub.disable = lambda fn=None, *args, **kwargs: fn if fn is not None else (lambda f: f)
     stub.graph_break = lambda: None
     stub.is_compiling = lambda: False
-    sys.modules["torch._dynamo"] = torch._dynamo = stub
+    sys.modules["torch._dynamo"] = stub  # what ``import torch._dynamo`` finds first
 
 
 def limit_memory(budget):
@@ -97,12 +97,12 @@ class Server:
             with torch.no_grad():
                 for p, value in zip(fn.parameters(), params):
                     p.copy_(value)
-        sent = [t for t in _tensors((args, kwargs))]
-        versions = [t._version for t in sent]
+        sent = _tensors((args, kwargs))
+        before = [t.detach().clone() for t in sent]
         with torch.enable_grad() if grad else torch.no_grad():
             out = fn(*args, **kwargs)
-        changed = [[i, t.detach()] for i, (t, v) in enumerate(zip(sent, versions))
-                   if t._version != v]
+        changed = [[i, t.detach()] for i, (t, b) in enumerate(zip(sent, before))
+                   if not torch.equal(t.detach(), b)]  # changed in place (or holds a NaN)
         graph = None
         if grad:
             leaves = [t for t in sent if t.requires_grad]
