@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from crosscheck.cli import main
+from crosscheck.grading.sandbox import engine
 
 LEARNERS = Path(__file__).parent / "learners"
 # seconds per submission: a right one takes 3-6 (its sandbox starts a Python of its own,
@@ -64,6 +65,11 @@ def _write(path, source):
         path.write_text(source)
 
 
+NO_SANDBOX = pytest.mark.skipif(engine() is None, reason="bubblewrap (bwrap) cannot run "
+                                "here (apt-get install bubblewrap): grading is not tested")
+
+
+@NO_SANDBOX
 def test_a_class_is_graded(tmp_path):
     """One grading of the class, read by each check below (grading it is the slow part)."""
     status, out, seconds = _grade(tmp_path / "class")
@@ -215,6 +221,19 @@ def test_bad_input_is_one_line_and_status_2(argv, message, tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+
+
+def test_without_bubblewrap_grade_says_so_in_one_line_or_grades_unisolated_when_asked(
+        tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(LEARNERS / "sigmoid_right.py", folder / "alice.py")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on it
+    assert main(["grade", str(folder), "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "apt-get install bubblewrap" in err and "--no-sandbox" in err
+    assert main(["grade", str(folder), "--out", str(tmp_path / "b"), "--no-sandbox"]) == 0
+    assert _rows(tmp_path / "b")["alice.py"]["total"] == "1"
 
 
 def test_a_piece_defined_in_two_files_of_a_folder_says_which_is_graded():

@@ -1,5 +1,6 @@
 """`handgrad check --with FILE` on learners' own files, as learners write them (in
 tests/learners/): right ones pass, each known slip is named, bad input is one line."""
+import time
 from pathlib import Path
 
 import pytest
@@ -281,6 +282,43 @@ def test_a_file_that_calls_os_exit_is_a_failure_not_a_silent_exit(where, tmp_pat
     else:
         assert status == 1 and "os._exit" not in err and "HardExit: 0" in out
         assert results.exists()
+
+
+LOOPS = """import signal
+
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def sigmoid(input):
+    while True:
+        pass
+"""
+
+
+def test_a_file_that_loops_and_ignores_signals_is_stopped_by_the_timeout(tmp_path, capsys):
+    path = tmp_path / "loops.py"
+    path.write_text(LOOPS)
+    start = time.monotonic()
+    status, out, _ = check_with(path, capsys, "--timeout", "5")
+    assert status == 1 and "stopped after 5 s (--timeout)" in out
+    assert time.monotonic() - start < 30  # stopped, not waited for
+
+
+def test_a_process_that_ends_before_its_check_is_a_failure_that_says_how(tmp_path, capsys):
+    path = tmp_path / "ends.py"  # posix._exit: the exit handgrad cannot catch, status 0
+    path.write_text("import posix\n\n\ndef sigmoid(input):\n    posix._exit(0)\n")
+    status, out, _ = check_with(path, capsys)
+    assert status == 1 and "ended with exit status 0 before its check did" in out
+
+
+def test_a_piece_that_calls_what_it_is_to_derive_is_said_so_and_fails(tmp_path, capsys):
+    path = tmp_path / "calls.py"
+    path.write_text("import torch.nn.functional as F\n\n\ndef sigmoid(input):\n"
+                    "    return F.sigmoid(input)\n")
+    status, out, _ = check_with(path, capsys)
+    assert status == 1
+    assert "sigmoid: no points: it calls torch.nn.functional.sigmoid (calls.py, line 5)" in out
 
 
 def test_a_piece_bound_to_torchs_own_function_is_said_to_be_one(tmp_path, capsys):

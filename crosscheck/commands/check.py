@@ -85,7 +85,7 @@ def check(args, registry):
         from crosscheck.grading.handmade import said
         print("\n".join(map(said, found)))
     if args.gradescope:
-        write_gradescope(args, rows)
+        write_gradescope(args, rows, found)
     if args.json:
         with open(args.json, "w") as f:
             json.dump([row.record() for row in rows], f, indent=1)
@@ -180,16 +180,17 @@ def default_jobs(rows):
     return min(os.cpu_count() or 1, 8) if rows >= 60 else 1
 
 
-def write_gradescope(args, rows):
-    """The learner's file graded as ``handgrad grade`` grades one submission, written as
-    Gradescope's results.json."""
+def write_gradescope(args, rows, found):
+    """The learner's file graded as ``handgrad grade`` grades one submission (``found``:
+    the built-ins its pieces call), written as Gradescope's results.json."""
     from crosscheck.commands.grade import worths
     from crosscheck.grading.report import Submission, gradescope
     from crosscheck.grading.worker import graded
     by_piece = {}
     for row in rows:
         by_piece.setdefault(row.original.piece.name, []).append(row)
-    sub = Submission(args.with_, pieces={p: graded(p, r) for p, r in by_piece.items()})
+    sub = Submission(args.with_, pieces={
+        p: graded(p, r, [f for f in found if f.piece == p]) for p, r in by_piece.items()})
     with open(args.gradescope, "w") as f:
         json.dump(gradescope(sub, worths(args, [sub])), f, indent=1, ensure_ascii=False)
 

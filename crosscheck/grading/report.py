@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from crosscheck.grading.points import Worth
+from crosscheck.grading.score import share
 from crosscheck.messages import say, slip
 
 
@@ -29,10 +30,7 @@ class Submission:
     def points(self, piece, worth):
         """(points earned, points possible) for one piece."""
         found = self.pieces.get(piece)
-        if found is None or found["todo"] or found.get("builtins") or not found["checks"]:
-            return 0.0, worth.points
-        checks = found["checks"]
-        return worth.points * sum(checks.values()) / len(checks), worth.points
+        return worth.points * (share(found) if found else 0.0), worth.points
 
     def total(self, worths):
         earned = [self.points(piece, w) for piece, w in worths.items()]
@@ -56,7 +54,7 @@ def _missing(sub, piece):
     found = sub.pieces.get(piece)
     if found is None:
         return say("grade_absent", piece=piece)
-    if found.get("builtins"):
+    if found["builtins"]:
         return say("grade_builtins", piece=piece, names=", ".join(found["builtins"]))
     return say("grade_todo", piece=piece) if found["todo"] else ""
 
@@ -66,8 +64,7 @@ def gradescope(sub, worths):
     tests = []
     for piece, worth in worths.items():
         found = sub.pieces.get(piece)
-        checks = found["checks"] if found and not (found["todo"] or found.get("builtins")) \
-            else {}
+        checks = found["checks"] if found and not (found["todo"] or found["builtins"]) else {}
         if not checks:
             tests.append(_test(piece, 0.0, worth, _missing(sub, piece), [piece]))
             continue

@@ -44,17 +44,18 @@ class PieceResult:
     out_of_memory: bool = False  # an allocation failed under the sandbox's memory limit
     builtins: list = field(default_factory=list)  # the built-ins it calls (handmade.py)
 
-    def fraction(self):
-        """The share of the piece's points it earns: its checks, equally weighted; nothing
-        for a piece left as the starter gave it, or that calls what it is to derive."""
-        if self.todo or self.builtins or not self.checks:
-            return 0.0
-        return sum(self.checks.values()) / len(self.checks)
-
     def record(self):
         return {"piece": self.piece, "checks": self.checks, "why": self.why, "todo": self.todo,
                 "slip": self.slip, "slip_section": self.slip_section,
                 "out_of_memory": self.out_of_memory, "builtins": self.builtins}
+
+
+def share(record):
+    """The share of a piece's points its record earns: its checks, equally weighted; nothing
+    for a piece left as the starter gave it, or that calls what it is to derive."""
+    if record["todo"] or record["builtins"] or not record["checks"]:
+        return 0.0
+    return sum(record["checks"].values()) / len(record["checks"])
 
 
 def _torch_samples(entry):
