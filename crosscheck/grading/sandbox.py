@@ -28,7 +28,8 @@ import torch
 from crosscheck.sandboxed import wire
 
 SERVER = Path(__file__).resolve().parent.parent / "sandboxed"
-LAUNCH = "import sys; sys.path.insert(0, '/handgrad'); from sandboxed import serve; serve.main()"
+# the server, run from the folder that holds sandboxed/ (/handgrad in the sandbox)
+LAUNCH = "import sys; sys.path.insert(0, {home!r}); from sandboxed import serve; serve.main()"
 HANDGRAD = ("manual", "torch_ref", "crosscheck")  # hidden inside, wherever installed
 TAIL = 4096  # bytes of what a submission prints that the grader keeps
 
@@ -128,10 +129,10 @@ def _hide(root):
             for arg in ("--tmpfs", str(found))]
 
 
-def _server(limits):
+def _server(limits, home="/handgrad"):
     budget = int(limits.memory_gb * 1024**3)
     cpu = int(limits.seconds) + 5  # CPU time: the wall clock's limit, if the clock misses
-    return [sys.executable, "-I", "-c", LAUNCH, str(limits.processes),
+    return [sys.executable, "-I", "-c", LAUNCH.format(home=home), str(limits.processes),
             str(limits.file_mb << 20), str(cpu), str(budget)]
 
 
@@ -145,7 +146,7 @@ class Sandbox:
         if bwrap:
             argv, cwd = command(bwrap, folder, limits, slot), None
         else:
-            argv, cwd = _server(limits), folder
+            argv, cwd = _server(limits, str(SERVER.parent)), folder
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, cwd=cwd, start_new_session=True,
                                      env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1",
