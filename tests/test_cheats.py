@@ -61,6 +61,8 @@ class Sigmoid(torch.autograd.Function):
             return torch.autograd.grad(torch.special.expit(y), y, grad)[0]
 ''',
     "adam_subclass.py": "import torch\n\n\nclass Adam(torch.optim.Adam):\n    pass\n",
+    "hides_it.py": "import torch\n\n\ndef sigmoid(x):\n"
+                   "    return torch.__dict__['sig' + 'moid'](x)\n",
     "handgrads_own.py": "from manual.activations import Sigmoid as Given\n\n\n"
                         "class Sigmoid(Given):\n    pass\n",
     # the checker patched from inside
@@ -256,7 +258,7 @@ def test_no_cheat_earns_a_point(graded):
             assert float(rows[name]["total"]) < 1, (name, rows[name])
     for name, called in (("builtin.py", "torch.sigmoid"), ("partial.py", "torch.sigmoid"),
                          ("asks_autograd.py", "torch.autograd.grad"),
-                         ("adam_subclass.py", "torch.optim.Adam")):
+                         ("adam_subclass.py", "torch.optim.Adam"), ("hides_it.py", "__dict__")):
         assert float(rows[name]["total"]) == 0
         assert called in (out / "submissions" / name / "feedback.txt").read_text()
     assert "cannot import 'manual'" in rows["handgrads_own.py"]["status"]

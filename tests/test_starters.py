@@ -1,6 +1,6 @@
 """Every starter works: `handgrad exercise NAME` with the part it leaves out filled in from
 handgrad's own derivation passes the rows of `handgrad check --with` that decide its verdict
-(the file as a learner has it, imports and all)."""
+(the file as a learner has it, imports and all), and calls nothing it is to derive."""
 import ast
 import inspect
 import textwrap
@@ -9,7 +9,8 @@ import pytest
 
 from crosscheck.cli import main
 from crosscheck.commands.check import quiet
-from crosscheck.commands.exercise import exercises
+from crosscheck.commands.exercise import exercises, whole
+from crosscheck.grading import handmade
 from crosscheck.proof import learner, learner_file
 from crosscheck.proof.registry import REGISTRY
 from crosscheck.rows import Table, plan, run_row
@@ -25,33 +26,24 @@ def _derived(entry):
 
 
 def _body(function):
-    """The statements of a function's body (its docstring left out), and the module-level
-    names they use that its module defines or imports (a learner imports what they use)."""
+    """The statements of a function's body (its docstring left out)."""
     source = textwrap.dedent(inspect.getsource(function))
     node = ast.parse(source).body[0]
     body = node.body[1:] if isinstance(node.body[0], ast.Expr) and isinstance(
         node.body[0].value, ast.Constant) else node.body
     lines = source.splitlines()[body[0].lineno - 1:body[-1].end_lineno]
-    module = inspect.getmodule(function)
-    names = {n.id for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
-    return textwrap.dedent("\n".join(lines)), sorted(n for n in names if n in vars(module))
+    return textwrap.dedent("\n".join(lines))
 
 
 def filled(text, entry):
-    """The starter with handgrad's own derivation where it says to derive."""
-    code, names = _body(_derived(entry))
+    """The starter with handgrad's own derivation where it says to derive, and the helpers
+    that derivation calls copied in (as a learner writes their own)."""
+    code = _body(_derived(entry))
     lines = text.splitlines()
     k = next(i for i, line in enumerate(lines) if 'raise NotImplementedError("derive' in line)
     indent = lines[k][:len(lines[k]) - len(lines[k].lstrip())]
-    module = inspect.getmodule(_derived(entry))
-    tree = ast.parse(text)
-    bound = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, (ast.Import,
-             ast.ImportFrom)) for a in n.names} | {n.name for n in tree.body if isinstance(
-             n, (ast.ClassDef, ast.FunctionDef))}
-    helpers = [f"import {n}" if inspect.ismodule(vars(module)[n])
-               else f"from {module.__name__} import {n}" for n in names if n not in bound]
-    return "\n".join(lines[:k] + textwrap.indent(code, indent).splitlines() + lines[k + 1:]
-                     + helpers) + "\n"
+    done = "\n".join(lines[:k] + textwrap.indent(code, indent).splitlines() + lines[k + 1:])
+    return whole(done, inspect.getmodule(_derived(entry)))
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
@@ -64,6 +56,12 @@ def test_each_starter_filled_in_with_handgrads_derivation_passes(name, tmp_path)
     quiet()
     made, unmatched = learner.cases(learner_file.load(str(path)), REGISTRY)
     assert made and not unmatched  # the starter's own helpers are not pieces
+    made = [c for c in made if c.original.piece.name == name]  # not the helpers copied in
+    calls = handmade.scan(tmp_path, [path.name], {name: (made[0].name, path.name,
+                                                         made[0].original)})
+    # derived by hand: it calls no built-in it derives, asks autograd for nothing, hides no
+    # call (handgrad's own helpers the filling borrows, a learner writes themselves)
+    assert not [c for c in calls.get(name, []) if c.why != "handgrad"], calls
     rows = [run_row(r) for r in plan([c.entry for c in made], None, ["cpu"],
                                      {id(c.entry): c.original for c in made})]
     table = Table(rows)

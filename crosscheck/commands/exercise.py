@@ -46,12 +46,12 @@ def _plain(name, piece):
 def _optimizer(cls, state_keys):
     """The manual optimizer with update() to write under its pseudocode."""
     hint = say("hint_update", state_keys=", ".join(state_keys))
-    return _whole(_left_out(inspect.getsource(cls), "update", hint,
+    return whole(_left_out(inspect.getsource(cls), "update", hint,
                             f"derive the update of {cls.__name__}"), inspect.getmodule(cls))
 
 
 def _schedule(cls):
-    return _whole(_left_out(inspect.getsource(cls), "lr_at", "", "derive lr_at"),
+    return whole(_left_out(inspect.getsource(cls), "lr_at", "", "derive lr_at"),
                   inspect.getmodule(cls))
 
 
@@ -76,11 +76,12 @@ def _left_out(cls_source, method, hint, todo, drop=()):
     return "\n".join(lines[:start] + todo + lines[methods[method].end_lineno:])
 
 
-def _whole(code, module):
+def whole(code, module):
     """``code`` with what it needs before it, so that it runs alone: imports of the modules
     and of torch's names it uses, then the source of handgrad's helpers it uses, each
     before what uses it (a starter copies them: it imports nothing of handgrad's)."""
-    imports, sources, seen = set(), [], {"Function", "torch"}
+    imports, sources = set(), []
+    seen = {"Function", "torch", *(n for node in ast.parse(code).body for n in _names(node))}
 
     def need(text, owner):
         tree = ast.parse(text)
@@ -142,7 +143,7 @@ def _op(op, function):
     """The Function without its backward (nor jvp), and the op that applies it."""
     code = (_left_out(inspect.getsource(function), "backward", say("hint_backward"),
                       "derive the backward", drop=("jvp",)) + "\n\n\n" + inspect.getsource(op))
-    return _whole(code, inspect.getmodule(op))
+    return whole(code, inspect.getmodule(op))
 
 
 def starter(entry, path):

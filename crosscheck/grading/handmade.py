@@ -27,10 +27,12 @@ INTERFACES = ("torch.autograd.Function", "torch.autograd.function.Function",
 AUTOGRAD = ("torch.autograd.grad", "torch.autograd.backward", "torch.autograd.functional",
             "torch.func", "functorch", "torch.autograd.forward_ad", "torch.Tensor.backward")
 HANDGRAD = ("manual", "torch_ref", "crosscheck", "handgrad")
-# what hides a call from this reading
+# what hides a call from this reading: names, and attributes of anything
 HIDING = ("eval", "exec", "compile", "__import__", "globals", "vars", "locals",
           "importlib", "sys.modules", "torch.ops", "torch._C", "torch._refs", "torch._prims",
           "torch._decomp", "builtins")
+HIDING_ATTRIBUTES = ("__dict__", "__getattribute__", "__builtins__", "__import__",
+                     "__subclasses__", "__globals__")
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,8 @@ def _uses(file, node, builtins):
             and node.func.id == "getattr":
         return _getattr(file, node, builtins)
     if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+        if node.attr in HIDING_ATTRIBUTES:
+            return [(node.attr, "hidden")]
         dotted = file.dotted(node)
         return _method(node, builtins) if dotted is None else _judged(dotted, builtins)
     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):

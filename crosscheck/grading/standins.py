@@ -15,6 +15,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from crosscheck.grading.sandbox import Raised
+from crosscheck.sandboxed import wire
 from manual import NotSupported
 
 # exceptions of the learner's raised here under their own class: those the checks tell
@@ -53,16 +54,6 @@ def ask(sandbox, op, **request):
         raise raised(r) from None
 
 
-def _tensors(value):
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [t for v in value for t in _tensors(v)]
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in _tensors(v)]
-    return []
-
-
 def _rebuilt(structure, tensors):
     """``structure`` with its tensors replaced, in order, by ``tensors``."""
     it = iter(tensors)
@@ -82,7 +73,7 @@ def call(sandbox, ref, args, kwargs, attr=None, params=None):
     """The learner's object ``ref`` on these arguments, in the sandbox: its value, whose
     tensors carry the learner's backward (through ``Across``) where an input needs a
     gradient; tensors the learner changed in place are changed here too."""
-    sent = _tensors((args, kwargs))
+    sent = wire.tensors((args, kwargs))
     leaves = [t for t in sent if t.requires_grad] + list(params or [])
     request = {"ref": ref, "args": tuple(args), "kwargs": dict(kwargs), "attr": attr,
                "params": None if params is None else [p.detach() for p in params],
@@ -112,7 +103,7 @@ class Across(torch.autograd.Function):
     @staticmethod
     def forward(ctx, sandbox, request, answer, *leaves):
         answer.update(ask(sandbox, "call", grad=True, **request))
-        outs = _tensors(answer["out"])
+        outs = wire.tensors(answer["out"])
         ctx.sandbox, ctx.graph = sandbox, answer["graph"]
         ctx.kept = _Graph(sandbox, answer["graph"])
         ctx.shapes = [(t.shape, t.dtype) for t in leaves]

@@ -151,8 +151,8 @@ TORCH_MOMENTUM = {"lr": 0.05, "momentum": 0.9}
 CONVOLUTIONS = (*torch_names("conv2d", "torch.nn.Conv2d", "torch.convolution",
                              "torch.nn.functional.conv_transpose2d", "torch.conv_transpose2d",
                              "torch.nn.grad", "torch._convolution"),)
-SOLVERS = ("torch.linalg.lstsq", "torch.linalg.pinv", "torch.linalg.solve", "torch.lstsq",
-           "torch.pinverse", "numpy.polyfit", "numpy.linalg")
+SOLVERS = ("torch.linalg.lstsq", "torch.linalg.pinv", "torch.lstsq", "torch.pinverse",
+           "numpy.polyfit", "numpy.linalg.lstsq")  # (a linear system solved is arithmetic)
 
 REGISTRY = [
     op("sigmoid", SIGMOID, activations.sigmoid, activations.Sigmoid, ref_activations.sigmoid,
@@ -182,7 +182,7 @@ REGISTRY = [
         "notes: weighted average": notes_wrong(notes.weighted_average, E.WEIGHTED_SUM),
         "notes: one set of weights for all k":
             notes_wrong(notes.output_without_k, E.OUTPUT_INDICES)},
-       torch_names("linear", "torch.nn.Linear", "torch.addmm", "torch.nn.functional.bilinear")),
+       torch_names("linear", "torch.nn.Linear", "torch.nn.functional.bilinear")),
     op("mse_loss", MSE, losses.mse_loss, losses.MSELoss, ref_losses.mse_loss, S.mse_samples,
        {"no factor 2": W.MSE_WITHOUT_TWO}, torch_names("mse_loss", "torch.nn.MSELoss")),
     op("softmax", XENT, losses.softmax, losses.Softmax, ref_losses.softmax, S.softmax_samples,
@@ -200,7 +200,7 @@ REGISTRY = [
                    "torch.special.log_softmax")),
     module("Linear", NEURON, linear.Linear, ref_linear.Linear, LINEAR_CONFIGS,
            {"bias grad averaged": W.LINEAR_BIAS_MEAN},
-           torch_names("linear", "torch.nn.Linear", "torch.addmm")),
+           torch_names("linear", "torch.nn.Linear")),
     op("im2col", CONV, conv.im2col, conv.Im2col, ref_conv.im2col, S.im2col_samples,
        {"backward averages overlaps": W.IM2COL_BACKWARD_AVERAGES},
        torch_names("unfold", "torch.nn.Unfold", "torch.im2col")),
@@ -310,7 +310,7 @@ REGISTRY = [
           wrong={"Adam without bias correction": swap(optim.Adam, W.AdamWithoutBiasCorrection)}),
     function("neuron", BIAS, neuron.neuron, ref_neuron.neuron, S.neuron_samples,
              {"bias subtracted": Wrong(W.neuron_bias_subtracted)},
-             torch_names("linear", "torch.nn.Linear", "torch.addmm"), group="ops"),
+             torch_names("linear", "torch.nn.Linear"), group="ops"),
 ] + E.OWN_ENTRIES
 REGISTRY += conformance.entries(REGISTRY)
 REGISTRY += [Entry(f"optim_{what}_{cls.__name__}", section, f"optim_{what}", "optimizer", cls,

@@ -97,7 +97,7 @@ class Server:
             with torch.no_grad():
                 for p, value in zip(fn.parameters(), params):
                     p.copy_(value)
-        sent = _tensors((args, kwargs))
+        sent = wire.tensors((args, kwargs))
         before = [t.detach().clone() for t in sent]
         with torch.enable_grad() if grad else torch.no_grad():
             out = fn(*args, **kwargs)
@@ -116,7 +116,7 @@ class Server:
 
     def grad(self, graph, grads):
         out, leaves = self.graphs[graph]
-        pairs = [(o, g) for o, g in zip(_tensors(out), grads)
+        pairs = [(o, g) for o, g in zip(wire.tensors(out), grads)
                  if g is not None and o.requires_grad]
         if not pairs or not leaves:
             return [None] * len(leaves)
@@ -192,16 +192,6 @@ def _hyper(opt):
 
 def _state(opt, params):
     return [{str(k): v for k, v in opt.state.get(p, {}).items()} for p in params]
-
-
-def _tensors(value):
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [t for v in value for t in _tensors(v)]
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in _tensors(v)]
-    return []
 
 
 def _detached(value):

@@ -134,6 +134,17 @@ def _untensor(body, blob):
         else t
 
 
+def tensors(value):
+    """The tensors in a value, in the order encode sends them (lists, tuples, dicts)."""
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in tensors(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in tensors(v)]
+    return []
+
+
 def send(stream, value):
     text, blob = encode(value)
     stream.write(HEADER.pack(len(text), len(blob)) + text + blob)
