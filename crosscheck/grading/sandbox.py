@@ -221,14 +221,18 @@ class Sandbox:
 
 
 class _Timed:
-    """A pipe read against the sandbox's deadline: past it, the sandbox ends ('timeout')."""
+    """A pipe read against the sandbox's deadline: past it, the sandbox ends ('timeout').
+    What a read brings beyond what was asked waits for the next."""
 
     def __init__(self, fd, sandbox):
-        self.fd, self.sandbox = fd, sandbox
+        self.fd, self.sandbox, self.kept = fd, sandbox, b""
 
     def read(self, n):
-        _wait(self.fd, select.POLLIN, self.sandbox)
-        return os.read(self.fd, min(n, 1 << 20))
+        if not self.kept:
+            _wait(self.fd, select.POLLIN, self.sandbox)
+            self.kept = os.read(self.fd, 1 << 20)
+        found, self.kept = self.kept[:n], self.kept[n:]
+        return found
 
 
 def _wait(fd, event, sandbox):

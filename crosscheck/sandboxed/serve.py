@@ -16,7 +16,9 @@ prints go to stderr, which the grader keeps a short tail of):
     lrs, load_state  a schedule's learning rates; an optimizer's state put back
 """
 import functools
+import importlib
 import inspect
+import operator
 import os
 import resource
 import sys
@@ -43,15 +45,28 @@ def limits(processes, file_bytes, cpu_seconds):
         resource.setrlimit(which, (value, value))
 
 
-def without_compiler():
-    """torch's optimizers import its compiler (torch._dynamo: a second and a half) the first
-    time they run, only to keep it away from themselves; here nothing is compiled, so a
-    stand-in that keeps nothing away does: the same eager code, a sandbox that starts sooner."""
-    stub = types.ModuleType("torch._dynamo")
-    stub.disable = lambda fn=None, *args, **kwargs: fn if fn is not None else (lambda f: f)
-    stub.graph_break = lambda: None
-    stub.is_compiling = lambda: False
-    sys.modules["torch._dynamo"] = stub  # what ``import torch._dynamo`` finds first
+def light_torch():
+    """Two of torch's modules that it imports the first time an optimizer runs (its compiler,
+    torch._dynamo, only to keep it away) and the first time a gradient is asked for (symbolic
+    shapes, and sympy with it, to compare sizes): together two seconds of every sandbox's
+    start. Here nothing is compiled and no size is symbolic, so stand-ins do what torch asks
+    of them there; any other use of either module loads the real one."""
+    _stand_in("torch._dynamo", disable=lambda fn=None, *args, **kwargs: fn if fn is not None
+              else (lambda f: f), graph_break=lambda: None, is_compiling=lambda: False)
+    _stand_in("torch.fx.experimental.symbolic_shapes", expect_true=bool, sym_eq=operator.eq)
+
+
+def _stand_in(name, **attributes):
+    stub = types.ModuleType(name)
+    stub.__dict__.update(attributes)
+
+    def real(attribute):  # what the stand-in lacks: the real module, from now on
+        if attribute.startswith("__"):  # what the import system asks of any module
+            raise AttributeError(attribute)
+        del sys.modules[name]
+        return getattr(importlib.import_module(name), attribute)
+    stub.__getattr__ = real
+    sys.modules[name] = stub
 
 
 def limit_memory(budget):
@@ -292,7 +307,7 @@ def main():
     requests = os.fdopen(os.dup(0), "rb")
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     torch.set_num_threads(1)
-    without_compiler()
+    light_torch()
     limit_memory(memory)
     server = Server()
     wire.send(answers, {"ready": True})

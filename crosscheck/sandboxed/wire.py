@@ -58,9 +58,10 @@ def _tensor(t, blobs, size):
         raise TypeError(f"a {t.layout} {t.dtype} tensor cannot be sent to the sandbox")
     requires_grad, t = t.requires_grad, t.detach().cpu()
     # the dims from the largest stride down: channels_last comes back channels_last
-    order = sorted(range(t.dim()), key=lambda d: -t.stride(d))
-    flat = t.permute(order).contiguous().reshape(-1)
-    data = flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""
+    order = list(range(t.dim())) if t.is_contiguous() else \
+        sorted(range(t.dim()), key=lambda d: -t.stride(d))
+    flat = t.permute(order).contiguous() if order != sorted(order) else t.contiguous()
+    data = flat.reshape(-1).view(torch.uint8).numpy().tobytes() if flat.numel() else b""
     blobs.append(data)
     size[0] += len(data)
     return {"tensor": [str(t.dtype)[6:], list(t.shape), order, requires_grad,
@@ -129,7 +130,8 @@ def _untensor(body, blob):
         t = flat.view(dtype).reshape(stored)
     else:
         t = torch.empty(stored, dtype=dtype)
-    t = t.permute([order.index(d) for d in range(len(shape))])
+    if order != sorted(order):
+        t = t.permute([order.index(d) for d in range(len(shape))])
     return t.requires_grad_() if requires_grad and (t.is_floating_point() or t.is_complex()) \
         else t
 
