@@ -299,5 +299,6 @@ def test_no_secret_reaches_an_output(graded):
             text = path.read_text(errors="replace")
             assert SECRET not in text, path
             assert "visibility = \"hidden\"" not in text, path
+            assert "--unshare-pid" not in text and "\x00" not in text, path  # bwrap's argv
             if "leaky" in str(path):
                 assert "zed.py" not in text and str(folder) not in text, path

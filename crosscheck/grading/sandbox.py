@@ -63,6 +63,13 @@ class Raised(Exception):
         self.kind, self.text, self.argument = kind, text, argument
 
 
+def printable(text, most):
+    """A submission's text as it may appear in the grade's files: at most ``most``
+    characters, none a control character (a NUL, an escape) but a newline or a tab."""
+    text = str(text)[:most]
+    return "".join(c if c.isprintable() or c in "\n\t" else "?" for c in text)
+
+
 def engine():
     """The path of bwrap, or None where it is missing or cannot make namespaces here."""
     found = shutil.which("bwrap")
@@ -90,16 +97,19 @@ def _python_roots():
     return sorted({r.resolve() for r in roots} | roots)
 
 
-def command(bwrap, folder, limits, slot):
-    """The argv that runs serve.py on ``folder`` (the submission's copy) in the sandbox."""
+def command(folder, limits, slot):
+    """(bwrap's options, the command it runs): serve.py on ``folder`` (the submission's
+    copy) in the sandbox."""
     made = set()
-    args = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+    args = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
             "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
             "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "LANG", "C.UTF-8"]
     as_root = os.geteuid() == 0
     if not as_root:
         args += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
+    # its /tmp first: what is bound below it (a Python environment in /tmp) stays seen
+    args += ["--perms", "1777", "--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp"]
     for top in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"):
         if os.path.islink(top):
             args += ["--symlink", os.readlink(top), top]
@@ -113,14 +123,13 @@ def command(bwrap, folder, limits, slot):
     args += ["--perms", "0755", "--dir", "/handgrad",
              "--ro-bind", str(SERVER), "/handgrad/sandboxed",
              "--ro-bind", str(folder), "/submission",
-             "--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp",
-             "--chdir", "/tmp"]
+             "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"]
+    run = []
     if as_root:
         uid = str(61000 + slot % 1000)
-        args += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                 "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
-    return args + _server(limits)
+        run = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+               "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
+    return args, run + _server(limits)
 
 
 def _hide(root):
@@ -143,14 +152,21 @@ class Sandbox:
 
     def __init__(self, folder, limits, bwrap, deadline, slot=0):
         self.limits, self.deadline = limits, deadline
-        if bwrap:
-            argv, cwd = command(bwrap, folder, limits, slot), None
+        given = ()
+        if bwrap:  # its options through a pipe: bwrap is the sandbox's pid 1, and a
+            #        submission can read pid 1's command line, not what came by --args
+            options, run = command(folder, limits, slot)
+            given = _pipe("".join(f"{a}\0" for a in options).encode())
+            argv, cwd = [bwrap, "--args", str(given[0]), *run], None
         else:
             argv, cwd = _server(limits, str(SERVER.parent)), folder
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, cwd=cwd, start_new_session=True,
                                      env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1",
-                                          "LANG": "C.UTF-8"} if not bwrap else {})
+                                          "LANG": "C.UTF-8"} if not bwrap else {},
+                                     pass_fds=given)
+        for fd in given:
+            os.close(fd)
         self.root = "/submission" if bwrap else str(folder)
         self.isolated = bool(bwrap)
         self.printed, self.printed_bytes = b"", 0
@@ -180,8 +196,10 @@ class Sandbox:
             self.gone("garbled")
         if "raised" in answer and isinstance(answer["raised"], dict):
             r = answer["raised"]
-            raise Raised(str(r.get("type", "Exception"))[:60], str(r.get("text", ""))[:300],
-                         r.get("argument"))
+            argument = r.get("argument")
+            raise Raised(printable(r.get("type", "Exception"), 60),
+                         printable(r.get("text", ""), 300),
+                         None if argument is None else printable(argument, 60))
         if "value" not in answer:
             self.gone("garbled")
         return answer["value"]
@@ -196,7 +214,7 @@ class Sandbox:
 
     def last_line(self):
         lines = [ln for ln in self.printed.decode(errors="replace").splitlines() if ln.strip()]
-        return lines[-1].strip()[:200] if lines else ""
+        return printable(lines[-1].strip(), 200) if lines else ""
 
     def gone(self, why):
         if why == "exited":  # its answers ended: let it finish ending, and say how it did
@@ -218,6 +236,14 @@ class Sandbox:
         self.proc.wait()
         self._reader.join(timeout=5)
         return self.proc.returncode
+
+
+def _pipe(data):
+    """(the read end of a pipe that holds ``data``, and is then closed for writing)."""
+    read, write = os.pipe()
+    os.write(write, data)  # a few KiB: within a pipe's buffer
+    os.close(write)
+    return (read,)
 
 
 class _Timed:

@@ -14,7 +14,7 @@ import types
 import torch
 from torch.autograd.function import once_differentiable
 
-from crosscheck.grading.sandbox import Raised
+from crosscheck.grading.sandbox import Raised, printable
 from crosscheck.sandboxed import wire
 from manual import NotSupported
 
@@ -300,7 +300,7 @@ def _value(name, d):
     """A value that is not callable: its type's name and its repr, as the sandbox saw them."""
     kind = "".join(c for c in d["type"] if c.isalnum() or c == "_") or "object"
     kind = kind if kind[0].isalpha() else "V" + kind
-    return type(kind, (), {"__repr__": lambda self: d["repr"]})()
+    return type(kind, (), {"__repr__": lambda self: printable(d["repr"], 60)})()
 
 
 FIELDS = {"callable": bool, "type": str, "repr": str, "name": str, "module": str, "kind": str,

@@ -23,7 +23,7 @@ import torch
 
 from crosscheck.commands.check import quiet
 from crosscheck.grading import handmade, standins
-from crosscheck.grading.sandbox import Raised, Sandbox, SandboxGone
+from crosscheck.grading.sandbox import Raised, Sandbox, SandboxGone, printable
 from crosscheck.grading.score import score_piece
 from crosscheck.messages import say, use
 from crosscheck.proof import learner, learner_file
@@ -112,7 +112,7 @@ def sandboxed(sandbox, names):
 def _fault(data):
     """A Fault's data from the sandbox, its fields as learner_file.said reads them."""
     data = data if isinstance(data, dict) else {}
-    text = {k: str(data.get(k) or "")[:300] for k in ("kind", "error", "name", "call")}
+    text = {k: printable(data.get(k) or "", 300) for k in ("kind", "error", "name", "call")}
     line, code = data.get("line"), data.get("code")
     return {**text, "line": line if isinstance(line, int) else 0,
             "code": code if isinstance(code, int) else None}
@@ -184,7 +184,7 @@ def grade(submission, out_path, lang, limits, bwrap, seed, slot):
         finally:
             if sandbox is not None:
                 sandbox.close()
-                printed = sandbox.printed.decode(errors="replace")
+                printed = printable(sandbox.printed.decode(errors="replace"), len(sandbox.printed))
                 Path(out_path).with_name("printed.txt").write_text(
                     say("grade_printed", bytes=sandbox.printed_bytes, kept=len(printed))
                     + "\n" + printed)

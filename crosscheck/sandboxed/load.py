@@ -63,7 +63,9 @@ def load_file(path, name=None):
         raise Fault("import", _line_in(err, path), str(err), name=err.name or "") from None
     except ValueError as err:  # raised outside the file: compile's word for null bytes
         line = _line_in(err, path)  # before Python 3.12 (a SyntaxError since)
-        raise Fault("raised" if line else "not_source", line, _said(err)) from None
+        if not line:
+            raise Fault("not_source", error=str(err).split("\n")[0]) from None
+        raise Fault("raised", line, _said(err)) from None
     except SystemExit as err:
         raise Fault("exit", _line_in(err, path), code=err.code,
                     call="os._exit" if isinstance(err, HardExit) else "sys.exit") from None
