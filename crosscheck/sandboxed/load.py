@@ -64,7 +64,7 @@ def load_file(path, name=None):
     except ValueError as err:  # raised outside the file: compile's word for null bytes
         line = _line_in(err, path)  # before Python 3.12 (a SyntaxError since)
         if not line:
-            raise Fault("not_source", error=str(err).split("\n")[0]) from None
+            raise Fault("not_source", error=_first(err)) from None
         raise Fault("raised", line, _said(err)) from None
     except SystemExit as err:
         raise Fault("exit", _line_in(err, path), code=err.code,
@@ -74,10 +74,15 @@ def load_file(path, name=None):
     return module
 
 
-def _said(err):
+def _first(err):
+    """An exception's first line, to show (this file's twin of torch_ref.errors.first_line,
+    which a sandbox cannot import)."""
     text = str(err)
-    first = text.splitlines()[0] if text else ""
-    return ": ".join(filter(None, (type(err).__name__, first)))
+    return text.splitlines()[0] if text else ""
+
+
+def _said(err):
+    return ": ".join(filter(None, (type(err).__name__, _first(err))))
 
 
 def _line_in(err, path):
