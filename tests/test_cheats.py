@@ -16,13 +16,16 @@ import time
 from pathlib import Path
 
 import pytest
+from test_starters import filled
 
 from crosscheck.cli import main
+from crosscheck.commands.exercise import exercises
 from crosscheck.grading.sandbox import engine
 
 LEARNERS = Path(__file__).parent / "learners"
 GRADER = Path(__file__).parent.parent / "crosscheck"
 SECRET = "s3cret-of-the-teacher-7d1f"
+EXERCISES = exercises()
 pytestmark = pytest.mark.skipif(engine() is None, reason="bubblewrap (bwrap) cannot run here "
                                 "(apt-get install bubblewrap): the sandboxed grading is not tested")
 
@@ -185,8 +188,11 @@ raise RuntimeError(" | ".join(said))
 }
 HONEST = {"alice.py": "sigmoid_right.py", "olga.py": "adam_right.py",
           "zed.py": "tanh_clamp_right.py"}
+# starters that copy a Function named like another piece (conv2d's Im2col) and that return
+# a record (fit_line_gd's Stop)
+STARTERS = ("conv2d", "fit_line_gd")
 POINTS = f'# {SECRET}\nsigmoid = 1\ntanh = {{ points = 1, visibility = "hidden" }}\n' \
-         'relu = 1\nAdam = 1\n'
+         'relu = 1\nAdam = 1\nconv2d = 1\nfit_line_gd = 1\n'
 
 
 def _left_behind():
@@ -217,6 +223,10 @@ def graded(tmp_path_factory):
     (folder / "points.toml").write_text(POINTS)
     for name, source in HONEST.items():
         shutil.copy(LEARNERS / source, folder / name)
+    for piece in STARTERS:  # handgrad's own derivation in the starter, as a student hands it in
+        path = folder / f"{piece}_starter.py"
+        assert main(["exercise", piece, "--out", str(path)]) == 0
+        path.write_text(filled(path.read_text(), EXERCISES[piece]))
     names = {"class": folder, "out": out, "grader": GRADER, "secret_file": secret_file}
     for name, source in CHEATS.items():
         for key, value in names.items():
@@ -248,6 +258,8 @@ def test_honest_students_keep_every_point(graded):
     assert _points(rows, "zed.py")["tanh"] == 1
     assert _points(rows, "floods.py")["sigmoid"] == 1  # its flood of output harms nothing
     assert _points(rows, "grades.csv.py")["relu"] == 1
+    for piece in STARTERS:
+        assert rows[f"{piece}_starter.py"]["total"] == "1", rows[f"{piece}_starter.py"]
     assert all(rows[n]["seed"] == "7" for n in rows)
 
 
@@ -286,7 +298,8 @@ def test_nothing_outlives_the_grading_and_no_file_changes(graded):
     rows, out, folder, (class_before, grader_before) = graded
     assert _left_behind() == []
     assert _digest(folder) == class_before and _digest(GRADER) == grader_before
-    assert float(rows["late_writer.py"]["total"]) < 1 and len(rows) == len(CHEATS) + len(HONEST)
+    assert float(rows["late_writer.py"]["total"]) < 1
+    assert len(rows) == len(CHEATS) + len(HONEST) + len(STARTERS)
     assert "late_writer" not in (out / "submissions" / "alice.py" / "feedback.txt").read_text()
     assert (out / "grades.csv").is_file() and (out / "submissions" / "grades.csv.py").is_dir()
 

@@ -12,6 +12,7 @@ conv2d, which do.
 """
 import ast
 import inspect
+import re
 import symtable
 import sys
 import textwrap
@@ -111,7 +112,20 @@ def whole(code, module):
     head = sorted(i for i in imports if i.startswith("import ")) + [""] * bool(imports) + [
         "import torch  # noqa: F401", "from torch.autograd import Function  # noqa: F401",
         *sorted(i for i in imports if i.startswith("from "))]
-    return "\n".join(head) + "\n\n\n" + "".join(s + "\n\n" for s in sources) + code + "\n"
+    text = "\n".join(head) + "\n\n\n" + "".join(s + "\n\n" for s in sources) + code + "\n"
+    return _private(text, [n for source in sources for node in ast.parse(source).body
+                           for n in _names(node)])
+
+
+def _private(text, helpers):
+    """``text`` with each copied helper that a check would take for a piece of its own
+    (Im2col in conv2d's starter: im2col) renamed _given_Im2col: the starter's one piece is
+    its exercise."""
+    from crosscheck.proof.registry import REGISTRY
+    for name in helpers:
+        if not name.startswith("_") and learner.names_a_piece(name, REGISTRY):
+            text = re.sub(rf"(?<![.\w]){name}\b", f"_given_{name}", text)
+    return text
 
 
 def _globals(table):

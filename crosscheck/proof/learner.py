@@ -50,6 +50,13 @@ def pieces(registry, advice=False):
     return found
 
 
+def names_a_piece(name, registry):
+    """Whether a public name of a learner's file is checked as a piece: by its own name, or
+    as a Function or a module named after one (Im2col, LogSoftmax)."""
+    known = pieces(registry)
+    return name in known or MODULE_OPS.get(_key(name), _key(name)) in {_key(n) for n in known}
+
+
 def _subclass(obj, base):
     return inspect.isclass(obj) and issubclass(obj, base) and obj is not base
 

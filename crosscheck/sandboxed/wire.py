@@ -6,14 +6,17 @@ A value is a number, a string, a bool, None, a list, or one of
 
     {"tensor": [dtype, shape, dims by stride, requires_grad, offset]}   its bytes in the blob
     {"tuple": [...]}  {"dict": [[key, value], ...]}  {"dtype": "float32"}  {"complex": [re, im]}
+    {"record": [[field, value], ...]}   a dataclass's fields (read back as a namespace)
 
 ``decode`` takes nothing on trust: a dtype outside DTYPES, a shape whose size disagrees
 with its bytes, too many values or too deep a nesting is a ``WireError``, as is a message
 over its size limit. This module imports torch alone: it runs inside the sandbox too.
 """
+import dataclasses
 import json
 import math
 import struct
+import types
 
 import torch
 
@@ -48,6 +51,9 @@ def encode(value):
             return [one(x) for x in v]
         if isinstance(v, dict):
             return {"dict": [[one(k), one(x)] for k, x in v.items()]}
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            return {"record": [[f.name, one(getattr(v, f.name))]
+                               for f in dataclasses.fields(v)]}
         raise TypeError(f"a {type(v).__name__} cannot be sent to the sandbox")
     text = json.dumps(one(value), allow_nan=True).encode()
     return text, b"".join(blobs)
@@ -93,6 +99,9 @@ def decode(text, blob):
             return tuple(one(x, depth + 1) for x in body)
         if kind == "dict" and isinstance(body, list):
             return {_key(one(k, depth + 1)): one(x, depth + 1) for k, x in map(_pair, body)}
+        if kind == "record" and isinstance(body, list):  # a dataclass's fields, as data
+            return types.SimpleNamespace(**{_field(k): one(x, depth + 1)
+                                            for k, x in map(_pair, body)})
         if kind == "dtype" and body in DTYPES:
             return DTYPES[body]
         if kind == "complex" and isinstance(body, list) and len(body) == 2:
@@ -105,6 +114,12 @@ def _pair(item):
     if not (isinstance(item, list) and len(item) == 2):
         raise WireError("a dict item that is not a [key, value] pair")
     return item
+
+
+def _field(k):
+    if not (isinstance(k, str) and k.isidentifier()):
+        raise WireError("a record's field that is not a name")
+    return k
 
 
 def _key(k):
