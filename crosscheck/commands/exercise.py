@@ -12,10 +12,11 @@ conv2d, which do.
 """
 import ast
 import inspect
-import re
+import io
 import symtable
 import sys
 import textwrap
+import tokenize
 from pathlib import Path
 from shlex import quote
 
@@ -122,10 +123,16 @@ def _private(text, helpers):
     (Im2col in conv2d's starter: im2col) renamed _given_Im2col: the starter's one piece is
     its exercise."""
     from crosscheck.proof.registry import REGISTRY
-    for name in helpers:
-        if not name.startswith("_") and learner.names_a_piece(name, REGISTRY):
-            text = re.sub(rf"(?<![.\w]){name}\b", f"_given_{name}", text)
-    return text
+    names = {n for n in helpers if not n.startswith("_") and learner.names_a_piece(n, REGISTRY)}
+    lines = text.splitlines(keepends=True)
+    tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    for before, token in reversed(list(zip([None, *tokens], tokens))):  # last first: the
+        #                                                           columns before stay put
+        if (token.type == tokenize.NAME and token.string in names
+                and not (before is not None and before.string == ".")):
+            row, col = token.start
+            lines[row - 1] = lines[row - 1][:col] + "_given_" + lines[row - 1][col:]
+    return "".join(lines)
 
 
 def _globals(table):
