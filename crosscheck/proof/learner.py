@@ -25,6 +25,7 @@ import torch
 from crosscheck.messages import say
 from crosscheck.proof.conformance import on_our_samples
 from crosscheck.proof.entry import Entry
+from crosscheck.sandboxed.serve import uses
 from manual import NotSupported
 from torch_ref.errors import HandgradError
 
@@ -201,22 +202,10 @@ def _used(names, roots):
 
 
 def _uses(obj):
-    """The global names an object's code refers to (its functions', methods' and nested
-    functions', and a class's bases)."""
-    obj = getattr(obj, "func", obj)  # a partial
-    if hasattr(obj, "handgrad_uses"):  # a sandboxed piece's stand-in: as the sandbox read it
-        return obj.handgrad_uses
-    codes = [getattr(obj, "__code__", None)]
-    names = set()
-    if inspect.isclass(obj):
-        codes = [getattr(getattr(f, "__func__", f), "__code__", None) for f in vars(obj).values()]
-        names = {base.__name__ for base in obj.__mro__[1:]}
-    todo = [c for c in codes if c is not None]
-    while todo:
-        code = todo.pop()
-        names.update(code.co_names)
-        todo += [c for c in code.co_consts if inspect.iscode(c)]
-    return names
+    """The global names an object's code refers to: as the sandbox read them for a sandboxed
+    piece's stand-in, else read here."""
+    given = getattr(getattr(obj, "func", obj), "handgrad_uses", None)  # a partial's function
+    return uses(obj) if given is None else given
 
 
 def _origin(value):

@@ -231,7 +231,7 @@ def describe(value, module):
     found = {"callable": callable(value), "type": type(value).__name__,
              "repr": _repr(value), "name": str(getattr(value, "__name__", ""))[:100],
              "module": str(getattr(owner, "__module__", "") or "")[:100],
-             "kind": "other", "uses": _uses(value)}
+             "kind": "other", "uses": sorted(uses(value))[:500]}
     if isinstance(value, functools.partial):
         found["kind"] = "partial"
         found["module"] = str(getattr(value.func, "__module__", "") or "")[:100]
@@ -271,9 +271,10 @@ def _signature(fn):
     return [[p.name, int(p.kind), p.default is not p.empty] for p in params][:50]
 
 
-def _uses(obj):
-    """The global names a piece's code refers to (its functions', methods', nested
-    functions'): the helpers it calls are part of it."""
+def uses(obj):
+    """The global names an object's code refers to (its functions', methods' and nested
+    functions', and a class's bases): the helpers a piece calls are part of it. (Read here
+    for a sandboxed file, and by learner.match for a file checked in-process.)"""
     obj = getattr(obj, "func", obj)  # a partial
     codes = [getattr(obj, "__code__", None)]
     names = set()
@@ -286,7 +287,7 @@ def _uses(obj):
         code = todo.pop()
         names.update(code.co_names)
         todo += [c for c in code.co_consts if inspect.iscode(c)]
-    return sorted(names)[:500]
+    return names
 
 
 def _raised(err):
