@@ -1,6 +1,7 @@
 """The rows of ``handgrad check``: one per entry, dtype, device (and negative control),
 run one by one and printed as each finishes, then the closing line and, under a learner's
 failing rows, their diagnoses."""
+import fnmatch
 import signal
 import time
 from dataclasses import dataclass
@@ -8,11 +9,12 @@ from dataclasses import dataclass
 import torch
 from tqdm import tqdm
 
+from crosscheck.learner.diagnosis import diagnose, not_implemented
 from crosscheck.messages import say
-from crosscheck.proof.diagnosis import diagnose, not_implemented
-from crosscheck.proof.entry import Entry
-from crosscheck.proof.measure import Enough, Measure
-from crosscheck.proof.torch_suite import which_torch
+from crosscheck.proof.checks.harness import quiet
+from crosscheck.proof.checks.measure import Enough, Measure
+from crosscheck.proof.records.entry import Entry
+from crosscheck.proof.torch_suite.opinfo import which_torch
 from torch_ref.errors import HandgradError
 
 FAILURES_IN_JSON = 20  # per row: a wrong version may fail every step of every configuration
@@ -94,6 +96,28 @@ class Row:
                 "skipped": m.skipped, "torch_errors": m.torch_errors, "not_run": m.not_run,
                 "failures": [f.record() for f in m.failures[:FAILURES_IN_JSON]],
                 "failure_count": len(m.failures), "seconds": round(self.seconds, 3)}
+
+
+def _names(entry):
+    """What --only matches: the case, its group, 'convention' for a measured convention,
+    and the errata among its controls (an entry that proves a correction of the notes is
+    also in the group 'errata')."""
+    errata = [e.name for e in entry.errata]
+    return [entry.name, entry.group, *(["convention"] if entry.convention else []), *errata,
+            *(["errata"] if errata else [])]
+
+
+def select(registry, only):
+    """The entries ``--only`` names (all without it); an opt-in entry (it takes minutes) only
+    where the pattern names its group, or its name is given whole."""
+    if not only:
+        return [e for e in registry if not e.opt_in]
+    pattern = only if any(c in only for c in "*?[") else f"*{only}*"
+    chosen = [e for e in registry if any(fnmatch.fnmatch(n, pattern) for n in _names(e))
+              and (not e.opt_in or fnmatch.fnmatch(e.group, pattern) or only == e.name)]
+    if not chosen:
+        raise HandgradError(f"--only {only!r} matches no case; `handgrad check --list` lists them")
+    return chosen
 
 
 def plan(entries, dtypes, devs, originals=None, strict=False):
@@ -215,8 +239,7 @@ def _measured(rows, jobs, planned):
 
 def plan_rows(only, dtypes, devs):
     """The rows ``handgrad check --only`` asks for, in order (the same in every process)."""
-    from crosscheck.commands.check import select
-    from crosscheck.proof.registry import REGISTRY
+    from crosscheck.proof.records.registry import REGISTRY
     return list(plan(select(REGISTRY, only), dtypes, devs))
 
 
@@ -224,7 +247,6 @@ _PLANNED = []  # a worker process's rows
 
 
 def _start(planned, threads):
-    from crosscheck.commands.check import quiet
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to answer
     quiet()
     torch.set_num_threads(threads)

@@ -5,7 +5,7 @@ import struct
 import pytest
 import torch
 
-from crosscheck.proof.harness import exact_float32
+from crosscheck.proof.checks.harness import exact_float32
 
 exact_float32()  # the cross-checks hold float32 to float32's tolerances, on GPUs too
 

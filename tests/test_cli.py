@@ -21,8 +21,8 @@ def test_check_prints_the_table_and_exits_0(capsys, tmp_path):
 
 
 def test_check_exits_1_when_a_row_fails(capsys, monkeypatch):
-    from crosscheck.proof import registry
-    from crosscheck.proof.notes import notes_sigmoid
+    from crosscheck.proof.notes.formulas import notes_sigmoid
+    from crosscheck.proof.records import registry
     entry = next(e for e in registry.REGISTRY if e.name == "sigmoid")
     monkeypatch.setattr(entry, "manual", notes_sigmoid)
     assert main(["check", "--only", "sigmoid", "--dtype", "float64", "--device", "cpu"]) == 1

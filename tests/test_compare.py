@@ -4,7 +4,7 @@ import torch
 
 from crosscheck.cli import main
 from crosscheck.commands import gradients
-from crosscheck.proof import functions
+from crosscheck.proof.checks import functions
 from manual import optim
 from torch_ref import optim as ref_optim
 

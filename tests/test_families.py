@@ -4,8 +4,20 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from crosscheck.proof.conformance import _ANY, FAMILIES, OPS, TORCH_DTYPES, on_our_samples
-from crosscheck.proof.torch_suite import VERSION, database, declared_range, release, torch_lacks
+from crosscheck.proof.torch_suite.conformance import (
+    _ANY,
+    FAMILIES,
+    OPS,
+    TORCH_DTYPES,
+    on_our_samples,
+)
+from crosscheck.proof.torch_suite.opinfo import (
+    VERSION,
+    database,
+    declared_range,
+    release,
+    torch_lacks,
+)
 from manual import NotSupported, pooling
 
 
@@ -93,7 +105,7 @@ LINEAR_SHAPES = {((3,), (4, 3), (4,)), ((2, 5, 3), (3,)), ((3,), (3,), ()),
 def test_linear_takes_every_shape_F_linear_takes_in_every_family(family):
     """A 1-D weight (one neuron), a 1-D input, both, and empty dimensions: our samples hold
     each (torch 2.15's OpInfo added them), and every family's row is equal on all of ours."""
-    from crosscheck.proof.registry import REGISTRY
+    from crosscheck.proof.records.registry import REGISTRY
     gen = torch.Generator().manual_seed(1)
     own = next(e for e in REGISTRY if e.name == "linear")
     shapes = {tuple(tuple(a.shape) for a in s.args) for s in own.samples(torch.float64, "cpu",
@@ -106,11 +118,11 @@ def test_linear_takes_every_shape_F_linear_takes_in_every_family(family):
 
 
 def test_the_closing_line_says_a_torch_outside_the_tested_range(monkeypatch):
-    from crosscheck.proof import torch_suite
+    from crosscheck.proof.torch_suite.opinfo import opinfo
     spec, low, high = declared_range()
     assert spec and low and high, "handgrad is installed (pip install -e .) with its range"
-    monkeypatch.setattr(torch_suite, "VERSION", f"{high[0]}.{high[1]}.0")  # the next release
-    assert torch_suite.which_torch() == f"torch {high[0]}.{high[1]}.0, outside the tested " \
+    monkeypatch.setattr(opinfo, "VERSION", f"{high[0]}.{high[1]}.0")  # the next release
+    assert opinfo.which_torch() == f"torch {high[0]}.{high[1]}.0, outside the tested " \
                                         f"range torch{spec}"
-    monkeypatch.setattr(torch_suite, "VERSION", f"{low[0]}.{low[1]}.1")
-    assert torch_suite.which_torch() == f"torch {low[0]}.{low[1]}.1"
+    monkeypatch.setattr(opinfo, "VERSION", f"{low[0]}.{low[1]}.1")
+    assert opinfo.which_torch() == f"torch {low[0]}.{low[1]}.1"

@@ -238,8 +238,8 @@ def test_without_bubblewrap_grade_says_so_in_one_line_or_grades_unisolated_when_
 
 def test_a_piece_defined_in_two_files_of_a_folder_says_which_is_graded():
     from crosscheck.grading.worker import load
-    from crosscheck.proof.learner_file import load as load_file
-    from crosscheck.proof.registry import REGISTRY
+    from crosscheck.learner.loading import load as load_file
+    from crosscheck.proof.records.registry import REGISTRY
     module = load_file(str(LEARNERS / "relu_one_at_zero.py"))
     pieces, unmatched = load([("uma/a.py", module), ("uma/b.py", module)], REGISTRY)
     assert list(pieces) == ["relu"] and pieces["relu"][0] == "uma/a.py"

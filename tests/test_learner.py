@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from crosscheck.cli import main
-from crosscheck.proof.conformance import FAMILIES
+from crosscheck.proof.torch_suite.conformance import FAMILIES
 
 LEARNERS = Path(__file__).parent / "learners"
 
@@ -145,9 +145,9 @@ def test_an_exercise_with_a_backward_twice_too_large_is_diagnosed(tmp_path, caps
 
 
 def test_the_slip_search_skips_a_wrong_version_that_cannot_run_and_stops_in_time():
-    from crosscheck.proof.diagnosis import known_slip
-    from crosscheck.proof.measure import Failure
-    from crosscheck.proof.registry import REGISTRY
+    from crosscheck.learner.diagnosis import known_slip
+    from crosscheck.proof.checks.measure import Failure
+    from crosscheck.proof.records.registry import REGISTRY
     conv = next(e for e in REGISTRY if e.name == "conv2d")
     twice = lambda *a, **k: 2 * conv.reference(*a, **k)  # noqa: E731
     failure = Failure("forward", "", sample=0)
@@ -159,7 +159,7 @@ def test_the_slip_search_skips_a_wrong_version_that_cannot_run_and_stops_in_time
 
 
 def wrong_tanh(x):
-    from crosscheck.proof.learner_file import load
+    from crosscheck.learner.loading import load
     return load(str(LEARNERS / "tanh_no_square.py")).Tanh.apply(x)
 
 

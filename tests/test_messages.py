@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from crosscheck.cli import main
+from crosscheck.learner.diagnosis import SLIP_KINDS
 from crosscheck.messages import en, zh
-from crosscheck.proof.diagnosis import SLIP_KINDS
-from crosscheck.proof.errata import ERRATA
-from crosscheck.proof.registry import REGISTRY
+from crosscheck.proof.notes.errata import ERRATA
+from crosscheck.proof.records.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 LEARNERS = Path(__file__).parent / "learners"

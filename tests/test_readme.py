@@ -5,8 +5,8 @@ import pathlib
 import pytest
 
 from crosscheck.messages import zh
-from crosscheck.proof.errata import ERRATA
-from crosscheck.proof.registry import REGISTRY
+from crosscheck.proof.notes.errata import ERRATA
+from crosscheck.proof.records.registry import REGISTRY
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

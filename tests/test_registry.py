@@ -4,8 +4,8 @@ import sys
 import pytest
 import torch
 
-from crosscheck.proof.harness import devices
-from crosscheck.proof.registry import REGISTRY
+from crosscheck.proof.checks.harness import devices
+from crosscheck.proof.records.registry import REGISTRY
 
 
 def _id(entry, dtype, device):

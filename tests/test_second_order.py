@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from crosscheck.proof.backends import MANUAL, TORCH
+from crosscheck.proof.records.backends import MANUAL, TORCH
 from manual import losses
 from torch_ref.model import CNN
 
@@ -83,7 +83,7 @@ def test_a_maml_meta_gradient_through_the_manual_cnn():
 def test_the_old_second_derivative_slip_is_caught(op):
     """The slip this family exists for: a backward that reuses what the forward computed
     without autograd. Put back (the saved tensors detached), the row must fail."""
-    from crosscheck.proof.registry import REGISTRY
+    from crosscheck.proof.records.registry import REGISTRY
     entry = next(e for e in REGISTRY if e.name == f"gradgrad_{op}")
     m = entry.run(torch.float64, "cpu", entry.wrong["saved tensors detached"])
     assert not m.ok and m.failures[0].check == "backward"

@@ -8,11 +8,11 @@ import textwrap
 import pytest
 
 from crosscheck.cli import main
-from crosscheck.commands.check import quiet
 from crosscheck.commands.exercise import exercises, whole
 from crosscheck.grading import handmade
-from crosscheck.proof import learner, learner_file
-from crosscheck.proof.registry import REGISTRY
+from crosscheck.learner import loading, matching
+from crosscheck.proof.checks.harness import quiet
+from crosscheck.proof.records.registry import REGISTRY
 from crosscheck.rows import Table, plan, run_row
 
 EXERCISES = exercises()
@@ -54,7 +54,7 @@ def test_each_starter_filled_in_with_handgrads_derivation_passes(name, tmp_path)
     assert main(["exercise", name, "--out", str(path)]) == 0
     path.write_text(filled(path.read_text(), EXERCISES[name]))
     quiet()
-    made, unmatched = learner.cases(learner_file.load(str(path)), REGISTRY)
+    made, unmatched = matching.cases(loading.load(str(path)), REGISTRY)
     assert made and not unmatched  # the starter's own helpers are not pieces
     made = [c for c in made if c.original.piece.name == name]  # not the helpers copied in
     calls = handmade.scan(tmp_path, [path.name], {name: (made[0].name, path.name,

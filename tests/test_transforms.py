@@ -12,9 +12,9 @@ import torch.autograd.forward_ad as fwAD
 import torch.nn.functional as F
 
 from crosscheck.cli import main
-from crosscheck.commands.check import select
-from crosscheck.proof.registry import REGISTRY
-from crosscheck.proof.torch_errata import cannot_compile
+from crosscheck.proof.records.registry import REGISTRY
+from crosscheck.proof.torch_suite.errata import cannot_compile
+from crosscheck.rows import select
 from manual import losses
 
 ROOT = Path(__file__).resolve().parent.parent

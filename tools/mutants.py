@@ -209,7 +209,7 @@ def _rows(entry):
 
 
 def trace_entries():
-    from crosscheck.proof.registry import REGISTRY
+    from crosscheck.proof.records.registry import REGISTRY
     from crosscheck.rows import run_row
     found = {}
     for entry in REGISTRY:
@@ -278,8 +278,8 @@ def _run_mutant(m, entries, tests):
     for module in [n for n in sys.modules if n.split(".")[0] in OURS]:
         del sys.modules[module]  # the parent imported manual itself: serve it mutated too
     sys.meta_path.insert(0, Serve(name, path, mutated_code(path, m["index"])))
-    from crosscheck.proof.measure import first_failure_ends
-    from crosscheck.proof.registry import REGISTRY
+    from crosscheck.proof.checks.measure import first_failure_ends
+    from crosscheck.proof.records.registry import REGISTRY
     from crosscheck.rows import run_row
     chosen = [e for e in REGISTRY if e.name in entries]
     for e in sorted(chosen, key=lambda e: entries[e.name]):
@@ -317,7 +317,7 @@ def _preload():
     import tensorboard  # noqa: F401
     import torch
 
-    from crosscheck.proof.harness import exact_float32  # imports no manual/ module
+    from crosscheck.proof.checks.harness import exact_float32  # imports no manual/ module
     exact_float32()  # before torch's test suite locks the cuDNN flags
     import torch.testing._internal.common_methods_invocations  # noqa: F401
     import torch.testing._internal.common_optimizers  # noqa: F401

@@ -16,9 +16,9 @@ import time
 import torch
 from tqdm import tqdm
 
-from crosscheck.proof.backends import MANUAL, TORCH
-from crosscheck.proof.harness import devices
-from crosscheck.proof.torch_errata import cannot_compile
+from crosscheck.proof.checks.harness import devices
+from crosscheck.proof.records.backends import MANUAL, TORCH
+from crosscheck.proof.torch_suite.errata import cannot_compile
 from manual import optim
 from torch_ref import optim as ref_optim
 from torch_ref.errors import HandgradError

@@ -1,44 +1,20 @@
 """``handgrad check``: run every registry entry and print the table of measured errors."""
-import fnmatch
 import json
 import multiprocessing
 import os
 import signal
 import sys
 import time
-import warnings
 from multiprocessing.connection import wait
 from pathlib import Path
 
 import torch
 
+from crosscheck.learner import loading
 from crosscheck.messages import say, use
-from crosscheck.proof import learner_file
-from crosscheck.proof.harness import devices, exact_float32
-from crosscheck.rows import plan, plan_rows, print_diagnoses, run_rows, summary
+from crosscheck.proof.checks.harness import devices, quiet
+from crosscheck.rows import plan, plan_rows, print_diagnoses, run_rows, select, summary
 from torch_ref.errors import HandgradError
-
-
-def _names(entry):
-    """What --only matches: the case, its group, 'convention' for a measured convention,
-    and the errata among its controls (an entry that proves a correction of the notes is
-    also in the group 'errata')."""
-    errata = [e.name for e in entry.errata]
-    return [entry.name, entry.group, *(["convention"] if entry.convention else []), *errata,
-            *(["errata"] if errata else [])]
-
-
-def select(registry, only):
-    """The entries ``--only`` names (all without it); an opt-in entry (it takes minutes) only
-    where the pattern names its group, or its name is given whole."""
-    if not only:
-        return [e for e in registry if not e.opt_in]
-    pattern = only if any(c in only for c in "*?[") else f"*{only}*"
-    chosen = [e for e in registry if any(fnmatch.fnmatch(n, pattern) for n in _names(e))
-              and (not e.opt_in or fnmatch.fnmatch(e.group, pattern) or only == e.name)]
-    if not chosen:
-        raise HandgradError(f"--only {only!r} matches no case; `handgrad check --list` lists them")
-    return chosen
 
 
 def learner_cases(spec, aliases, registry):
@@ -46,12 +22,12 @@ def learner_cases(spec, aliases, registry):
     handgrad's own entry of each by id, and what the file calls that its pieces are to
     derive (handmade.py); prints what matched nothing."""
     from crosscheck.grading import handmade
-    from crosscheck.proof import learner
-    aliases = [learner.check_alias(text, registry) for text in aliases]
-    module = learner_file.load(spec)
-    made, unmatched = learner.cases(module, registry, aliases, advice=True)
+    from crosscheck.learner import matching
+    aliases = [matching.check_alias(text, registry) for text in aliases]
+    module = loading.load(spec)
+    made, unmatched = matching.cases(module, registry, aliases, advice=True)
     if not made:
-        raise HandgradError(learner.nothing_matched(spec, unmatched, registry))
+        raise HandgradError(matching.nothing_matched(spec, unmatched, registry))
     if unmatched:
         print(say("not_checked", names=", ".join(unmatched)))
     path = Path(spec)
@@ -165,7 +141,7 @@ def _checked(args, registry, writer, printing):
     os.setsid()  # a group of its own: ended whole, and Ctrl-C reaches the parent only
     os.dup2(printing, 1)
     sys.stdout = os.fdopen(1, "w", buffering=1)
-    with learner_file.no_hard_exit():  # the learner's code runs in this process
+    with loading.no_hard_exit():  # the learner's code runs in this process
         try:
             status = check(args, registry)
         except HandgradError as err:
@@ -219,26 +195,9 @@ def watch(args, registry, poll=0.5):
     return 0
 
 
-def quiet():
-    """Exact float32 comparisons, and torch's notes that say nothing about the rows kept
-    off the table."""
-    exact_float32()
-    # torch's own note that its 'same' padding for even kernels copies the input
-    warnings.filterwarnings("ignore", message="Using padding='same'")
-    # and that initializing a Linear(0, n)'s empty weight does nothing (a registry config),
-    # that softmax's dtype= casts a complex sample to a real dtype (torch's own sample),
-    # that torch's own sparse Adagrad does not check its sparse tensors, and, importing
-    # torch.func, that torch.jit.script is deprecated, and (torch 2.4) that its half
-    # mse_loss kernel on the CPU is slow
-    for note in ("Initializing zero-element tensors", "Casting complex values to real",
-                 "Applying the CPU mse kernel on half-type tensors",
-                 "Sparse invariant checks are implicitly disabled", "`torch.jit.script`"):
-        warnings.filterwarnings("ignore", message=note)
-
-
 def run(args):
     use(args.lang)
-    from crosscheck.proof.registry import REGISTRY as registry
+    from crosscheck.proof.records.registry import REGISTRY as registry
     if args.list:
         for e in registry:
             asked = "  (only when asked: --only " + e.group + ")" if e.opt_in else ""

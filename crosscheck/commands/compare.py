@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
 from crosscheck.commands.train import train  # noqa: E402
-from crosscheck.proof.harness import exact_float32  # noqa: E402
+from crosscheck.proof.checks.harness import exact_float32  # noqa: E402
 from torch_ref.cnn.config import Config  # noqa: E402
 from torch_ref.cnn.optimizers import OPTIMIZERS  # noqa: E402
 from torch_ref.cnn.pictures import log_picture  # noqa: E402

@@ -20,8 +20,8 @@ import tokenize
 from pathlib import Path
 from shlex import quote
 
+from crosscheck.learner import matching
 from crosscheck.messages import say, use
-from crosscheck.proof import learner
 from torch_ref.errors import HandgradError
 
 WHAT = {"backward": "what_backward", "update": "what_update", "lr_at": "what_lr_at"}
@@ -29,8 +29,8 @@ WHAT = {"backward": "what_backward", "update": "what_update", "lr_at": "what_lr_
 
 def exercises():
     """Name -> the first entry of every piece with something to derive."""
-    from crosscheck.proof.registry import REGISTRY
-    return {name: entries[0] for name, entries in learner.pieces(REGISTRY).items()
+    from crosscheck.proof.records.registry import REGISTRY
+    return {name: entries[0] for name, entries in matching.pieces(REGISTRY).items()
             if entries[0].piece.leaves_out}
 
 
@@ -122,8 +122,8 @@ def _private(text, helpers):
     """``text`` with each copied helper that a check would take for a piece of its own
     (Im2col in conv2d's starter: im2col) renamed _given_Im2col: the starter's one piece is
     its exercise."""
-    from crosscheck.proof.registry import REGISTRY
-    names = {n for n in helpers if not n.startswith("_") and learner.names_a_piece(n, REGISTRY)}
+    from crosscheck.proof.records.registry import REGISTRY
+    names = {n for n in helpers if not n.startswith("_") and matching.names_a_piece(n, REGISTRY)}
     lines = text.splitlines(keepends=True)
     tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     for before, token in reversed(list(zip([None, *tokens], tokens))):  # last first: the

@@ -114,9 +114,9 @@ def worths(args, subs):
     that some submission defines."""
     known = exercises()
     if args.points:
-        from crosscheck.proof import learner
-        from crosscheck.proof.registry import REGISTRY
-        return P.load(args.points, learner.pieces(REGISTRY))
+        from crosscheck.learner import matching
+        from crosscheck.proof.records.registry import REGISTRY
+        return P.load(args.points, matching.pieces(REGISTRY))
     defined = {piece for sub in subs for piece in sub.pieces}
     return {piece: P.Worth(1.0) for piece in known if piece in defined}
 

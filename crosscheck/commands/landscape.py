@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
-from crosscheck.proof.functions import FUNCTIONS, OPTIMIZERS, lr, path  # noqa: E402
+from crosscheck.proof.checks.functions import FUNCTIONS, OPTIMIZERS, lr, path  # noqa: E402
 from manual import optim  # noqa: E402
 from torch_ref import optim as ref_optim  # noqa: E402
 from torch_ref.cnn.pictures import log_picture  # noqa: E402

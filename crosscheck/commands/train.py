@@ -3,7 +3,7 @@
 The one place where the trainer's parts are chosen: torch_ref never imports manual, so the
 ops backend, the optimizer, the warm-up and the stop rules are wired in here.
 """
-from crosscheck.proof.backends import BACKENDS
+from crosscheck.proof.records.backends import BACKENDS
 from manual import optim, schedules, stopping
 from torch_ref import optim as ref_optim
 from torch_ref import schedules as ref_schedules

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from crosscheck.learner.diagnosis import known_slip, not_implemented
 from crosscheck.messages import failure_text
-from crosscheck.proof.diagnosis import known_slip, not_implemented
 
 TORCH_SAMPLES = "torch's samples"
 # the check a failure record counts against; a failure not named here fails every check

@@ -3,7 +3,7 @@ learner's names, kinds and signatures (as the sandbox described them), whose eve
 a request to the sandbox. A stand-in op is an autograd Function of the grader's whose
 forward and backward are the learner's, run there; a stand-in optimizer is a
 torch.optim.Optimizer whose step is the learner's; so the same checks that run on a piece
-in-process (learner.match, the rows, the diagnosis) run here, and decide here, on tensors
+in-process (matching.match, the rows, the diagnosis) run here, and decide here, on tensors
 that came back as data.
 """
 import builtins

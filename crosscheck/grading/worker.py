@@ -21,15 +21,14 @@ from pathlib import Path
 
 import torch
 
-from crosscheck.commands.check import quiet
 from crosscheck.grading import handmade, standins
+from crosscheck.grading.hidden import hidden_cases
 from crosscheck.grading.sandbox import Raised, Sandbox, SandboxGone, printable
 from crosscheck.grading.score import score_piece
+from crosscheck.learner import loading, matching
 from crosscheck.messages import say, use
-from crosscheck.proof import learner, learner_file
-from crosscheck.proof.harness import FAST_GRADCHECK
-from crosscheck.proof.hidden import hidden_cases
-from crosscheck.proof.torch_suite import MODULES
+from crosscheck.proof.checks.harness import FAST_GRADCHECK, quiet
+from crosscheck.proof.torch_suite.opinfo import MODULES
 from crosscheck.rows import Table, plan, print_diagnoses, run_row
 from crosscheck.sandboxed.load import module_name
 from torch_ref.errors import HandgradError
@@ -70,7 +69,7 @@ def load(modules, registry):
     first."""
     by_piece, unmatched = {}, []
     for shown, module in modules:
-        cases, names = learner.cases(module, registry)
+        cases, names = matching.cases(module, registry)
         unmatched += names
         for case in cases:
             piece = case.original.piece.name
@@ -81,7 +80,7 @@ def load(modules, registry):
                                      second=shown))
     if not by_piece:
         raise HandgradError(say("grade_nothing", names=", ".join(unmatched) or say("no_names")))
-    order = list(learner.pieces(registry))
+    order = list(matching.pieces(registry))
     return {piece: by_piece[piece] for piece in sorted(by_piece, key=order.index)}, unmatched
 
 
@@ -91,7 +90,7 @@ def sandboxed(sandbox, names):
     try:
         loaded = sandbox.ask("load", files=[f"{sandbox.root}/{n}" for n in names])
     except Raised as r:  # what no file's load should raise (a BaseException of its own)
-        raise HandgradError(learner_file.said(_fault({"kind": "raised", "error":
+        raise HandgradError(loading.said(_fault({"kind": "raised", "error":
                                                       f"{r.kind}: {r.text}"}),
                                               str(names[0]), str(names[0]))) from None
     if not (isinstance(loaded, list) and len(loaded) == len(names)
@@ -100,7 +99,7 @@ def sandboxed(sandbox, names):
     modules = []
     for i, (name, found) in enumerate(zip(names, loaded)):
         if "fault" in found:
-            raise HandgradError(learner_file.said(_fault(found["fault"]), str(name), str(name)))
+            raise HandgradError(loading.said(_fault(found["fault"]), str(name), str(name)))
         described = found.get("names")
         if not isinstance(described, dict):
             sandbox.gone("garbled")
@@ -110,7 +109,7 @@ def sandboxed(sandbox, names):
 
 
 def _fault(data):
-    """A Fault's data from the sandbox, its fields as learner_file.said reads them."""
+    """A Fault's data from the sandbox, its fields as loading.said reads them."""
     data = data if isinstance(data, dict) else {}
     text = {k: printable(data.get(k) or "", 300) for k in ("kind", "error", "name", "call")}
     line, code = data.get("line"), data.get("code")
@@ -156,7 +155,7 @@ def grade(submission, out_path, lang, limits, bwrap, seed, slot):
     use(lang)
     torch.set_num_threads(1)  # submissions run side by side, one core each
     FAST_GRADCHECK.set(True)  # a call of the piece is a request: a few, not one per element
-    from crosscheck.proof.registry import REGISTRY
+    from crosscheck.proof.records.registry import REGISTRY
     deadline = time.monotonic() + limits.seconds
     with open(out_path, "a") as out, tempfile.TemporaryDirectory() as folder:
         def write(**record):

@@ -274,7 +274,7 @@ def _signature(fn):
 def uses(obj):
     """The global names an object's code refers to (its functions', methods' and nested
     functions', and a class's bases): the helpers a piece calls are part of it. (Read here
-    for a sandboxed file, and by learner.match for a file checked in-process.)"""
+    for a sandboxed file, and by matching.match for a file checked in-process.)"""
     obj = getattr(obj, "func", obj)  # a partial
     codes = [getattr(obj, "__code__", None)]
     names = set()

@@ -4,7 +4,7 @@ knows, the class it is on either side, and its arguments for the CNN (lr include
 A name maps to a class of ``torch.optim`` / ``manual.optim`` (both export the same names).
 Adding an optimizer is one row here (and its class in manual/optim.py and torch_ref/optim.py);
 the command line's choices and help, train and compare read this table. (``handgrad
-landscape`` has its own settings, beside its 2-D functions in crosscheck/proof/functions.py.)
+landscape`` has its own settings, beside its 2-D functions in crosscheck/proof/checks/functions.py.)
 """
 from dataclasses import dataclass
 from functools import partial

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from crosscheck.proof.measure import Measure, compare, default_tol
+from crosscheck.proof.checks.measure import Measure, compare, default_tol
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ import copy
 
 import torch
 
-from crosscheck.proof.measure import Measure, default_tol
-from crosscheck.proof.optim_checks import compare_twins, step
-from crosscheck.proof.torch_suite import Unavailable, database
+from crosscheck.proof.checks.measure import Measure, default_tol
+from crosscheck.proof.checks.optim_checks import compare_twins, step
+from crosscheck.proof.torch_suite.opinfo import Unavailable, database
 
 STEPS, SWAP_AT = 12, 6
 

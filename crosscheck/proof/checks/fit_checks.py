@@ -2,7 +2,7 @@
 against the same descent with autograd and torch's SGD."""
 import torch
 
-from crosscheck.proof.measure import Measure, compare
+from crosscheck.proof.checks.measure import Measure, compare
 from manual import least_squares
 
 # the descent stops at a gradient norm of 1e-10, so it lands within about 1e-10 / (the

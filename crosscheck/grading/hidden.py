@@ -12,8 +12,8 @@ from dataclasses import replace
 
 import torch
 
-from crosscheck.proof.entry import Sample
-from crosscheck.proof.harness import check_op
+from crosscheck.proof.checks.harness import check_op
+from crosscheck.proof.records.entry import Sample
 
 MOST_PER_ENTRY = 12
 SIZES = (256, 4096)  # the elements of a grown first input: at least, at most

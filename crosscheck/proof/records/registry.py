@@ -4,23 +4,29 @@ Adding a concept means adding an entry here; pytest and ``handgrad check`` pick 
 Sample generators are seeded and cover shapes, keyword arguments, and edge values: exact
 zeros at kinks, +-800 for the saturating functions, logits of 1e4 for the softmax family.
 Each entry's negative controls (``Wrong``) must be rejected by its check; those that are the
-notes' own slips carry their erratum (crosscheck/proof/errata.py).
+notes' own slips carry their erratum (crosscheck/proof/notes/errata.py).
 """
 import torch
 
-from crosscheck.proof import conformance, notes
-from crosscheck.proof import errata as E
-from crosscheck.proof import samples as S
-from crosscheck.proof import wrong as W
-from crosscheck.proof.backends import MANUAL, TORCH
-from crosscheck.proof.entry import Entry, Piece, Wrong, swap, with_backward
-from crosscheck.proof.fit_checks import GD_WHY, check_gd_line
-from crosscheck.proof.functions import check_paths
-from crosscheck.proof.harness import check_module, check_op
-from crosscheck.proof.optim_checks import Setup, check_differs, check_optimizer, check_schedule
-from crosscheck.proof.optim_edges import GROUP_OPTIONS, SPARSE, check_groups, check_sparse
-from crosscheck.proof.torch_configs import check_torch_configs
-from crosscheck.proof.twins import check_compiled_cnn, check_twin_cnn
+from crosscheck.proof.checks.fit_checks import GD_WHY, check_gd_line
+from crosscheck.proof.checks.functions import check_paths
+from crosscheck.proof.checks.harness import check_module, check_op
+from crosscheck.proof.checks.optim_checks import (
+    Setup,
+    check_differs,
+    check_optimizer,
+    check_schedule,
+)
+from crosscheck.proof.checks.optim_edges import GROUP_OPTIONS, SPARSE, check_groups, check_sparse
+from crosscheck.proof.checks.twins import check_compiled_cnn, check_twin_cnn
+from crosscheck.proof.notes import errata as E
+from crosscheck.proof.notes import formulas
+from crosscheck.proof.records import samples as S
+from crosscheck.proof.records import wrong as W
+from crosscheck.proof.records.backends import MANUAL, TORCH
+from crosscheck.proof.records.entry import Entry, Piece, Wrong, swap, with_backward
+from crosscheck.proof.torch_suite import conformance
+from crosscheck.proof.torch_suite.configs import check_torch_configs
 from manual import (
     activations,
     backprop,
@@ -157,9 +163,9 @@ SOLVERS = ("torch.linalg.lstsq", "torch.linalg.pinv", "torch.lstsq", "torch.pinv
 REGISTRY = [
     op("sigmoid", SIGMOID, activations.sigmoid, activations.Sigmoid, ref_activations.sigmoid,
        S.pointwise(extremes=True),
-       {"notes: 1/(1-e^-y)": notes_wrong(notes.notes_sigmoid, E.SIGMOID_SIGN),
+       {"notes: 1/(1-e^-y)": notes_wrong(formulas.notes_sigmoid, E.SIGMOID_SIGN),
         "notes: sigma(out)(1-sigma(out))":
-            with_backward(activations.Sigmoid, notes.sigmoid_of_output_backward,
+            with_backward(activations.Sigmoid, formulas.sigmoid_of_output_backward,
                           E.SIGMA_OF_OUTPUT)},
        torch_names("sigmoid", "torch.special.expit", "torch.nn.Sigmoid")),
     op("tanh", TANH, activations.tanh, activations.Tanh, ref_activations.tanh,
@@ -179,9 +185,9 @@ REGISTRY = [
     op("linear", NEURON, linear.linear, linear.LinearFunction, ref_linear.linear,
        S.linear_samples,
        {"bias grad averaged": W.LINEAR_BIAS_MEAN,
-        "notes: weighted average": notes_wrong(notes.weighted_average, E.WEIGHTED_SUM),
+        "notes: weighted average": notes_wrong(formulas.weighted_average, E.WEIGHTED_SUM),
         "notes: one set of weights for all k":
-            notes_wrong(notes.output_without_k, E.OUTPUT_INDICES)},
+            notes_wrong(formulas.output_without_k, E.OUTPUT_INDICES)},
        torch_names("linear", "torch.nn.Linear", "torch.nn.functional.bilinear")),
     op("mse_loss", MSE, losses.mse_loss, losses.MSELoss, ref_losses.mse_loss, S.mse_samples,
        {"no factor 2": W.MSE_WITHOUT_TWO}, torch_names("mse_loss", "torch.nn.MSELoss")),
@@ -194,7 +200,7 @@ REGISTRY = [
     op("cross_entropy", XENT, losses.cross_entropy, losses.CrossEntropy,
        ref_losses.cross_entropy, S.cross_entropy_samples,
        {"no 1/N": W.CROSS_ENTROPY_NO_MEAN,
-        "notes: one-hot outputs": notes_wrong(notes.one_hot_outputs, E.ONE_HOT_TARGETS)},
+        "notes: one-hot outputs": notes_wrong(formulas.one_hot_outputs, E.ONE_HOT_TARGETS)},
        torch_names("cross_entropy", "torch.nn.CrossEntropyLoss", "torch.nn.functional.nll_loss",
                    "torch.nn.NLLLoss", "torch.log_softmax", "torch.nn.functional.log_softmax",
                    "torch.special.log_softmax")),
@@ -241,12 +247,12 @@ REGISTRY = [
                "initial_accumulator_value": 0.1},
               {**EPS_INSIDE_ROOT,
                "notes: divides by the variance":
-                   notes_wrong(notes.AdagradByVariance, E.ADAGRAD_ROOT_SUM)}),
+                   notes_wrong(formulas.AdagradByVariance, E.ADAGRAD_ROOT_SUM)}),
     optimizer("Adagrad_eps", ADAGRAD, optim.Adagrad, ref_optim.Adagrad,
               {"lr": 0.1, "eps": 1e-3}, EPS_INSIDE_ROOT),
     optimizer("RMSprop", RMSPROP, optim.RMSprop, ref_optim.RMSprop,
               {"lr": 0.01, "weight_decay": WD}, NO_LEAK),
-    optimizer("RMSprop_notes_form", RMSPROP, optim.RMSprop, notes.NotesRMSprop,
+    optimizer("RMSprop_notes_form", RMSPROP, optim.RMSprop, formulas.NotesRMSprop,
               {"lr": 0.01, "eps": 1e-3, "eps_inside_sqrt": True, "weight_decay": WD},
               {"torch's form, eps outside the root": Wrong(W.RMSpropEpsOutsideRoot)},
               convention=True, ref_kwargs={"lr": 0.01, "eps": 1e-3, "weight_decay": WD},
@@ -256,13 +262,13 @@ REGISTRY = [
               NO_LEAK),
     optimizer("Adam", ADAM, optim.Adam, ref_optim.Adam, {"lr": 0.01, "weight_decay": WD},
               {**NO_BIAS_CORRECTION,
-               "notes: r as the rate": notes_wrong(notes.AdamRAsLearningRate, E.ADAM_R)}),
+               "notes: r as the rate": notes_wrong(formulas.AdamRAsLearningRate, E.ADAM_R)}),
     optimizer("Adam_amsgrad", ADAM, optim.Adam, ref_optim.Adam,
               {"lr": 0.01, "betas": (0.8, 0.99), "amsgrad": True, "weight_decay": WD},
               NO_BIAS_CORRECTION),
     optimizer("SGD_momentum_notes_form", MOMENTUM, optim.SGD, ref_optim.SGD, NOTES_MOMENTUM,
               {"notes: theta + v": notes_wrong(W.SGDMomentumWrongSign, E.MOMENTUM_SIGN),
-               "notes: v_0 = theta_0": notes_wrong(notes.MomentumStartsAtTheta,
+               "notes: v_0 = theta_0": notes_wrong(formulas.MomentumStartsAtTheta,
                                                    E.MOMENTUM_START)},
               convention=True, ref_kwargs=TORCH_MOMENTUM, schedule=None, state=False),
     differs("SGD_momentum_notes_form_warmup", MOMENTUM, optim.SGD, ref_optim.SGD,
@@ -280,7 +286,7 @@ REGISTRY = [
     function("fit_line", LSQ, least_squares.fit_line, ref_least_squares.fit_line,
              S.line_samples,
              {"b = y_mean + w x_mean": Wrong(W.fit_line_bias_sign),
-              "notes: logistic regression": notes_wrong(notes.logistic_fit_line,
+              "notes: logistic regression": notes_wrong(formulas.logistic_fit_line,
                                                         E.LEAST_SQUARES_IS_LINEAR)},
              SOLVERS),
     function("fit_normal_equations", LSQ, least_squares.fit, ref_least_squares.fit,
@@ -288,23 +294,23 @@ REGISTRY = [
              SOLVERS),
     Entry("fit_line_gradient_descent", BGD, "fit", "function", least_squares.fit_line_gd,
           check_gd_line, ref_least_squares.fit_line_gd,
-          wrong={"notes: theta + eta g": notes_wrong(notes.notes_plus_sign_gd, E.STEP_SIGN),
-                 "notes: g = grad / (n + 1)": notes_wrong(notes.notes_parameter_average_gd,
+          wrong={"notes: theta + eta g": notes_wrong(formulas.notes_plus_sign_gd, E.STEP_SIGN),
+                 "notes: g = grad / (n + 1)": notes_wrong(formulas.notes_parameter_average_gd,
                                                           E.AVERAGE_OVER_EXAMPLES)},
           piece=Piece("fit_line_gd", "body", builtins=SOLVERS + OPTIMIZERS),
           dtypes=(torch.float64,), why_tol=GD_WHY),
     function("backprop", BACKPROP, backprop.gradients, ref_backprop.gradients,
              S.backprop_samples,
-             {"notes: sigma(out)(1 - sigma(out))": notes_wrong(notes.backprop_sigma_of_output,
+             {"notes: sigma(out)(1 - sigma(out))": notes_wrong(formulas.backprop_sigma_of_output,
                                                                 E.SIGMA_OF_OUTPUT),
               "notes: dE/dw5 without (out - target)":
-                  notes_wrong(notes.backprop_w5_b2_without_error, E.W5_ERROR_FACTOR),
-              "notes: dE/dw1 along one path": notes_wrong(notes.backprop_w1_one_path,
+                  notes_wrong(formulas.backprop_w5_b2_without_error, E.W5_ERROR_FACTOR),
+              "notes: dE/dw1 along one path": notes_wrong(formulas.backprop_w1_one_path,
                                                            E.W1_CHAIN_RULE)},
              torch_names("sigmoid", "torch.special.expit")),
     function("backprop_forward", BACKPROP, backprop.forward, ref_backprop.forward,
              S.backprop_forward_samples,
-             {"notes: 1/(1-e^-y)": notes_wrong(notes.notes_forward, E.SIGMOID_SIGN)},
+             {"notes: 1/(1-e^-y)": notes_wrong(formulas.notes_forward, E.SIGMOID_SIGN)},
              torch_names("sigmoid", "torch.special.expit")),
     Entry("landscape_paths", GD, "optim", "setup", optim, check_paths, ref_optim,
           wrong={"Adam without bias correction": swap(optim.Adam, W.AdamWithoutBiasCorrection)}),
@@ -321,7 +327,8 @@ REGISTRY += [Entry(f"optim_{what}_{cls.__name__}", section, f"optim_{what}", "op
              for cls, section, wrong in [
                  (optim.SGD, MOMENTUM, WRONG_SIGN),
                  (optim.Adagrad, ADAGRAD, {"notes: divides by the variance":
-                                           notes_wrong(notes.AdagradByVariance, E.ADAGRAD_ROOT_SUM),
+                                           notes_wrong(formulas.AdagradByVariance,
+                                                       E.ADAGRAD_ROOT_SUM),
                                            **({"each group's initial accumulator":
                                                Wrong(W.AdagradGroupStart)} if what == "groups"
                                               else {"no root of the sparse sum":

@@ -11,12 +11,12 @@ from dataclasses import replace
 
 import torch
 
-from crosscheck.proof import families as F
-from crosscheck.proof import transforms as T
-from crosscheck.proof import wrong as W
-from crosscheck.proof.entry import Entry
-from crosscheck.proof.families import INTEGERS, Family, check_family
-from crosscheck.proof.torch_errata import cannot_compile
+from crosscheck.proof.checks import families as F
+from crosscheck.proof.checks import transforms as T
+from crosscheck.proof.checks.families import INTEGERS, Family, check_family
+from crosscheck.proof.records import wrong as W
+from crosscheck.proof.records.entry import Entry
+from crosscheck.proof.torch_suite.errata import cannot_compile
 from manual import activations, conv, linear, losses, pooling
 
 OPS = {

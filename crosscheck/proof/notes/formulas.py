@@ -1,7 +1,7 @@
 """The notes' slips, written exactly as the notes state them.
 
 Each is run as a negative control of the registry entry that proves the corrected form
-(crosscheck/proof/errata.py says which, with the notes' words and the correction): the same
+(crosscheck/proof/notes/errata.py says which, with the notes' words and the correction): the same
 check that passes the corrected version must reject the notes' literal one.
 """
 import torch

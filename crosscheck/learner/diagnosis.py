@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass
 
 from crosscheck.messages import correction, failure_text, say, site, slip
-from crosscheck.proof.entry import Erratum
-from crosscheck.proof.measure import Enough, first_failure_ends
+from crosscheck.proof.checks.measure import Enough, first_failure_ends
+from crosscheck.proof.records.entry import Erratum
 
 SLIP_KINDS = ("op", "function", "module", "optimizer", "schedule")  # checked against a reference
 SLIP_SECONDS = 30.0  # the search for a known slip gives up after this long

@@ -1,8 +1,8 @@
 """The notes' slips: their words, the correction, and where each is proved.
 
 An erratum is a labelled negative control of the registry entry that proves the corrected
-form (``Wrong(..., erratum=...)`` in crosscheck/proof/registry.py): the entry passes against
-torch, and the notes' literal version (crosscheck/proof/notes.py) is rejected by the same
+form (``Wrong(..., erratum=...)`` in crosscheck/proof/records/registry.py): the entry passes against
+torch, and the notes' literal version (crosscheck/proof/notes/formulas.py) is rejected by the same
 check. Where no entry proves the correction, the erratum gets one of its own here (group
 ``errata``): a claim checked over evidence computed with torch, or a small op. ``ERRATA`` is
 the notes' order, which README.md numbers.
@@ -10,11 +10,11 @@ the notes' order, which README.md numbers.
 import torch
 import torch.nn.functional as F
 
-from crosscheck.proof.entry import Entry, Erratum, Piece, Sample, Wrong
-from crosscheck.proof.harness import check_op
-from crosscheck.proof.measure import Measure
-from crosscheck.proof.notes import notes_minibatch_step
-from crosscheck.proof.samples import randn
+from crosscheck.proof.checks.harness import check_op
+from crosscheck.proof.checks.measure import Measure
+from crosscheck.proof.notes.formulas import notes_minibatch_step
+from crosscheck.proof.records.entry import Entry, Erratum, Piece, Sample, Wrong
+from crosscheck.proof.records.samples import randn
 from manual import least_squares
 from torch_ref import least_squares as ref_least_squares
 from torch_ref import neuron as ref_neuron

@@ -3,8 +3,8 @@ import copy
 
 import torch
 
-from crosscheck.proof.measure import Measure, compare, default_tol
-from crosscheck.proof.torch_errata import cannot_compile
+from crosscheck.proof.checks.measure import Measure, compare, default_tol
+from crosscheck.proof.torch_suite.errata import cannot_compile
 from torch_ref.model import CNN
 
 

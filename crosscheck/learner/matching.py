@@ -23,8 +23,8 @@ from dataclasses import dataclass, replace
 import torch
 
 from crosscheck.messages import say
-from crosscheck.proof.conformance import on_our_samples
-from crosscheck.proof.entry import Entry
+from crosscheck.proof.records.entry import Entry
+from crosscheck.proof.torch_suite.conformance import on_our_samples
 from crosscheck.sandboxed.serve import uses
 from manual import NotSupported
 from torch_ref.errors import HandgradError

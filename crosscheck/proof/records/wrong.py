@@ -4,15 +4,15 @@ Each keeps the right forward and breaks one step of the backward (or of an updat
 a hand derivation goes wrong, and is put in place inside the real public function for the
 length of a check (``with_backward``, ``swap``). The check that passes the right piece must
 reject every one of them, which proves that the check can fail. The notes' own slips, written
-as the notes state them, live in crosscheck/proof/notes.py.
+as the notes state them, live in crosscheck/proof/notes/formulas.py.
 """
 import math
 import sys
 
 import torch
 
-from crosscheck.proof.backends import MANUAL
-from crosscheck.proof.entry import Wrong, swap, with_backward, with_methods
+from crosscheck.proof.records.backends import MANUAL
+from crosscheck.proof.records.entry import Wrong, swap, with_backward, with_methods
 from manual import activations as A
 from manual import conv as C
 from manual import least_squares as LS

@@ -18,7 +18,7 @@ from unittest import mock
 
 import torch
 
-from crosscheck.proof.measure import Enough, first_failure_ends
+from crosscheck.proof.checks.measure import Enough, first_failure_ends
 
 # what an entry compares: a function of tensors with a backward ('op'), an nn.Module, an
 # optimizer class, a learning-rate schedule, a plain function (a fit, back propagation), a

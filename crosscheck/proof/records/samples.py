@@ -1,7 +1,7 @@
 """Seeded sample inputs for the registry: shapes, keyword arguments and edge values."""
 import torch
 
-from crosscheck.proof.entry import Sample
+from crosscheck.proof.records.entry import Sample
 from manual.conv import out_size, pair
 
 

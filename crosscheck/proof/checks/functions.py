@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import torch
 
-from crosscheck.proof.measure import Measure, compare, default_tol
+from crosscheck.proof.checks.measure import Measure, compare, default_tol
 
 
 def quadratic(p):

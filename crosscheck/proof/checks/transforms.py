@@ -23,9 +23,9 @@ import torch
 import torch.autograd.forward_ad as fwAD
 from torch import func
 
-from crosscheck.proof.families import first_order, randn
-from crosscheck.proof.harness import tensors
-from crosscheck.proof.measure import compare, default_tol
+from crosscheck.proof.checks.families import first_order, randn
+from crosscheck.proof.checks.harness import tensors
+from crosscheck.proof.checks.measure import compare, default_tol
 from manual import NotSupported
 from torch_ref.errors import first_line
 

@@ -6,9 +6,9 @@ by step, or refuses in torch's words where torch refuses.
 import torch
 import torch.nn.functional as F
 
-from crosscheck.proof.measure import Measure, default_tol
-from crosscheck.proof.optim_checks import compare_twins, step
-from crosscheck.proof.torch_errata import optimizer_error
+from crosscheck.proof.checks.measure import Measure, default_tol
+from crosscheck.proof.checks.optim_checks import compare_twins, step
+from crosscheck.proof.torch_suite.errata import optimizer_error
 
 STEPS = 4
 # an embedding's sparse gradients: the settings torch takes them with, and those it refuses

@@ -13,8 +13,8 @@ from typing import Callable
 
 import torch
 
-from crosscheck.proof.harness import tensors
-from crosscheck.proof.torch_suite import VERSION, release
+from crosscheck.proof.checks.harness import tensors
+from crosscheck.proof.torch_suite.opinfo import VERSION, release
 
 
 @dataclass(frozen=True)

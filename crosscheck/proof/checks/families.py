@@ -23,10 +23,10 @@ from typing import Callable
 
 import torch
 
-from crosscheck.proof.harness import tensors
-from crosscheck.proof.measure import Measure, compare, compare_grads, default_tol
-from crosscheck.proof.torch_errata import torch_error
-from crosscheck.proof.torch_suite import Unavailable, database, torch_lacks
+from crosscheck.proof.checks.harness import tensors
+from crosscheck.proof.checks.measure import Measure, compare, compare_grads, default_tol
+from crosscheck.proof.torch_suite.errata import torch_error
+from crosscheck.proof.torch_suite.opinfo import Unavailable, database, torch_lacks
 from manual import NotSupported
 
 INTEGERS = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool)

@@ -1,11 +1,12 @@
 """The checks of an op and of a module: forward, backward under a random upstream gradient,
 and float64 gradcheck; negative controls are these same checks run on a wrong version.
 """
+import warnings
 from contextvars import ContextVar
 
 import torch
 
-from crosscheck.proof.measure import Measure, compare, compare_grads, default_tol
+from crosscheck.proof.checks.measure import Measure, compare, compare_grads, default_tol
 from manual import NotSupported
 
 
@@ -134,3 +135,20 @@ def check_module(entry, impl, dtype, device):
         compare_grads(m, ([out], [x, *mine.parameters()]), ([ref], [x, *theirs.parameters()]),
                       [v], tol, sample=k)
     return m
+
+
+def quiet():
+    """Exact float32 comparisons, and torch's notes that say nothing about the rows kept
+    off the table."""
+    exact_float32()
+    # torch's own note that its 'same' padding for even kernels copies the input
+    warnings.filterwarnings("ignore", message="Using padding='same'")
+    # and that initializing a Linear(0, n)'s empty weight does nothing (a registry config),
+    # that softmax's dtype= casts a complex sample to a real dtype (torch's own sample),
+    # that torch's own sparse Adagrad does not check its sparse tensors, and, importing
+    # torch.func, that torch.jit.script is deprecated, and (torch 2.4) that its half
+    # mse_loss kernel on the CPU is slow
+    for note in ("Initializing zero-element tensors", "Casting complex values to real",
+                 "Applying the CPU mse kernel on half-type tensors",
+                 "Sparse invariant checks are implicitly disabled", "`torch.jit.script`"):
+        warnings.filterwarnings("ignore", message=note)
