@@ -1,6 +1,8 @@
 """The rows of ``handgrad check``: one per entry, dtype, device (and negative control),
 run one by one and printed as each finishes, then the closing line and, under a learner's
 failing rows, their diagnoses."""
+from __future__ import annotations
+
 import fnmatch
 import signal
 import time
@@ -9,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from tqdm import tqdm
 
-from crosscheck.learner.diagnosis import diagnose, not_implemented
+from crosscheck.learner.diagnosis import Diagnosis, lines, not_implemented
 from crosscheck.messages import say
 from crosscheck.proof.checks.harness import quiet
 from crosscheck.proof.checks.measure import Enough, Measure
@@ -36,6 +38,7 @@ class Row:
     original: Entry = None
     seconds: float = 0.0  # how long the row took
     advice: bool = False
+    diagnosis: Diagnosis | None = None  # a learner's first failing row of a case
 
     @property
     def case(self):
@@ -278,16 +281,13 @@ def summary(rows):
                out=_fmt(worst["out"]), grad=_fmt(worst["grad"]), torch=which_torch())
 
 
+def diagnoses(rows):
+    """The diagnoses of a learner's failing cases (learner/diagnosis.py) as the text under
+    the table: each case's heading, then its lines."""
+    return "".join(f"\n{row.case} ({str(row.dtype)[6:]}, {row.device}):\n"
+                   + "".join(f"  {line}\n" for line in lines(row.diagnosis))
+                   for row in rows if row.diagnosis)
+
+
 def print_diagnoses(rows):
-    """Under the table, for each failing case of a learner's (its first failing row), what
-    went wrong."""
-    told = set()
-    for row in rows:
-        if row.passed or row.original is None or row.case in told:
-            continue
-        told.add(row.case)
-        print(f"\n{row.case} ({str(row.dtype)[6:]}, {row.device}):")
-        for line in diagnose(row.original, row.entry.manual, row.dtype, row.device, row.measure):
-            print(f"  {line}")
-
-
+    print(diagnoses(rows), end="")

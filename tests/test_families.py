@@ -4,13 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from crosscheck.proof.torch_suite.conformance import (
-    _ANY,
-    FAMILIES,
-    OPS,
-    TORCH_DTYPES,
-    on_our_samples,
-)
+from crosscheck.proof.checks.families import ANY
+from crosscheck.proof.records.registry import REGISTRY
+from crosscheck.proof.torch_suite.conformance import FAMILIES, on_our_samples
 from crosscheck.proof.torch_suite.opinfo import (
     VERSION,
     database,
@@ -20,13 +16,17 @@ from crosscheck.proof.torch_suite.opinfo import (
 )
 from manual import NotSupported, pooling
 
+# each op's record: its OpInfo name, the op, the dtypes torch computes it in
+OPS = {e.torch_name: e.manual for e in REGISTRY if e.torch_name}
+TORCH_DTYPES = {e.torch_name: e.torch_dtypes for e in REGISTRY if e.torch_name}
+
 
 @pytest.mark.parametrize("name", OPS)
 def test_the_dtypes_of_each_family_row_are_those_torch_supports(name):
     """Those of the newest torch tested; an older one may lack some (its rows say so, as
     torch_lacks finds them), never have more."""
     supported = set().union(*(o.supported_dtypes("cpu") for o in database("op_db")
-                              if o.name == name)) & set(_ANY)
+                              if o.name == name)) & set(ANY)
     assert supported <= set(TORCH_DTYPES[name])
     lacking = [d for d in TORCH_DTYPES[name] if d not in supported]
     assert all(torch_lacks(name, d, "cpu") for d in lacking)
@@ -50,7 +50,7 @@ def _small(name, dtype):
             for a in args]
 
 
-REFUSED = [(name, dtype) for name in OPS for dtype in _ANY if dtype not in TORCH_DTYPES[name]]
+REFUSED = [(name, dtype) for name in OPS for dtype in ANY if dtype not in TORCH_DTYPES[name]]
 
 
 @pytest.mark.parametrize("name, dtype", REFUSED, ids=[f"{n}-{str(d)[6:]}" for n, d in REFUSED])
@@ -105,7 +105,6 @@ LINEAR_SHAPES = {((3,), (4, 3), (4,)), ((2, 5, 3), (3,)), ((3,), (3,), ()),
 def test_linear_takes_every_shape_F_linear_takes_in_every_family(family):
     """A 1-D weight (one neuron), a 1-D input, both, and empty dimensions: our samples hold
     each (torch 2.15's OpInfo added them), and every family's row is equal on all of ours."""
-    from crosscheck.proof.records.registry import REGISTRY
     gen = torch.Generator().manual_seed(1)
     own = next(e for e in REGISTRY if e.name == "linear")
     shapes = {tuple(tuple(a.shape) for a in s.args) for s in own.samples(torch.float64, "cpu",

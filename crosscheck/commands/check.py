@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from crosscheck.learner import loading
+from crosscheck.learner.diagnosis import diagnose_rows
 from crosscheck.messages import say, use
 from crosscheck.proof.checks.harness import devices, quiet
 from crosscheck.rows import plan, plan_rows, print_diagnoses, run_rows, select, summary
@@ -47,6 +48,7 @@ def check(args, registry):
         registry, originals, found = learner_cases(args.with_, args.as_ or (), registry)
         rows = run_rows(list(plan(select(registry, args.only), dtypes, devs, originals,
                                   args.strict)))
+        diagnose_rows(rows)
     else:
         planned = (args.only, dtypes, devs)
         rows = plan_rows(*planned)

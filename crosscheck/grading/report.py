@@ -11,8 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from crosscheck.grading.points import Worth
-from crosscheck.grading.score import share
-from crosscheck.messages import say, slip
+from crosscheck.grading.score import points
+from crosscheck.messages import say, slip_name
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Submission:
     def points(self, piece, worth):
         """(points earned, points possible) for one piece."""
         found = self.pieces.get(piece)
-        return worth.points * (share(found) if found else 0.0), worth.points
+        return points(found, worth.points)[0] if found else 0.0, worth.points
 
     def total(self, worths):
         earned = [self.points(piece, w) for piece, w in worths.items()]
@@ -64,17 +64,17 @@ def gradescope(sub, worths):
     tests = []
     for piece, worth in worths.items():
         found = sub.pieces.get(piece)
-        checks = found["checks"] if found and not (found["todo"] or found["builtins"]) else {}
-        if not checks:
+        earned = points(found, worth.points)[1] if found else {}
+        if not earned:
             tests.append(_test(piece, 0.0, worth, _missing(sub, piece), [piece]))
             continue
-        for i, (check, passed) in enumerate(checks.items()):
-            share = worth.points / len(checks)
+        for i, (check, score) in enumerate(earned.items()):
             said = found["why"][check] or say("grade_passed")
             if i == 0:  # the piece's whole feedback once, under its first check
                 said += "\n\n" + found["feedback"]
-            tests.append(_test(f"{piece}: {check}", share if passed else 0.0,
-                               Worth(share, worth.visibility), said, [piece]))
+            tests.append(_test(f"{piece}: {check}", score,
+                               Worth(worth.points / len(earned), worth.visibility), said,
+                               [piece]))
     earned, _ = sub.total(worths)
     return {"score": earned, "execution_time": round(sub.seconds, 1),
             "output": sub.feedback() if sub.status else sub.note, "output_format": "text",
@@ -109,11 +109,11 @@ def summary(subs, worths):
         full = sum(sub.points(piece, worth)[0] == worth.points for sub in subs)
         lines.append(say("grade_piece", piece=piece, points=f"{worth.points:g}", full=full,
                          count=n))
-        slips = Counter((p["slip"], p["slip_section"]) for sub in subs
+        slips = Counter((p["slip"], p["slip_zh"], p["slip_section"]) for sub in subs
                         for q, p in sub.pieces.items() if q == piece and p["slip"])
-        for (label, section), times in slips.most_common():
+        for (label, zh, section), times in slips.most_common():
             source = say("slip_source", section=section) if section else ""
-            lines.append(say("grade_slip", times=times, count=n, label=slip(label),
+            lines.append(say("grade_slip", times=times, count=n, label=slip_name(label, zh),
                              source=source))
         todo = sum(sub.pieces.get(piece, {}).get("todo", False) for sub in subs)
         if todo:

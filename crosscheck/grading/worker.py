@@ -11,8 +11,6 @@ cannot be loaded: one line, as ``check --with`` says it); then {"event": "start"
 "why": ..., "status": ..., "last": ...} where the sandbox ended before (a time limit, a
 crash, an answer that was not data).
 """
-import contextlib
-import io
 import json
 import shutil
 import tempfile
@@ -26,10 +24,11 @@ from crosscheck.grading.hidden import hidden_cases
 from crosscheck.grading.sandbox import Raised, Sandbox, SandboxGone, printable
 from crosscheck.grading.score import score_piece
 from crosscheck.learner import loading, matching
+from crosscheck.learner.diagnosis import diagnose_rows
 from crosscheck.messages import say, use
 from crosscheck.proof.checks.harness import FAST_GRADCHECK, quiet
 from crosscheck.proof.torch_suite.opinfo import MODULES
-from crosscheck.rows import Table, plan, print_diagnoses, run_row
+from crosscheck.rows import Table, diagnoses, plan, run_row
 from crosscheck.sandboxed.load import module_name
 from torch_ref.errors import HandgradError
 
@@ -124,18 +123,17 @@ def grade_piece(piece, cases, found, seed):
     hidden = hidden_cases(cases, seed)
     originals.update({id(c.entry): c.original for c in hidden})
     entries = [c.entry for c in cases + hidden]
-    return graded(piece, [run_row(r) for r in plan(entries, None, ["cpu"], originals)], found)
+    rows = [run_row(r) for r in plan(entries, None, ["cpu"], originals)]
+    diagnose_rows(rows)
+    return graded(piece, rows, found)
 
 
 def graded(piece, rows, found=()):
-    """A piece's measured rows as the record the grade keeps: its checks and slip, and its
-    feedback, the table and the diagnoses a learner sees."""
+    """A piece's measured and diagnosed rows as the record the grade keeps: its checks and
+    slip, and its feedback, the table and the diagnoses a learner sees."""
     table = Table(rows)
-    shown = io.StringIO()
-    with contextlib.redirect_stdout(shown):
-        print_diagnoses(rows)
     said = "".join(f"\n{handmade.said(f)}" for f in found)
-    feedback = "\n".join([table.header(), *map(table.line, rows)]) + "\n" + shown.getvalue()
+    feedback = "\n".join([table.header(), *map(table.line, rows)]) + "\n" + diagnoses(rows)
     return {**score_piece(piece, rows, found).record(), "feedback": feedback.rstrip() + said}
 
 

@@ -1,8 +1,9 @@
 """The words a learner reads (diagnoses, exercise starters, the notes' corrections, the
 check's closing line), in English and in Chinese: one message table per language
 (``en.py``, ``zh.py``), chosen by ``--lang`` or the locale (LC_ALL, LC_MESSAGES, LANG
-starting with ``zh``). English corrections and slip names are the records' own; the Chinese
-table has its own for each, and tests/test_messages.py fails on any that is missing.
+starting with ``zh``). English corrections are the errata's own, and the Chinese table has its own
+for each; a slip's names, English and Chinese, are its record's (records/<topic>.py).
+tests/test_messages.py fails on any that is missing.
 Flags and their help stay English.
 """
 import os
@@ -61,6 +62,6 @@ def correction(erratum):
     return erratum.correction if _chosen[0] == "en" else zh.CORRECTIONS[erratum.name]
 
 
-def slip(label):
-    """A known slip's name in the chosen language."""
-    return label if _chosen[0] == "en" else zh.SLIPS[label]
+def slip_name(label, zh_name):
+    """A known slip's name in the chosen language: its label, or its record's Chinese."""
+    return label if _chosen[0] == "en" else zh_name

@@ -30,6 +30,9 @@ from crosscheck.proof.torch_suite.opinfo import Unavailable, database, torch_lac
 from manual import NotSupported
 
 INTEGERS = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool)
+FLOATS = (torch.float64, torch.float32, torch.float16, torch.bfloat16)
+COMPLEXES = (torch.complex128, torch.complex64)
+ANY = FLOATS + COMPLEXES + INTEGERS  # every dtype a family row may run in
 
 
 @dataclass(frozen=True)
@@ -391,7 +394,7 @@ def _refusal(m, run, err):
 def _all_calls(entry, dtype, device):
     """Every (call, reference) of a family entry: torch's samples, then ours, each in the
     family's variants."""
-    name, family, own = entry.samples
+    name, family, own = entry.base.torch_name, entry.family, entry.base
     sources = {"torch": lambda: torch_calls(name, family, dtype, device),
                "ours": lambda: our_calls(own, family, dtype, device)}
     for source in (sources[s]() for s in family.sources):
@@ -401,9 +404,9 @@ def _all_calls(entry, dtype, device):
 
 
 def check_family(entry, impl, dtype, device):
-    """Every sample of the op in the family ``entry.samples`` names; the row's note counts
-    equal / refused / wrong."""
-    family = entry.samples[1]
+    """Every sample of the op (``entry.base``) in the family ``entry.family``; the row's
+    note counts equal / refused / wrong."""
+    family, name = entry.family, entry.base.torch_name
     if family.not_run():
         return Measure(not_run=family.not_run())
     m = Measure()
@@ -412,8 +415,7 @@ def check_family(entry, impl, dtype, device):
     torch.manual_seed(0)  # torch's OpInfo samples come from the global generator
     try:
         for k, (call, ref) in enumerate(_all_calls(entry, dtype, device)):
-            m.counts[outcome(m, family, Run(entry.samples[0], k, call, impl, ref, dtype,
-                                            gen))] += 1
+            m.counts[outcome(m, family, Run(name, k, call, impl, ref, dtype, gen))] += 1
     except Unavailable as err:
         m.fail("unavailable", str(err))
         return m
@@ -426,7 +428,7 @@ def check_family(entry, impl, dtype, device):
     m.notes.insert(0, f"{total} samples: {c['equal']} equal, {c['refused']} refused, "
                       f"{c['wrong']} wrong{theirs}{closer}{skipped}")
     if total == 0:
-        m.fail("unavailable", f"no sample of {entry.samples[0]!r} in {dtype} on {device}")
+        m.fail("unavailable", f"no sample of {name!r} in {dtype} on {device}")
     _accuracy(m)
     return m
 

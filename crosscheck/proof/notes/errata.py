@@ -1,9 +1,9 @@
 """The notes' slips: their words, the correction, and where each is proved.
 
 An erratum is a labelled negative control of the registry entry that proves the corrected
-form (``Wrong(..., erratum=...)`` in crosscheck/proof/records/registry.py): the entry passes against
-torch, and the notes' literal version (crosscheck/proof/notes/formulas.py) is rejected by the same
-check. Where no entry proves the correction, the erratum gets one of its own here (group
+form (``Wrong(..., erratum=...)`` in its record, crosscheck/proof/records/<topic>.py): the
+entry passes against torch, and the notes' literal version (notes/formulas.py) is rejected
+by the same check. Where no entry proves the correction, the erratum gets one of its own here (group
 ``errata``): a claim checked over evidence computed with torch, or a small op. ``ERRATA`` is
 the notes' order, which README.md numbers.
 """
@@ -202,7 +202,8 @@ OWN_ENTRIES = [
             "strictly inside (0, 0.25)": lambda x, slope: (slope > 0) & (slope < 0.25)}),
     Entry(MINIBATCH.name, MINIBATCH.section, "errata", "function", least_squares.minibatch_step,
           check_op, ref_least_squares.minibatch_step, regression_batch,
-          {"notes: a random subset of the weights": Wrong(notes_minibatch_step, erratum=MINIBATCH)},
+          {"notes: a random subset of the weights": Wrong(notes_minibatch_step, erratum=MINIBATCH,
+                                                          zh="笔记：随机抽取一部分权重")},
           Piece("minibatch_step", "body", builtins=("torch.optim",)), dtypes=(torch.float64,)),
     _claim(NOT_WARMUP, lambda adagrad, warmup: torch.cat([adagrad <= 0, warmup > 0]),
            adaptive_vs_warmup_evidence,

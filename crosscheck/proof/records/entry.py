@@ -3,22 +3,31 @@ manual piece, the reference, its kind, its samples, its negative controls), and 
 a function of the entry.
 
     Entry            one comparison: check(entry, impl, dtype, device) -> Measure
-    Piece            what a learner writes for it: the public name, and what the starter
-                     of ``handgrad exercise`` leaves out
-    Wrong, Erratum   a negative control, and the notes' slip that it is (if it is one)
-    Sample           one call's arguments
+    Piece            what a learner writes for it: the public name, what the starter
+                     of ``handgrad exercise`` leaves out, the built-ins it re-derives
+    Wrong, Erratum   a negative control (its name in Chinese too), and the notes' slip that
+                     it is (if it is one)
+    Sample           one call's arguments; ErrorInput, one the op refuses
+
+An op's entry is its whole record: beside its own samples and controls, the name torch's
+OpInfo database knows it by, the dtypes torch computes it in, its controls in the families
+where the family's own do not fit, and the inputs it refuses. Its family rows
+(``<family>_<op>``, crosscheck/proof/torch_suite/conformance.py) are made from it.
 """
 from __future__ import annotations
 
 import sys
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from unittest import mock
 
 import torch
 
 from crosscheck.proof.checks.measure import Enough, first_failure_ends
+
+if TYPE_CHECKING:
+    from crosscheck.proof.checks.families import Family
 
 # what an entry compares: a function of tensors with a backward ('op'), an nn.Module, an
 # optimizer class, a learning-rate schedule, a plain function (a fit, back propagation), a
@@ -40,6 +49,18 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class ErrorInput:
+    """An input the op refuses: its call, words its one-line error must hold (what does not
+    fit), and whether torch refuses it too (or computes what the manual op does not
+    support, such as its deprecated arguments: then the refusal names the argument)."""
+
+    args: tuple
+    kwargs: dict
+    says: str
+    torch_refuses: bool = True
+
+
+@dataclass(frozen=True)
 class Erratum:
     """A slip of the notes: their words, verbatim, and the correction."""
 
@@ -57,9 +78,14 @@ class Wrong:
     where the slip is a whole formula (an optimizer's update, the notes' literal version).
     ``erratum`` is set where the wrong version is what the notes wrote."""
 
-    impl: Any = None
+    impl: Callable | None = None
     swaps: tuple = ()  # (owner, attribute name, replacement)
-    erratum: Erratum = None
+    erratum: Erratum | None = None
+    zh: str = ""  # the slip's name in Chinese (its label, the key it is under, is English)
+
+    def named(self, zh: str) -> Wrong:
+        """This control with its Chinese name."""
+        return replace(self, zh=zh)
 
     def applied(self):
         stack = ExitStack()
@@ -115,7 +141,13 @@ class Entry:
     is what the kind needs: a sample generator (op, function), module configurations, an
     optimizer's settings, evidence for a claim. ``convention``: the entry measures one of
     handgrad's forms of the notes against torch's, so a learner is not held to it. The
-    negative controls run in the first of ``dtypes``."""
+    negative controls run in the first of ``dtypes``.
+
+    An op's record: ``torch_name`` in torch's OpInfo database (None: torch has no OpInfo
+    of it, and ``why_no_families`` says so), ``torch_dtypes`` it computes in on the CPU,
+    ``controls`` {family: ({label: Wrong}, why there is none)} where the family's own
+    (crosscheck/proof/records/wrong.py) do not fit, ``error_inputs``. A family row of an op
+    has its ``family`` and its op's entry, ``base``."""
 
     name: str
     section: str  # the notes' heading
@@ -134,6 +166,13 @@ class Entry:
     why_tol: str = ""  # where a tolerance is not the default, the reason
     why_no_wrong: str = ""  # where no negative control fits, the reason
     opt_in: bool = False  # run only when --only names it or its group (it takes minutes)
+    torch_name: str | None = None
+    why_no_families: str = ""
+    torch_dtypes: tuple = ()
+    controls: dict = field(default_factory=dict)
+    error_inputs: tuple = ()  # of ErrorInput
+    family: Family | None = None
+    base: Entry | None = None
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind
