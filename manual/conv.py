@@ -22,6 +22,10 @@ the weight gradient correlates the input with the upstream gradient. In column f
 are matrix products: dE/dW = g @ cols^T, and dE/dx = col2im(W^T @ g), because col2im is
 the adjoint of im2col (each patch entry adds its gradient back where it was copied from).
 
+This file is the convolution as the notes teach it, every patch of the batch at once.
+Training runs the same products arranged for the cache (manual/conv_fast.py), which the
+registry proves gives these numbers.
+
 Channels: a kernel spans all C input channels (a 1x28x28 MNIST image has C = 1); O kernels
 give O output channels, O response maps. Padding adds a border of zeros so the edge pixels
 are seen by as many kernel positions as the centre ones and the map keeps its size.
@@ -146,79 +150,6 @@ def _fold(cols, size, kernel, dilation, pads, stride):
     return _fold_patches(patches, size, dilation, pads, stride)
 
 
-# Columns up to WHOLE_BYTES are built for the whole batch at once: they stay in the last
-# level cache (32 MB here) between being copied out and being multiplied. Beyond it (the
-# input gradient of conv2: 58 MB) they would go to memory and back, so they are built a
-# chunk of images of CHUNK_BYTES at a time, which stays in a core's cache. (Measured on the
-# CNN's layers: chunking the 29 MB of conv2's forward made it slower, the 58 MB twice faster.)
-WHOLE_BYTES, CHUNK_BYTES = 32 << 20, 2 << 20
-
-
-def _out_hw(shape, kernel, stride, pads, dilation):
-    return tuple(out_size(shape[2 + a], kernel[a], stride[a], pads[2 * a], dilation[a],
-                          pads[2 * a + 1]) for a in (0, 1))
-
-
-def _chunk(per_image, N):
-    """Images per chunk: all of them where their columns fit WHOLE_BYTES, else as many as
-    keep their columns within CHUNK_BYTES (one at least)."""
-    if per_image * N <= WHOLE_BYTES:
-        return max(N, 1)
-    return max(1, min(N, CHUNK_BYTES // max(1, per_image)))
-
-
-def _responses(x, weight, stride, pads, dilation, groups):
-    """(N, O, oh, ow): every kernel's response at every position, kernels @ cols. Columns
-    that fit the cache are built for the whole batch at once. Larger ones, a chunk of
-    images at a time, are wide: each row of positions runs over the whole padded width,
-    so that a row of a column is one contiguous run of the padded input (a fast copy)
-    instead of ow-long pieces; the positions past ow (a few per row) are computed and
-    dropped. Every kept response is the same dot product either way (equal to the bit on
-    the CNN's layers; the matrix library may add up a longer row in another order, so
-    elsewhere a response may differ in its last bit)."""
-    O, Cg, kh, kw = weight.shape
-    (oh, ow), (top, bottom, left, right) = _out_hw(x.shape, (kh, kw), stride, pads,
-                                                   dilation), pads
-    N, C, H, W = x.shape
-    kernels = weight.reshape(groups, O // groups, Cg * kh * kw)  # one kernel per row
-    if C * kh * kw * oh * ow * x.element_size() * N <= WHOLE_BYTES:
-        cols = _patches(x, (kh, kw), dilation, pads, stride)  # (N, C, kh, kw, oh, ow)
-        return (kernels @ cols.reshape(N, groups, Cg * kh * kw, oh * ow)).reshape(N, O, oh, ow)
-    (sh, sw), (dh, dw) = stride, dilation
-    width = (W + left + right + sw - 1) // sw  # positions across the padded width
-    step = _chunk(C * kh * kw * oh * width * x.element_size(), N)
-    results = []
-    for start in range(0, max(N, 1), step):
-        # padded chunk by chunk (a copy that stays in the cache), one more row at the
-        # bottom: the last row's dropped positions reach into it
-        part = pad(x[start:start + step], top, bottom + 1, left, right).contiguous()
-        n, sN, sC, sH = part.shape[0], *part.stride()[:3]
-        # entry [n, c, u, v, i, j] is xp[n, c, i*sh + u*dh, j*sw + v*dw], j across the width
-        cols = part.as_strided((n, C, kh, kw, oh, width), (sN, sC, dh * sH, dw, sh * sH, sw))
-        cols = cols.reshape(n, groups, Cg * kh * kw, oh * width)
-        wide = (kernels @ cols).reshape(n, O, oh, width)  # (n, G, O/G, L): group by group
-        results.append(wide[..., :ow] if width > ow else wide)
-    return results[0].contiguous() if len(results) == 1 else torch.cat(results)
-
-
-def _by_images(x, kernel, window, product):
-    """``product(cols, part)`` for the columns (n, G, K, L) of the images ``part`` of x
-    (N, C, H, W), a cache-sized chunk at a time, the results concatenated along the
-    images. Each image's product is the same matrix product whatever the chunk, so the
-    numbers do not depend on the chunking. (The columns come from Im2col, so that in a
-    backward that is itself differentiated, their derivative is col2im.)"""
-    stride, pads, dilation, groups = window
-    N, C = x.shape[:2]
-    L = math.prod(_out_hw(x.shape, kernel, stride, pads, dilation))
-    step = _chunk(C * kernel[0] * kernel[1] * L * x.element_size(), N)
-    results = []
-    for start in range(0, max(N, 1), step):
-        part = slice(start, min(start + step, N))
-        cols = apply(Im2col, x[part], kernel, dilation, pads, stride)  # (n, C*kh*kw, L)
-        results.append(product(cols.reshape(cols.shape[0], groups, -1, L), part))
-    return results[0] if len(results) == 1 else torch.cat(results)
-
-
 def _symmetric(padding):
     ph, pw = pair(padding)
     return ph, ph, pw, pw
@@ -290,6 +221,17 @@ def col2im(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                         _symmetric(padding), pair(stride))
 
 
+def responses(x, weight, stride, pads, dilation, groups):
+    """(N, O, oh, ow): every kernel's response at every position, kernels @ cols, group by
+    group: the columns (N, G, C/G*kh*kw, L) of each image times the kernels (G, O/G, ...)."""
+    O, Cg, kh, kw = weight.shape
+    N = x.shape[0]
+    cols = _patches(x, (kh, kw), dilation, pads, stride)  # (N, C, kh, kw, oh, ow)
+    oh, ow = cols.shape[-2:]
+    kernels = weight.reshape(groups, O // groups, Cg * kh * kw)  # one kernel per row
+    return (kernels @ cols.reshape(N, groups, Cg * kh * kw, oh * ow)).reshape(N, O, oh, ow)
+
+
 class Conv2dFunction(Function):
     """The columns are laid out (N, C*kh*kw, L), F.unfold's, so the responses of every image
     are one batched matrix product and come out (N, O, L): NCHW, no copy. With ``groups`` G
@@ -298,10 +240,10 @@ class Conv2dFunction(Function):
 
     @staticmethod
     def forward(x, weight, bias, stride, pads, dilation, groups):
-        out = _responses(x, weight, stride, pads, dilation, groups)
+        out = responses(x, weight, stride, pads, dilation, groups)
         if bias is not None:
             out += bias.reshape(-1, 1, 1)
-        return laid_out(out, _conv_layout(x, weight))
+        return laid_out(out, conv_layout(x, weight))
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -322,15 +264,18 @@ class Conv2dFunction(Function):
         stride, pads, dilation, groups = ctx.window
         grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
-            grad_x = laid_out(_input_grad(x.shape, weight.conj(), grad, stride, pads[::2],
-                                          dilation, groups), _conv_layout(x, weight))
+            grad_x = laid_out(input_grad(Conv2dFunction, x.shape, weight.conj(), grad, stride,
+                                         pads[::2], dilation, groups), conv_layout(x, weight))
         if ctx.needs_input_grad[1]:
             N, O = x.shape[0], weight.shape[0]
             g = grad.reshape(N, groups, O // groups, -1)  # (N, G, O/G, L)
-            # image n's g_n cols_n^T, (n, G, O/G, K), then the sum over the images
-            per_image = _by_images(x, weight.shape[-2:], ctx.window,
-                                   lambda cols, part: g[part] @ cols.conj().transpose(-1, -2))
-            grad_w = laid_out(per_image.sum(0).reshape(weight.shape), _conv_layout(x, weight))
+            # (the columns from Im2col: in a backward that is itself differentiated, their
+            # derivative is col2im)
+            cols = apply(Im2col, x, weight.shape[-2:], dilation, pads, stride)
+            cols = cols.reshape(N, groups, -1, cols.shape[-1])  # (N, G, K, L)
+            # image n's g_n cols_n^T, (N, G, O/G, K), then the sum over the images
+            per_image = g @ cols.conj().transpose(-1, -2)
+            grad_w = laid_out(per_image.sum(0).reshape(weight.shape), conv_layout(x, weight))
         grad_b = grad.sum((0, 2, 3)) if ctx.has_bias else None
         return grad_x, grad_w, grad_b, None, None, None, None
 
@@ -346,10 +291,10 @@ class Conv2dFunction(Function):
             out = out + apply(Conv2dFunction, x, weight_t, None, *ctx.window)
         if bias_t is not None:
             out = out + bias_t.reshape(-1, 1, 1)
-        return laid_out(out.expand(ctx.shape), _conv_layout(x, weight))
+        return laid_out(out.expand(ctx.shape), conv_layout(x, weight))
 
 
-def _conv_layout(x, weight):
+def conv_layout(x, weight):
     """torch's convolution answers in channels_last where the input or the kernels are."""
     return (torch.channels_last if torch.channels_last in (layout(x), layout(weight))
             else torch.contiguous_format)
@@ -373,9 +318,15 @@ def _conv_pads(padding, kernel, dilation, stride):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """Cross-correlation of (N, C, H, W), or unbatched (C, H, W), with kernels
     (O, C/groups, kh, kw), as torch's conv2d."""
+    return convolve(Conv2dFunction, input, weight, bias, stride, padding, dilation, groups)
+
+
+def convolve(function, input, weight, bias, stride, padding, dilation, groups):
+    """conv2d's arguments checked and read as torch reads them, then the convolution by
+    the autograd Function ``function``."""
     if input.dim() == 3:  # unbatched: a batch of one
-        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
-                      groups).squeeze(0)
+        return convolve(function, input.unsqueeze(0), weight, bias, stride, padding, dilation,
+                        groups).squeeze(0)
     if not (isinstance(groups, int) and groups >= 1):
         raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
     only_floating("conv2d", input, but=(torch.complex128, torch.complex64, torch.int64))
@@ -391,11 +342,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     pads = _conv_pads(padding, weight.shape[-2:], dilation, stride)
     x, result = opmath(input, promote_integers=False)
     weight, bias = weight.to(x.dtype), None if bias is None else bias.to(x.dtype)
-    return apply(Conv2dFunction, x, weight, bias, stride, pads, dilation, groups).to(result)
+    return apply(function, x, weight, bias, stride, pads, dilation, groups).to(result)
 
 
-def _input_grad(input_size, weight, grad_output, stride, top_left, dilation, groups):
-    """dE/dx of conv2d as a convolution: the upstream gradient, dilated by the stride (s - 1
+def input_grad(function, input_size, weight, grad_output, stride, top_left, dilation, groups):
+    """dE/dx of conv2d as a convolution (by the autograd Function ``function``, this file's
+    or the fast one's): the upstream gradient, dilated by the stride (s - 1
     zeros between entries) and padded by d(k-1) - p before and by whatever reaches the input's
     end after, correlated with the flipped kernel, transposed group by group (the kernels
     (O, C/G) become (C, O/G)). Only the padding before the input matters: the padding after
@@ -411,15 +363,15 @@ def _input_grad(input_size, weight, grad_output, stride, top_left, dilation, gro
     g = pad(g, *(min(p, 0) for p in pads))
     flipped = weight.flip(2, 3)  # each kernel rotated 180 degrees
     flipped = flipped.reshape(groups, O // groups, Cg, kh, kw).transpose(1, 2)
-    return apply(Conv2dFunction, g, flipped.reshape(groups * Cg, O // groups, kh, kw), None,
+    return apply(function, g, flipped.reshape(groups * Cg, O // groups, kh, kw), None,
                  (1, 1), tuple(max(p, 0) for p in pads), (dh, dw), groups)
 
 
 def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
     """torch.nn.grad.conv2d_input by hand: dE/dx of conv2d as a convolution (see above)."""
     g, result = opmath(grad_output, promote_integers=False)
-    return _input_grad(input_size, weight.to(g.dtype), g, pair(stride), pair(padding),
-                       pair(dilation), groups).to(result)
+    return input_grad(Conv2dFunction, input_size, weight.to(g.dtype), g, pair(stride),
+                      pair(padding), pair(dilation), groups).to(result)
 
 
 class Conv2d(nn.Module):

@@ -1,14 +1,18 @@
 """The records of the convolution (卷积核, 卷积核的运算规则, 填充): im2col and col2im, the
-convolution and its input gradient, the module."""
+convolution and its input gradient, the module; and the fast arrangement training uses
+(manual/conv_fast.py), proved to give conv.py's numbers."""
+from unittest import mock
+
 import torch
 
 from crosscheck.proof.checks.families import COMPLEXES, FLOATS
+from crosscheck.proof.checks.harness import check_op
 from crosscheck.proof.records import samples as S
-from crosscheck.proof.records.entry import ErrorInput, Wrong, swap, with_backward
+from crosscheck.proof.records.entry import Entry, ErrorInput, Sample, Wrong, swap, with_backward
 from crosscheck.proof.records.kinds import function, module, op, torch_names
-from crosscheck.proof.records.sections import CONV
+from crosscheck.proof.records.sections import CNN, CONV
 from crosscheck.proof.records.wrong import graphless, opmath
-from manual import conv
+from manual import conv, conv_fast
 from manual.conv import Col2im, Conv2dFunction, Im2col
 from torch_ref import conv as ref
 
@@ -109,4 +113,42 @@ INPUT = function("conv2d_input", CONV, conv.conv2d_input, ref.conv2d_input,
                  {"kernel not flipped": Wrong(_conv2d_input_unflipped, zh="卷积核没有翻转")},
                  CONVOLUTIONS, group="ops")
 MODULE = module("Conv2d", CONV, conv.Conv2d, ref.Conv2d, CONFIGS, UNFLIPPED, CONVOLUTIONS)
+
+
+def _cnn_layers(dtype, device, gen):
+    """The CNN's two convolutions as training computes them (a batch of 128: conv1's input
+    needs no gradient, conv2's does), then conv2d's own samples (grouped, strided,
+    dilated). The big ones take no gradcheck: the row compares two arrangements."""
+    for shape, out, grad in (((128, 1, 28, 28), 32, False), ((128, 32, 14, 14), 64, True)):
+        x = S.randn(gen, shape, dtype, device, grad=grad)
+        w, b = S.randn(gen, (out, shape[1], 3, 3), dtype, device), S.randn(gen, (out,), dtype,
+                                                                           device)
+        yield Sample((x, w, b), {"padding": 1}, gradcheck=False)
+    yield from S.conv2d_samples(dtype, device, gen)
+
+
+def _check_small_caches(entry, impl, dtype, device):
+    """check_op with conv_fast's caches shrunk, so that every sample runs its chunked and
+    wide paths."""
+    with mock.patch.multiple(conv_fast, WHOLE_BYTES=0, CHUNK_BYTES=1 << 10):
+        return check_op(entry, impl, dtype, device)
+
+
+_fast_responses = conv_fast.fast_responses
+ONE_OFF = {"each row's responses one position off": Wrong(swaps=((
+    conv_fast, "fast_responses",
+    lambda *args: _fast_responses(*args).roll(1, -1)),))}
+FAST = ("another arrangement of conv.py's products: off the CNN's layers the matrix library "
+        "may sum a row of another length in another order (measured on these samples: 7e-17 "
+        "relative in float64, 5e-8 in float32)")
+FAST_ENTRIES = [
+    Entry("conv2d_fast", CNN, "ops", "op", conv_fast.conv2d, check_op, conv.conv2d,
+          _cnn_layers, ONE_OFF, tol={"rtol": 0.0, "atol": 0.0},
+          why_tol="to the bit: the same products in the same order, as training runs them",
+          why_no_families="conv2d's rows hold its families; this row holds the fast "
+                          "arrangement to conv2d's numbers"),
+    Entry("conv2d_fast_paths", CNN, "ops", "op", conv_fast.conv2d, _check_small_caches,
+          conv.conv2d, S.conv2d_samples, ONE_OFF, why_tol=FAST,
+          why_no_families="conv2d's rows hold its families"),
+]
 ENTRIES = [IM2COL, COL2IM, CONV2D, INPUT, MODULE]

@@ -164,6 +164,7 @@ class Entry:
     #                        handgrad's rigor): run on a learner's piece as advice, not verdict
     dtypes: tuple = (torch.float64, torch.float32)
     why_tol: str = ""  # where a tolerance is not the default, the reason
+    tol: dict | None = None  # an op's tolerance where it is not the dtype's (why_tol says why)
     why_no_wrong: str = ""  # where no negative control fits, the reason
     opt_in: bool = False  # run only when --only names it or its group (it takes minutes)
     torch_name: str | None = None

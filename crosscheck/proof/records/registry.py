@@ -23,7 +23,7 @@ from crosscheck.proof.torch_suite import conformance
 
 REGISTRY = [
     *activations.ENTRIES, linear.OP, *losses.ENTRIES, linear.MODULE, *conv.ENTRIES,
-    *pooling.ENTRIES, *setups.CNN_ENTRIES, *optim.ENTRIES, *schedules.ENTRIES,
+    *conv.FAST_ENTRIES, *pooling.ENTRIES, *setups.CNN_ENTRIES, *optim.ENTRIES, *schedules.ENTRIES,
     *least_squares.ENTRIES, *backprop.ENTRIES, setups.LANDSCAPE, linear.NEURON_ENTRY,
     *errata.OWN_ENTRIES,
 ]
