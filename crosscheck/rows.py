@@ -33,9 +33,9 @@ class Row:
     entry: Entry
     dtype: torch.dtype
     device: str
-    wrong: str = None
-    measure: Measure = None
-    original: Entry = None
+    wrong: str | None = None
+    measure: Measure = None  # type: ignore[assignment]  # set when the row runs
+    original: Entry | None = None
     seconds: float = 0.0  # how long the row took
     advice: bool = False
     diagnosis: Diagnosis | None = None  # a learner's first failing row of a case
@@ -246,7 +246,7 @@ def plan_rows(only, dtypes, devs):
     return list(plan(select(REGISTRY, only), dtypes, devs))
 
 
-_PLANNED = []  # a worker process's rows
+_PLANNED: list = []  # a worker process's rows
 
 
 def _start(planned, threads):

@@ -68,7 +68,7 @@ def fast_responses(x, weight, stride, pads, dilation, groups):
         # padded chunk by chunk (a copy that stays in the cache), one more row at the
         # bottom: the last row's dropped positions reach into it
         part = pad(x[start:start + step], top, bottom + 1, left, right).contiguous()
-        n, sN, sC, sH = part.shape[0], *part.stride()[:3]
+        n, (sN, sC, sH) = part.shape[0], part.stride()[:3]
         # entry [n, c, u, v, i, j] is xp[n, c, i*sh + u*dh, j*sw + v*dw], j across the width
         cols = part.as_strided((n, C, kh, kw, oh, width), (sN, sC, dh * sH, dw, sh * sH, sw))
         cols = cols.reshape(n, groups, Cg * kh * kw, oh * width)

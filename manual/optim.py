@@ -12,6 +12,8 @@ A complex parameter is updated as torch does it: Adagrad, RMSprop and Adam see i
 imaginary parts as two real numbers each (``torch.view_as_real``); SGD is linear, so complex
 arithmetic gives the same steps.
 """
+from __future__ import annotations
+
 import torch
 from torch.optim import Optimizer
 
@@ -39,8 +41,9 @@ class _HandOptimizer(Optimizer):
     decay applied."""
 
     real_view = True  # update complex parameters as pairs of real numbers (torch's rule)
-    sparse_refusal = None  # torch's words where it refuses a sparse gradient (None: takes one)
-    options = {}  # this class's keyword-only options and their defaults (kept on load)
+    # torch's words where it refuses a sparse gradient (None: it takes one)
+    sparse_refusal: str | None = None
+    options: dict = {}  # this class's keyword-only options and their defaults (kept on load)
     # torch's implementation switches: the same math here, one tensor at a time
     switches = {"foreach": None, "capturable": False, "differentiable": False, "fused": None}
 

@@ -8,6 +8,8 @@ None to go on, or the reason to stop. ``StopRules`` asks them in order and repor
 one stopped the run and why. torch has no built-in for these; they are checked on
 constructed sequences in tests/test_stopping.py and drive the trainer and the line fit.
 """
+from __future__ import annotations
+
 import math
 from dataclasses import dataclass
 
@@ -20,11 +22,11 @@ __all__ = ["EarlyStopping", "GradNormBelow", "LossChangeBelow", "MaxEpochs", "No
 @dataclass
 class Progress:
     step: int  # iterations, or epochs, done so far
-    loss: float = None
-    grad_norm: float = None
-    params: torch.Tensor = None  # all parameters as one flat vector
-    val_loss: float = None
-    model: torch.nn.Module = None  # for early stopping's copy of the best parameters
+    loss: float | None = None
+    grad_norm: float | None = None
+    params: torch.Tensor | None = None  # all parameters as one flat vector
+    val_loss: float | None = None
+    model: torch.nn.Module | None = None  # for early stopping's copy of the best parameters
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ def lines(d: Diagnosis) -> list[str]:
         parts = [say("site_param", value=p) + (" " + say("site_state", value=s) if s else "")
                  for p, s in d.where]
         said.append(say("parting", step=d.step, where=", ".join(parts[:4])))
-    if d.difference:
+    if d.difference and d.difference.element:
         e = d.difference.element
         at = say("input_there", value=f"{e.input:.6g}") if e.input is not None else ""
         said.append(say("first_difference", site=site(d.difference), index=list(e.index),

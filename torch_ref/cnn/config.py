@@ -1,5 +1,7 @@
 """A training run's settings, resolved once into plain values, and which of them a
 checkpoint fixes on resume."""
+from __future__ import annotations
+
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from shlex import quote
@@ -24,18 +26,18 @@ class Config:
     impl: str = "torch"  # the ops
     optimizer: str = "adam"
     optimizer_impl: str = "torch"  # the optimizer's and the warm-up's side
-    lr: float = None  # None: the optimizer's default, filled in at construction
+    lr: float | None = None  # None: the optimizer's default, filled in at construction
     epochs: int = 3
     batch_size: int = 128
     val_size: int = 5000
-    train_size: int = None
+    train_size: int | None = None
     warmup_steps: int = 0
     weight_decay: float = 0.0
     device: str = "auto"
     seed: int = 0
-    logdir: str = None
-    resume: str = None
-    early_stop_patience: int = None
+    logdir: str | None = None
+    resume: str | None = None
+    early_stop_patience: int | None = None
     dry_run: bool = False
     channels: tuple = (32, 64)
     hidden: int = 128

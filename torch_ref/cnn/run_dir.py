@@ -20,7 +20,7 @@ FULL = (errno.ENOSPC, errno.EDQUOT)  # the errors of a full disk (or quota)
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; the checkpoint rule still holds
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 
 def run_folder(*words):

@@ -308,7 +308,7 @@ def torch_calls(name, family, dtype, device):
             yield Call(_fresh(args), _fresh(kwargs)), op.op
 
 
-_MADE = {}  # (op, variant, device, dtype, requires_grad) -> its samples
+_MADE: dict = {}  # (op, variant, device, dtype, requires_grad) -> its samples
 
 
 def _samples(op, device, dtype, grad):

@@ -7,6 +7,8 @@ state_dict round trip must continue exactly where the original goes. ``step`` an
 ``compare_twins`` are the one way twins are stepped and compared, here and on torch's own
 configurations (torch_configs.py).
 """
+from __future__ import annotations
+
 import copy
 import warnings
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ class Setup:
     v = lr * b against torch's momentum_buffer b), and the scale of the targets."""
 
     kwargs: dict
-    ref_kwargs: dict = None
+    ref_kwargs: dict | None = None
     schedule: str = "exponential"
     state: bool = True
     scale: float = 1.0

@@ -71,7 +71,7 @@ COLS = torch.zeros(1, 2 * 4, 20, dtype=torch.float64)  # its 2x2 patches: L = 20
 
 
 def _weight(*shape):
-    return torch.zeros(*shape, dtype=torch.float64)
+    return torch.zeros(shape, dtype=torch.float64)
 
 
 IM2COL_ERRORS = (ErrorInput((X, (6, 3)), {}, "does not fit"),  # too tall only
@@ -79,18 +79,18 @@ IM2COL_ERRORS = (ErrorInput((X, (6, 3)), {}, "does not fit"),  # too tall only
 COL2IM_ERRORS = (ErrorInput((COLS[:, :, :19], (5, 6), 2), {}, "does not fit"),  # L only
                  ErrorInput((COLS[:, :7], (5, 6), 2), {}, "does not fit"),  # C*k*k only
                  ErrorInput((COLS[0, 0], (5, 6), 2), {}, "expected"))
-CONV2D_ERRORS = tuple(ErrorInput((x, weight), kwargs, says) for x, weight, kwargs, says in [
-    (X, _weight(3, 2, 3, 3), {"groups": 0}, "positive int"),
-    (X, _weight(3, 2, 3, 3), {"groups": 1.5}, "positive int"),
-    (X, _weight(3, 3, 3, 3), {}, "do not fit"),  # channels only
-    (X, _weight(3, 2, 3), {}, "do not fit"),  # the weight's rank only
-    (X, torch.tensor(1.0, dtype=torch.float64), {}, "do not fit"),  # a 0-dim weight
-    (X, _weight(3, 1, 3, 3), {"groups": 2}, "do not fit"),  # 3 kernels in 2 groups only
-    (X, _weight(4, 2, 3, 3), {"bias": _weight(3)}, "bias"),
-    (X, _weight(4, 2, 3, 3), {"padding": "full"}, "padding"),
-    (X, _weight(4, 2, 3, 3), {"padding": "same", "stride": 2}, "same"),
-    (X[0, 0], _weight(3, 2, 3, 3), {}, "do not fit"),  # an input of the wrong rank
-    (_weight(1, 3, 5, 5), _weight(2, 1, 3, 3), {"groups": 2}, "do not fit")])  # 3 channels
+CONV2D_ERRORS = (
+    ErrorInput((X, _weight(3, 2, 3, 3)), {"groups": 0}, "positive int"),
+    ErrorInput((X, _weight(3, 2, 3, 3)), {"groups": 1.5}, "positive int"),
+    ErrorInput((X, _weight(3, 3, 3, 3)), {}, "do not fit"),  # channels only
+    ErrorInput((X, _weight(3, 2, 3)), {}, "do not fit"),  # the weight's rank only
+    ErrorInput((X, _weight()), {}, "do not fit"),  # a 0-dim weight
+    ErrorInput((X, _weight(3, 1, 3, 3)), {"groups": 2}, "do not fit"),  # 3 kernels, 2 groups
+    ErrorInput((X, _weight(4, 2, 3, 3)), {"bias": _weight(3)}, "bias"),
+    ErrorInput((X, _weight(4, 2, 3, 3)), {"padding": "full"}, "padding"),
+    ErrorInput((X, _weight(4, 2, 3, 3)), {"padding": "same", "stride": 2}, "same"),
+    ErrorInput((X[0, 0], _weight(3, 2, 3, 3)), {}, "do not fit"),  # the input's rank
+    ErrorInput((_weight(1, 3, 5, 5), _weight(2, 1, 3, 3)), {"groups": 2}, "do not fit"))
 
 IM2COL = op("im2col", CONV, conv.im2col, Im2col, ref.im2col, S.im2col_samples,
             {"backward averages overlaps": with_backward(Im2col, _im2col_backward_averages)

@@ -123,7 +123,7 @@ class Piece:
 
     name: str
     leaves_out: str | None = None
-    function: type = None  # the autograd Function whose backward is the exercise
+    function: type | None = None  # the autograd Function whose backward is the exercise
     state_keys: tuple = ()
     builtins: tuple = ()
 
@@ -158,7 +158,7 @@ class Entry:
     reference: Any = None
     samples: Any = None
     wrong: dict = field(default_factory=dict)  # label -> Wrong
-    piece: Piece = None  # None: not a piece a learner writes
+    piece: Piece | None = None  # None: not a piece a learner writes
     convention: bool = False
     learners: bool = True  # False: beyond what a learner's exercise asks (a family of
     #                        handgrad's rigor): run on a learner's piece as advice, not verdict

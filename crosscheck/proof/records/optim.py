@@ -50,11 +50,12 @@ class AdagradSparseWithoutRoot(O.Adagrad):
 
 
 class RMSpropTakesSparse(O.RMSprop):
-    sparse_refusal = None  # goes on with a sparse gradient: aten's error, not torch's words
+    # goes on with a sparse gradient: aten's error, not torch's words
+    sparse_refusal = None  # type: ignore[assignment]
 
 
 class AdamTakesSparse(O.Adam):
-    sparse_refusal = None
+    sparse_refusal = None  # type: ignore[assignment]
 
 
 class SGDMomentumWrongSign(O.SGD):

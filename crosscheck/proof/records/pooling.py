@@ -37,13 +37,13 @@ def _flatten_backward_channels_last(ctx, grad):
 
 SPREAD = with_backward(MaxPool2d, _backward_spread).named("梯度平摊到整个窗口")
 X = torch.zeros(1, 2, 5, 6, dtype=torch.float64)  # the refused inputs' image
-POOL_ERRORS = tuple(ErrorInput((X,), kwargs, says) for kwargs, says in [
-    ({"kernel_size": 2, "padding": (2, 0)}, "half the kernel"),  # height only
-    ({"kernel_size": 2, "padding": (0, 2)}, "half the kernel"),  # width only
-    ({"kernel_size": 2, "padding": (0, -1)}, "padding >= 0"),  # only a negative padding
-    ({"kernel_size": 2, "stride": (1, 0)}, ">= 1"),  # only a zero stride
-    ({"kernel_size": (6, 2)}, "does not fit"),  # too tall only
-    ({"kernel_size": (2, 7)}, "does not fit")])  # too wide only
+POOL_ERRORS = (
+    ErrorInput((X,), {"kernel_size": 2, "padding": (2, 0)}, "half the kernel"),  # height only
+    ErrorInput((X,), {"kernel_size": 2, "padding": (0, 2)}, "half the kernel"),  # width only
+    ErrorInput((X,), {"kernel_size": 2, "padding": (0, -1)}, "padding >= 0"),  # negative only
+    ErrorInput((X,), {"kernel_size": 2, "stride": (1, 0)}, ">= 1"),  # only a zero stride
+    ErrorInput((X,), {"kernel_size": (6, 2)}, "does not fit"),  # too tall only
+    ErrorInput((X,), {"kernel_size": (2, 7)}, "does not fit"))  # too wide only
 
 ENTRIES = [
     op("max_pool2d", POOL, pooling.max_pool2d, MaxPool2d, ref.max_pool2d,
