@@ -119,7 +119,7 @@ def test_linear_takes_every_shape_F_linear_takes_in_every_family(family):
 
 
 def test_the_closing_line_says_a_torch_outside_the_tested_range(monkeypatch):
-    from crosscheck.proof.torch_suite.opinfo import opinfo
+    from crosscheck.proof.torch_suite import opinfo
     spec, low, high = declared_range()
     assert spec and low and high, "handgrad is installed (pip install -e .) with its range"
     monkeypatch.setattr(opinfo, "VERSION", f"{high[0]}.{high[1]}.0")  # the next release
