@@ -8,8 +8,8 @@ import torch
 
 from crosscheck import flags as F
 from torch_ref.cnn.config import WARMUP_START_FACTOR
-from torch_ref.cnn.optimizers import OPTIMIZERS, default_lrs
 from torch_ref.errors import HandgradError, Interrupted
+from torch_ref.optimizers import OPTIMIZERS, default_lrs
 
 
 class Parser(argparse.ArgumentParser):

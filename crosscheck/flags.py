@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from torch_ref.cnn.optimizers import OPTIMIZERS
+from torch_ref.optimizers import OPTIMIZERS
 
 Invalid = argparse.ArgumentTypeError
 

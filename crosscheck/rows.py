@@ -41,6 +41,11 @@ class Row:
     diagnosis: Diagnosis | None = None  # a learner's first failing row of a case
 
     @property
+    def dtype_name(self):
+        """The dtype as the table says it: 'float64'."""
+        return str(self.dtype).removeprefix("torch.")
+
+    @property
     def case(self):
         return self.entry.name if not self.wrong else f"{self.entry.name} ! {self.wrong}"
 
@@ -90,7 +95,7 @@ class Row:
         """The row as JSON data; ``failures`` are the failure records."""
         m, e = self.measure, self.entry
         return {"case": self.case, "group": e.group, "kind": e.kind, "section": e.section,
-                "negative_control": bool(self.wrong), "dtype": str(self.dtype)[6:],
+                "negative_control": bool(self.wrong), "dtype": self.dtype_name,
                 "device": self.device, "out_abs": self.errors("out")[0],
                 "out_rel": self.errors("out")[1], "grad_abs": self.errors("grad")[0],
                 "grad_rel": self.errors("grad")[1], "gradcheck": m.gradcheck,
@@ -179,7 +184,7 @@ class Table:
 
     def __init__(self, rows):
         self.widths = [max(len(COLUMNS[0]), *(len(r.case) for r in rows)),
-                       max(5, *(len(str(r.dtype)[6:]) for r in rows)), 6, 8, 8, 8, 8, 9, 8]
+                       max(5, *(len(r.dtype_name) for r in rows)), 6, 8, 8, 8, 8, 9, 8]
 
     def _line(self, cells):
         return "  ".join(f"{c:<{w}}" for c, w in zip(cells, self.widths)).rstrip()
@@ -189,7 +194,7 @@ class Table:
 
     def line(self, row):
         extra = _detail(row)
-        cells = [row.case, str(row.dtype)[6:], row.device, *map(_fmt, (*row.shown("out"),
+        cells = [row.case, row.dtype_name, row.device, *map(_fmt, (*row.shown("out"),
                  *row.shown("grad"), row.measure.gradcheck)), row.result]
         return self._line(cells) + (f"   {extra}" if extra else "")
 
@@ -229,7 +234,7 @@ def _measured(rows, jobs, planned):
                 row.measure, row.seconds = future.result()
             except BrokenProcessPool:  # killed, or a crash in torch: no row may read as run
                 raise HandgradError(f"a process running the rows died at {row.case} "
-                                    f"({str(row.dtype)[6:]}); the rows from there on did not "
+                                    f"({row.dtype_name}); the rows from there on did not "
                                     f"run (--jobs 1 runs them in this process)") from None
             yield row
     except BaseException:  # Ctrl-C (or a dead process): the rows in flight are not waited for
@@ -284,7 +289,7 @@ def summary(rows):
 def diagnoses(rows):
     """The diagnoses of a learner's failing cases (learner/diagnosis.py) as the text under
     the table: each case's heading, then its lines."""
-    return "".join(f"\n{row.case} ({str(row.dtype)[6:]}, {row.device}):\n"
+    return "".join(f"\n{row.case} ({row.dtype_name}, {row.device}):\n"
                    + "".join(f"  {line}\n" for line in lines(row.diagnosis))
                    for row in rows if row.diagnosis)
 

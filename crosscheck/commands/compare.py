@@ -22,11 +22,11 @@ from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 from crosscheck.commands.train import train  # noqa: E402
 from crosscheck.proof.checks.harness import exact_float32  # noqa: E402
 from torch_ref.cnn.config import Config  # noqa: E402
-from torch_ref.cnn.optimizers import OPTIMIZERS  # noqa: E402
 from torch_ref.cnn.pictures import log_picture  # noqa: E402
 from torch_ref.cnn.run_dir import RunDir, run_folder  # noqa: E402
 from torch_ref.cnn.train import RESULT  # noqa: E402
 from torch_ref.errors import HandgradError, Interrupted  # noqa: E402
+from torch_ref.optimizers import OPTIMIZERS  # noqa: E402
 
 MANIFEST = "compare.json"
 # what a comparison fixes (its runs must share them), and what may change on --resume

@@ -9,8 +9,8 @@ from torch_ref import optim as ref_optim
 from torch_ref import schedules as ref_schedules
 from torch_ref.cnn import checkpoint
 from torch_ref.cnn.config import Config
-from torch_ref.cnn.optimizers import optimizer_factory
 from torch_ref.cnn.train import Parts, Trainer
+from torch_ref.optimizers import optimizer_factory
 
 
 def build_parts(cfg):

@@ -92,7 +92,7 @@ def _out_of_memory(failure):
 
 
 def _said(row, failure):
-    return f"{row.case} ({str(row.dtype)[6:]}): {failure_text(failure)}"
+    return f"{row.case} ({row.dtype_name}): {failure_text(failure)}"
 
 
 def score_piece(piece, rows, found=()):

@@ -6,8 +6,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from shlex import quote
 
-from torch_ref.cnn.optimizers import default_lr
 from torch_ref.errors import HandgradError
+from torch_ref.optimizers import default_lr
 
 # what a checkpoint fixes: a resumed run takes these from it (lr, epochs, early stopping,
 # device and data folder may change)

@@ -23,7 +23,7 @@ from typing import Callable
 
 import torch
 
-from crosscheck.proof.checks.harness import tensors
+from crosscheck.proof.checks.harness import fair_refusal, tensors
 from crosscheck.proof.checks.measure import Measure, compare, compare_grads, default_tol
 from crosscheck.proof.torch_suite.errata import torch_error
 from crosscheck.proof.torch_suite.opinfo import Unavailable, database, torch_lacks
@@ -384,7 +384,7 @@ def outcome(m, family, run):
 
 
 def _refusal(m, run, err):
-    if err.argument == "input" or err.argument in run.call.kwargs:
+    if fair_refusal(err, run.call.kwargs):
         return "refused"
     m.fail("refused", f"refused {err.argument!r}, which the sample does not pass ({err})",
            sample=run.k)

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import torch
 
 from crosscheck.proof.checks.measure import Measure, compare, default_tol
+from torch_ref.optimizers import OPTIMIZERS
 
 
 def quadratic(p):
@@ -30,20 +31,9 @@ FUNCTIONS = {
                                   steps=3000, minimum=(1.0, 1.0)),
 }
 
-# each optimizer on these functions: its class, its arguments, and a learning rate per
-# function, each about the largest that still descends steadily there (the two functions'
-# curvatures differ a thousandfold, and so do the rates)
-OPTIMIZERS = {
-    "sgd": ("SGD", {}, {"quadratic": 0.45, "rosenbrock": 1e-3}),
-    "momentum": ("SGD", {"momentum": 0.9}, {"quadratic": 0.05, "rosenbrock": 1e-4}),
-    "adagrad": ("Adagrad", {}, {"quadratic": 0.9, "rosenbrock": 0.3}),
-    "rmsprop": ("RMSprop", {}, {"quadratic": 0.05, "rosenbrock": 3e-3}),
-    "adam": ("Adam", {}, {"quadratic": 0.3, "rosenbrock": 0.02}),
-}
-
-
 def lr(name, fn):
-    return OPTIMIZERS[name][2][fn.name]
+    """Optimizer ``name``'s rate on ``fn`` (the optimizer table's)."""
+    return OPTIMIZERS[name].landscape[fn.name]
 
 
 def path(side, name, fn, steps=None, dtype=torch.float64, device="cpu"):
@@ -51,8 +41,8 @@ def path(side, name, fn, steps=None, dtype=torch.float64, device="cpu"):
     visits on ``fn``, start included: (steps + 1, 2)."""
     steps = fn.steps if steps is None else steps
     p = torch.tensor(fn.start, dtype=dtype, device=device, requires_grad=True)
-    cls, kwargs, _ = OPTIMIZERS[name]
-    opt = getattr(side, cls)([p], **kwargs, lr=lr(name, fn))
+    spec = OPTIMIZERS[name]
+    opt = getattr(side, spec.cls)([p], **spec.kwargs, lr=lr(name, fn))
     points = [p.detach().clone()]
     for _ in range(steps):
         opt.zero_grad()
