@@ -83,12 +83,12 @@ def optimizer_list(text):
 
 
 def alias(text):
-    """'my_sigmoid=sigmoid' as typed (whether PIECE is a piece is known once the registry is
-    read)."""
+    """'my_sigmoid=sigmoid' -> ('my_sigmoid', 'sigmoid') (whether PIECE is a piece is known
+    once the registry is read: matching.check_alias)."""
     name, sep, piece = text.partition("=")
     if not (sep and name.isidentifier() and piece.isidentifier()):
         raise Invalid(f"expected NAME=PIECE with two names, e.g. my_sigmoid=sigmoid, got {text!r}")
-    return text
+    return name, piece
 
 
 def lr_map(text):

@@ -24,7 +24,7 @@ def learner_cases(spec, aliases, registry):
     derive (handmade.py); prints what matched nothing."""
     from crosscheck.grading import handmade
     from crosscheck.learner import matching
-    aliases = [matching.check_alias(text, registry) for text in aliases]
+    aliases = [matching.check_alias(alias, registry) for alias in aliases]
     module = loading.load(spec)
     made, unmatched = matching.cases(module, registry, aliases, advice=True)
     if not made:

@@ -74,7 +74,7 @@ def _read(sub, events, stopped, args):
     started, hungry, gone = None, None, None
     for e in events:
         if e["event"] == "error":
-            sub.status = e["message"]
+            sub.status, sub.status_names_it = e["message"], e["names_it"]
         elif e["event"] == "loaded":
             sub.note = e["note"]
         elif e["event"] == "start":
@@ -86,15 +86,18 @@ def _read(sub, events, stopped, args):
         elif e["event"] == "gone":
             gone = e
     where = say("grade_while", piece=started) if started else ""
+    status = None
     if stopped or (gone and gone["why"] == "timeout"):
-        sub.status = say("grade_timeout", seconds=f"{args.timeout:g}", where=where)
+        status = say("grade_timeout", seconds=f"{args.timeout:g}", where=where)
     elif gone:
-        sub.status = _gone(gone, where)
+        status = _gone(gone, where)
     elif not sub.status and not any(e["event"] == "done" for e in events):
-        sub.status = say("grade_failed")  # handgrad's own process: never the submission's
+        status = say("grade_failed")  # handgrad's own process: never the submission's
     elif hungry:  # it ran to the end, but a piece failed for want of memory
-        sub.status = say("grade_memory", gb=f"{args.memory:g}",
-                         where=say("grade_while", piece=hungry))
+        status = say("grade_memory", gb=f"{args.memory:g}", where=say("grade_while",
+                                                                         piece=hungry))
+    if status is not None:
+        sub.status, sub.status_names_it = status, False
     return sub
 
 
@@ -157,7 +160,7 @@ def run(args):
             sub = future.result()
             subs[sub.name] = sub
             said = sub.status or say("grade_ran", pieces=", ".join(sub.pieces))
-            bar.write(named(sub.name, said))
+            bar.write(named(sub, said))
     ordered = [subs[path.name] for path in found]
     table = worths(args, ordered)
     write(out, ordered, table, args.seed)

@@ -26,6 +26,7 @@ class Submission:
     pieces: dict = field(default_factory=dict)
     note: str = ""  # the names that matched no piece
     seconds: float = 0.0
+    status_names_it: bool = False  # the status names the submission's file already
 
     def points(self, piece, worth):
         """(points earned, points possible) for one piece."""
@@ -42,9 +43,9 @@ class Submission:
         return "\n".join(parts + [p["feedback"] for p in self.pieces.values()])
 
 
-def named(name, said):
+def named(sub, said):
     """A line about a submission, its name first (once: a load error names it already)."""
-    return said if said.startswith(name) else say("grade_named", name=name, said=said)
+    return said if sub.status_names_it else say("grade_named", name=sub.name, said=said)
 
 
 def _missing(sub, piece):
@@ -120,6 +121,6 @@ def summary(subs, worths):
             lines.append(say("grade_todo_count", times=todo, count=n))
     stopped = [sub for sub in subs if sub.status]
     if stopped:
-        lines += ["", say("grade_stopped")] + [f"- {named(sub.name, sub.status)}"
+        lines += ["", say("grade_stopped")] + [f"- {named(sub, sub.status)}"
                                                for sub in stopped]
     return "\n".join(lines) + "\n"

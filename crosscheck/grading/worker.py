@@ -35,6 +35,10 @@ from torch_ref.errors import HandgradError
 MOST_SOURCE = 1 << 20  # bytes of Python a submission may hand in, all files together
 
 
+class LoadError(HandgradError):
+    """A submission's file that does not load: its line names the file."""
+
+
 def files(submission):
     """A submission's Python files: the file, or every .py file under the folder."""
     path = Path(submission)
@@ -89,7 +93,7 @@ def sandboxed(sandbox, names):
     try:
         loaded = sandbox.ask("load", files=[f"{sandbox.root}/{n}" for n in names])
     except Raised as r:  # what no file's load should raise (a BaseException of its own)
-        raise HandgradError(loading.said(_fault({"kind": "raised", "error":
+        raise LoadError(loading.said(_fault({"kind": "raised", "error":
                                                       f"{r.kind}: {r.text}"}),
                                               str(names[0]), str(names[0]))) from None
     if not (isinstance(loaded, list) and len(loaded) == len(names)
@@ -98,7 +102,7 @@ def sandboxed(sandbox, names):
     modules = []
     for i, (name, found) in enumerate(zip(names, loaded)):
         if "fault" in found:
-            raise HandgradError(loading.said(_fault(found["fault"]), str(name), str(name)))
+            raise LoadError(loading.said(_fault(found["fault"]), str(name), str(name)))
         described = found.get("names")
         if not isinstance(described, dict):
             sandbox.gone("garbled")
@@ -175,7 +179,7 @@ def grade(submission, out_path, lang, limits, bwrap, seed, slot):
                 write(event="piece", **grade_piece(piece, cases, found.get(piece, ()), seed))
             write(event="done")
         except HandgradError as err:
-            write(event="error", message=str(err))
+            write(event="error", message=str(err), names_it=isinstance(err, LoadError))
         except SandboxGone as gone:
             write(event="gone", why=gone.why, status=gone.status, last=gone.last)
         finally:

@@ -244,16 +244,14 @@ def cases(module, registry, aliases=(), advice=False):
     return made, unmatched
 
 
-def check_alias(text, registry):
-    """'my_sigmoid=sigmoid' -> ('my_sigmoid', 'sigmoid'); a one-line error where it is not
-    NAME=PIECE with PIECE a piece."""
-    name, sep, piece = text.partition("=")
-    if not (sep and name.isidentifier()):
-        raise HandgradError(say("as_form", text=text))
+def check_alias(alias, registry):
+    """--as's (name, piece), as the flag read it; a one-line error where the piece is
+    none of the registry's."""
+    name, piece = alias
     if piece not in pieces(registry):
-        raise HandgradError(say("as_no_piece", text=text, piece=piece,
+        raise HandgradError(say("as_no_piece", text=f"{name}={piece}", piece=piece,
                                 pieces=", ".join(sorted(pieces(registry)))))
-    return name, piece
+    return alias
 
 
 def nothing_matched(spec, names, registry):

@@ -48,7 +48,6 @@ MESSAGES = {
                     "def {name}(...): ...",
     "extra_parameter": "{name}{signature}: parameter {extra!r} is not in torch's "
                        "{op}{op_signature}",
-    "as_form": "--as {text}: expected NAME=PIECE, e.g. --as my_sigmoid=sigmoid",
     "as_no_piece": "--as {text}: {piece!r} is no piece; the pieces are: {pieces}",
     "as_no_name": "--as {name}={piece}: the file has no name {name!r}",
     # the check

@@ -46,7 +46,6 @@ MESSAGES = {
     "not_callable": "{name} 是 {kind} {value}，不是函数或类：请定义它，例如 "
                     "def {name}(...): ...",
     "extra_parameter": "{name}{signature}：参数 {extra!r} 不在 torch 的 {op}{op_signature} 中",
-    "as_form": "--as {text}：应为 NAME=PIECE，例如 --as my_sigmoid=sigmoid",
     "as_no_piece": "--as {text}：没有名为 {piece!r} 的部件；部件有：{pieces}",
     "as_no_name": "--as {name}={piece}：文件中没有名字 {name!r}",
     # 检查
