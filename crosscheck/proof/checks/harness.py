@@ -117,11 +117,11 @@ def check_op(entry, impl, dtype, device):
 
 def check_module(entry, impl, dtype, device):
     """A layer built both ways from one seed, for every (args, kwargs, input shape) of
-    ``entry.samples``: its initial parameters, then its forward and the gradients of its
+    ``entry.configs``: its initial parameters, then its forward and the gradients of its
     input and parameters under a random upstream gradient."""
     m, tol = Measure(), default_tol(dtype)
     gen = torch.Generator().manual_seed(0)
-    for k, (args, kwargs, input_shape) in enumerate(entry.samples):
+    for k, (args, kwargs, input_shape) in enumerate(entry.configs):
         torch.manual_seed(k)
         mine = impl(*args, **kwargs, device=device, dtype=dtype)
         torch.manual_seed(k)

@@ -113,7 +113,7 @@ def _schedule(opt, kind):
 def run_twins(impl, entry, dtype, device):
     """Step the manual and the reference optimizer of ``entry``; yield (step, params,
     reference params, optimizer, reference optimizer) after each."""
-    setup = entry.samples
+    setup = entry.setup
     ref_kwargs = setup.kwargs if setup.ref_kwargs is None else setup.ref_kwargs
     pa = make_params(dtype, device)
     pb = [torch.nn.Parameter(p.detach().clone()) for p in pa]
@@ -131,11 +131,11 @@ def check_optimizer(entry, impl, dtype, device):
     m, tol = Measure(), default_tol(dtype)
     try:
         for k, pa, pb, oa, ob in run_twins(impl, entry, dtype, device):
-            compare_twins(m, pa, pb, oa, ob, tol, entry.samples.state, step=k)
+            compare_twins(m, pa, pb, oa, ob, tol, entry.setup.state, step=k)
     except Exception as err:  # a wrong optimizer may fail outright
         m.raised(err)
         return m
-    _check_round_trip(m, impl, oa, pa, entry.samples.kwargs, dtype, device, tol)
+    _check_round_trip(m, impl, oa, pa, entry.setup.kwargs, dtype, device, tol)
     return m
 
 
@@ -168,7 +168,7 @@ def check_schedule(entry, impl, dtype, device, steps=60):
     """The learning rate of two param groups, step by step, against torch's composition.
     torch's CosineAnnealingLR is periodic past T_max where WarmupLR holds the floor, so a
     cosine schedule is compared up to its total_steps (tests check the floor after it)."""
-    m, kwargs = Measure(), entry.samples
+    m, kwargs = Measure(), entry.setup.kwargs
     steps = min(steps, kwargs.get("total_steps") or steps)
     p = torch.nn.Parameter(torch.zeros(1, dtype=dtype, device=device))
     q = torch.nn.Parameter(torch.zeros(1, dtype=dtype, device=device))

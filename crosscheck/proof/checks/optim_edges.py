@@ -54,10 +54,10 @@ def _run(cls, kwargs, dtype, device):
 
 
 def check_sparse(entry, impl, dtype, device):
-    """Every setting of ``entry.samples``: both sides step on sparse gradients alike, or
+    """Every setting of ``entry.sparse``: both sides step on sparse gradients alike, or
     both refuse with the same words."""
     m, tol = Measure(), default_tol(dtype)
-    for kwargs in entry.samples:
+    for kwargs in entry.sparse:
         label = f"sparse, {kwargs or 'defaults'},"
         for k, (mine, theirs) in enumerate(zip(_run(impl, kwargs, dtype, device),
                                                _run(entry.reference, kwargs, dtype, device))):
@@ -81,7 +81,7 @@ def check_groups(entry, impl, dtype, device):
     """A second group with options of its own, and a third added after two steps with the
     same options, stepped side by side with torch's: every parameter and state each step."""
     m, tol = Measure(), default_tol(dtype)
-    options = entry.samples
+    options = entry.setup.kwargs
     pa, pb = _params(dtype, device), _params(dtype, device)
     oa, ob = _grouped(impl, pa, options), _grouped(entry.reference, pb, options)
     for k in range(2 * STEPS):

@@ -27,7 +27,7 @@ def check_compiled_cnn(entry, ops, dtype, device, steps=5, batch=8):
     if why:
         return Measure(not_run=why)
     torch.compiler.reset()
-    return _twins(ops, entry.reference, lambda p: entry.samples(p), torch.optim.Adam, dtype,
+    return _twins(ops, entry.reference, lambda p: entry.optimizer(p), torch.optim.Adam, dtype,
                   device, steps, batch, compiled=True)
 
 

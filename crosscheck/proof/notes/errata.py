@@ -125,10 +125,10 @@ ERRATA = (LEAST_SQUARES_IS_LINEAR, BIAS_THRESHOLD, WEIGHTED_SUM, OUTPUT_INDICES,
 
 
 def check_claim(entry, predicate, dtype, device):
-    """The statement as a predicate over evidence from torch (``entry.samples``): it must
+    """The statement as a predicate over evidence from torch (``entry.evidence``): it must
     hold at every point."""
     m = Measure()
-    holds = predicate(**entry.samples(dtype, device))
+    holds = predicate(**entry.evidence(dtype, device))
     m.notes.append(f"holds at {int(holds.sum())} of {holds.numel()} points")
     if not holds.all():
         m.fail("claim", f"fails at {int((~holds).sum())} of {holds.numel()} points")
@@ -188,7 +188,7 @@ def regression_batch(dtype, device, gen):
 def _claim(err, corrected, evidence, literal):
     """An entry of its own for an erratum that no other entry proves."""
     return Entry(err.name, err.section, "errata", "claim", corrected, check_claim,
-                 samples=evidence, dtypes=(torch.float64,),
+                 evidence=evidence, dtypes=(torch.float64,),
                  wrong={f"notes: {label}": Wrong(impl, erratum=err)
                         for label, impl in literal.items()})
 

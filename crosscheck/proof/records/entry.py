@@ -17,6 +17,7 @@ where the family's own do not fit, and the inputs it refuses. Its family rows
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable
@@ -28,6 +29,10 @@ from crosscheck.proof.checks.measure import Enough, first_failure_ends
 
 if TYPE_CHECKING:
     from crosscheck.proof.checks.families import Family
+    from crosscheck.proof.checks.optim_checks import Setup
+
+# an op's or a function's sample inputs: (dtype, device, generator) -> its Samples
+SampleFn = Callable[[torch.dtype, str, torch.Generator], Iterable["Sample"]]
 
 # what an entry compares: a function of tensors with a backward ('op'), an nn.Module, an
 # optimizer class, a learning-rate schedule, a plain function (a fit, back propagation), a
@@ -136,10 +141,11 @@ class Entry:
     """One comparison of the registry.
 
     ``check(entry, impl, dtype, device)`` runs it on ``impl`` (the manual piece, a learner's,
-    or a wrong version) and returns a Measure; it reads ``reference`` and ``samples`` from
-    the entry, so the same check runs against another reference by ``replace``. ``samples``
-    is what the kind needs: a sample generator (op, function), module configurations, an
-    optimizer's settings, evidence for a claim. ``convention``: the entry measures one of
+    or a wrong version) and returns a Measure; it reads ``reference`` and what it runs on
+    from the entry, so the same check runs against another reference by ``replace``. What
+    it runs on, by kind: an op's or a function's ``samples``, a module's ``configs``, an
+    optimizer's or a schedule's ``setup`` (and its ``sparse`` settings), a claim's
+    ``evidence``, the CNN step's ``optimizer``. ``convention``: the entry measures one of
     handgrad's forms of the notes against torch's, so a learner is not held to it. The
     negative controls run in the first of ``dtypes``.
 
@@ -156,7 +162,7 @@ class Entry:
     manual: Any
     check: Callable
     reference: Any = None
-    samples: Any = None
+    samples: SampleFn | None = None
     wrong: dict = field(default_factory=dict)  # label -> Wrong
     piece: Piece | None = None  # None: not a piece a learner writes
     convention: bool = False
@@ -174,6 +180,11 @@ class Entry:
     error_inputs: tuple = ()  # of ErrorInput
     family: Family | None = None
     base: Entry | None = None
+    configs: tuple = ()  # a module's: ((args), {kwargs}, input shape) each
+    setup: Setup | None = None  # an optimizer's or a schedule's settings
+    sparse: tuple = ()  # an optimizer's settings on sparse gradients: {kwargs} each
+    evidence: Callable[[torch.dtype, str], dict] | None = None  # a claim's, from torch
+    optimizer: type | None = None  # the optimizer the CNN step trains with
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind

@@ -48,8 +48,9 @@ def function(name, section, manual, reference, samples, wrong, builtins, group="
 
 
 def module(name, section, manual, reference, configs, wrong, builtins):
-    return Entry(name, section, "ops", "module", manual, check_module, reference, configs,
-                 wrong, Piece(manual.__name__, builtins=builtins))
+    return Entry(name, section, "ops", "module", manual, check_module, reference,
+                 configs=tuple(configs), wrong=wrong,
+                 piece=Piece(manual.__name__, builtins=builtins))
 
 
 def optimizer_piece(cls):
@@ -59,20 +60,22 @@ def optimizer_piece(cls):
 
 def optimizer(name, section, manual, reference, kwargs, wrong, convention=False, **kw):
     return Entry(name, section, "optim", "optimizer", manual, check_optimizer, reference,
-                 Setup(kwargs, **kw), wrong, optimizer_piece(manual), convention)
+                 setup=Setup(kwargs, **kw), wrong=wrong, piece=optimizer_piece(manual),
+                 convention=convention)
 
 
 def differs(name, section, manual, reference, kwargs, ref_kwargs, schedule, scale=1.0):
     why = "the row shows a measured difference; the control is its equal-path twin"
     return Entry(name, section, "convention", "optimizer", manual, check_differs, reference,
-                 Setup(kwargs, ref_kwargs, schedule, scale=scale), piece=optimizer_piece(manual),
+                 setup=Setup(kwargs, ref_kwargs, schedule, scale=scale),
+                 piece=optimizer_piece(manual),
                  convention=True, dtypes=(torch.float64,), why_no_wrong=why)
 
 
 def schedule(name, kwargs, wrong):
     return Entry(name, WARMUP, "schedule", "schedule", schedules.WarmupLR, check_schedule,
-                 ref_schedules.WarmupLR, kwargs, wrong,
-                 Piece("WarmupLR", "lr_at", builtins=OPTIMIZERS),
+                 ref_schedules.WarmupLR, setup=Setup(kwargs), wrong=wrong,
+                 piece=Piece("WarmupLR", "lr_at", builtins=OPTIMIZERS),
                  dtypes=(torch.float64,))
 
 

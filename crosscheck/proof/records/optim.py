@@ -4,6 +4,7 @@ configurations. A wrong optimizer keeps the real state (init_state); only its ma
 wrong."""
 import torch
 
+from crosscheck.proof.checks.optim_checks import Setup
 from crosscheck.proof.checks.optim_edges import GROUP_OPTIONS, SPARSE, check_groups, check_sparse
 from crosscheck.proof.notes import errata as E
 from crosscheck.proof.notes import formulas
@@ -145,7 +146,6 @@ EDGES = {
                                      Wrong(AdagradSparseWithoutRoot)}),
                (O.RMSprop, RMSPROP, {"takes a sparse gradient": Wrong(RMSpropTakesSparse)}),
                (O.Adam, ADAM, {"takes a sparse gradient": Wrong(AdamTakesSparse)})]}
-EDGE_CHECKS = {"groups": (check_groups, GROUP_OPTIONS), "sparse": (check_sparse, SPARSE)}
 # torch's optim_db configurations of each optimizer
 TORCH_CONFIGS = [(O.SGD, MOMENTUM, WRONG_SIGN), (O.Adagrad, ADAGRAD, EPS_INSIDE_ROOT),
                  (O.RMSprop, RMSPROP, NO_LEAK), (O.Adam, ADAM, NO_BIAS_CORRECTION)]
@@ -154,10 +154,17 @@ TORCH_CONFIGS = [(O.SGD, MOMENTUM, WRONG_SIGN), (O.Adagrad, ADAGRAD, EPS_INSIDE_
 def edge_entries():
     """``optim_groups_<name>`` and ``optim_sparse_<name>``: beyond a learner's exercise."""
     return [Entry(f"optim_{what}_{cls.__name__}", section, f"optim_{what}", "optimizer", cls,
-                  EDGE_CHECKS[what][0], getattr(ref, cls.__name__),
-                  EDGE_CHECKS[what][1][cls.__name__], wrong, optimizer_piece(cls),
-                  learners=False)
+                  check_groups if what == "groups" else check_sparse,
+                  getattr(ref, cls.__name__), wrong=wrong, piece=optimizer_piece(cls),
+                  learners=False, **_edge(what, cls.__name__))
             for what, rows in EDGES.items() for cls, section, wrong in rows]
+
+
+def _edge(what, name):
+    """What an edge entry runs on: the param groups' options, or the sparse settings."""
+    if what == "groups":
+        return {"setup": Setup(GROUP_OPTIONS[name])}
+    return {"sparse": tuple(SPARSE[name])}
 
 
 def torch_config_entries():

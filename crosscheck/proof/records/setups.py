@@ -17,7 +17,7 @@ CNN_ENTRIES = [
     Entry("cnn_twin_sgd", CNN, "cnn", "setup", MANUAL, check_twin_cnn, TORCH,
           wrong={"pool gradient spread": SPREAD}),
     Entry("compile_cnn_step", CNN, "compile", "setup", MANUAL, check_compiled_cnn, TORCH,
-          samples=optim.Adam, dtypes=(torch.float64,), opt_in=True,
+          optimizer=optim.Adam, dtypes=(torch.float64,), opt_in=True,
           wrong={"a value read into Python (a graph break)": GRAPH_BREAK_RELU}),
 ]
 LANDSCAPE = Entry("landscape_paths", GD, "optim", "setup", optim, check_paths, ref_optim,
