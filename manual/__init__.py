@@ -4,6 +4,11 @@ Depends on torch tensors only; see README.md for which section of the notes each
 follows. Here, what every manual op shares: how it refuses what it does not implement, and
 the dtype it computes in (torch's rule).
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 import torch
 
 REDUCED = (torch.float16, torch.bfloat16)
@@ -20,7 +25,7 @@ class NotSupported(ValueError):
                          + (f" ({detail})" if detail else ""))
 
 
-def opmath(x, promote_integers=True):
+def opmath(x: torch.Tensor, promote_integers: bool = True) -> tuple[torch.Tensor, torch.dtype]:
     """(x as computed, the dtype of the result), as torch computes a floating op: an
     integer or bool input gives the default float dtype (unless the op keeps integers);
     float16 and bfloat16 are computed in float32 and rounded back once, at the end (torch's
@@ -30,7 +35,7 @@ def opmath(x, promote_integers=True):
     return (x.float() if x.dtype in REDUCED else x), x.dtype
 
 
-def only_floating(piece, x, but=()):
+def only_floating(piece: str, x: torch.Tensor, but: tuple = ()) -> None:
     """Refuse an input that is not floating point (but the dtypes in ``but``) where torch has
     no kernel for it either."""
     if not x.is_floating_point() and x.dtype not in but:
@@ -38,7 +43,7 @@ def only_floating(piece, x, but=()):
                            "torch has no kernel for it either")
 
 
-def diagonal_jvp(backward, tangent, *saved):
+def diagonal_jvp(backward: Callable, tangent: torch.Tensor, *saved: torch.Tensor) -> torch.Tensor:
     """Forward mode of an elementwise op, J v = f'(x) v, from its backward v^T J: J is
     diagonal, so both are the same product. The backward of a complex op multiplies by
     conj f'(z) (torch's convention), so the tangent goes in conjugated and comes out
@@ -46,7 +51,7 @@ def diagonal_jvp(backward, tangent, *saved):
     return backward(tangent.conj(), *saved).conj()
 
 
-def layout(x):
+def layout(x: torch.Tensor) -> torch.memory_format:
     """The memory format torch gives a result computed from a 4-D x: channels_last where x is
     laid out so (and not also contiguous, as a tensor with a single channel or pixel is),
     else contiguous. Under vmap a tensor has no memory format of its own (torch.func cannot
@@ -60,7 +65,7 @@ def layout(x):
     return torch.channels_last if channels_last else torch.contiguous_format
 
 
-def laid_out(t, memory_format):
+def laid_out(t: torch.Tensor, memory_format: torch.memory_format) -> torch.Tensor:
     """t in ``memory_format`` (as torch lays its result out); a batch inside vmap as it is,
     since there no tensor has a memory format of its own."""
     if memory_format == torch.contiguous_format:
@@ -71,7 +76,7 @@ def laid_out(t, memory_format):
         return t
 
 
-def readable(t):
+def readable(t: torch.Tensor) -> bool:
     """Whether t's values can be read in Python here, for a check that refuses bad values
     with a clear message: not while torch.compile traces (reading would break its graph),
     not inside vmap (a batch of values cannot answer one yes or no). There the op's own
@@ -85,7 +90,7 @@ def readable(t):
     return True
 
 
-def compiling():
+def compiling() -> bool:
     """Whether torch.compile is tracing this call (torch.compiler.is_compiling; 2.3+)."""
     return getattr(torch.compiler, "is_compiling", lambda: False)()
 
@@ -114,7 +119,7 @@ class Function(torch.autograd.Function):
             cls.apply_without_jvp = staticmethod(lambda *args: twin.apply(*args))
 
 
-def apply(function, *args):
+def apply(function: Any, *args: Any) -> Any:
     """``function.apply(*args)``, the one way the manual ops call a Function (its twin
     without a jvp while torch.compile traces)."""
     return function.apply_without_jvp(*args) if compiling() else function.apply(*args)

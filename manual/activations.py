@@ -22,6 +22,8 @@ give the default float dtype; float16 and bfloat16 are computed in float32 (manu
 Erratum: the notes write sigma(y) = 1 / (1 - e^{-y}); the logistic function is
 1 / (1 + e^{-y}). With the minus sign it has a pole at y = 0 and is not bounded by (0, 1).
 """
+from __future__ import annotations
+
 import math
 
 import torch
@@ -48,7 +50,7 @@ def _logistic(x):
     return torch.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def sigmoid_backward(grad, output):
+def sigmoid_backward(grad: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
     # d/dx sigmoid = s (1 - s): of the output s, not sigma(s) (the notes' slip)
     s = output.conj()
     return grad * s * (1 - s)
@@ -103,7 +105,7 @@ def _complex_tanh(z):
     return torch.complex(real, imag)
 
 
-def tanh_backward(grad, output):
+def tanh_backward(grad: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
     # d/dx tanh = 1 - t^2
     t = output.conj()
     return grad * (1 - t * t)
@@ -128,7 +130,7 @@ class Tanh(Function):
         return diagonal_jvp(tanh_backward, tangent, *ctx.saved_tensors)
 
 
-def relu_backward(grad, output):
+def relu_backward(grad: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
     # d/dx max(x, 0) = 1 if x > 0 else 0 (0 at the kink, as torch). out = max(x, 0) is 0
     # exactly where x <= 0, so the step function is out != 0; that also keeps the gradient at
     # a NaN input (out is NaN), as torch's threshold_backward does: it zeroes where x <= 0,
@@ -156,7 +158,8 @@ class ReLU(Function):
         return diagonal_jvp(relu_backward, tangent, *ctx.saved_tensors)
 
 
-def leaky_relu_backward(grad, input, negative_slope=0.01):
+def leaky_relu_backward(grad: torch.Tensor, input: torch.Tensor, negative_slope: float = 0.01
+                       ) -> torch.Tensor:
     # d/dx = 1 if x > 0 else negative_slope (the slope at the kink, as torch)
     return torch.where(input > 0, grad, grad * negative_slope)
 
@@ -182,7 +185,7 @@ class LeakyReLU(Function):
                             ctx.negative_slope)
 
 
-def elu_backward(grad, input, alpha=1.0):
+def elu_backward(grad: torch.Tensor, input: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
     # d/dx = 1 if x > 0 else alpha e^x (alpha at the kink, as torch); laid out as the upstream
     # gradient, as torch's is
     slope = torch.where(input > 0, grad, grad * alpha * torch.exp(torch.clamp(input, max=0)))
@@ -218,7 +221,8 @@ def _gelu_tanh_inner(x):
     return _hyperbolic_tangent(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
 
 
-def gelu_backward(grad, input, approximate="none"):
+def gelu_backward(grad: torch.Tensor, input: torch.Tensor, approximate: str = "none"
+                 ) -> torch.Tensor:
     x = input
     if approximate == "tanh":
         # u = sqrt(2/pi)(x + c x^3), t = tanh u:  d/dx x (1 + t)/2 = (1 + t)/2 + x/2 (1 - t^2) u'
@@ -267,15 +271,15 @@ def _apply(function, input, *args):
     return apply(function, x, *args).to(result)
 
 
-def sigmoid(input):
+def sigmoid(input: torch.Tensor) -> torch.Tensor:
     return _apply(Sigmoid, input)
 
 
-def tanh(input):
+def tanh(input: torch.Tensor) -> torch.Tensor:
     return _apply(Tanh, input)
 
 
-def relu(input, inplace=False):
+def relu(input: torch.Tensor, inplace: bool = False) -> torch.Tensor:
     _refuse_inplace("relu", inplace)
     if input.is_complex() or input.dtype == torch.bool:
         raise NotSupported("relu", "input", f"an input of dtype {input.dtype}",
@@ -283,19 +287,20 @@ def relu(input, inplace=False):
     return apply(ReLU, input)  # exact in any dtype: a comparison and a copy
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):
+def leaky_relu(input: torch.Tensor, negative_slope: float = 0.01, inplace: bool = False
+              ) -> torch.Tensor:
     _refuse_inplace("leaky_relu", inplace)
     only_floating("leaky_relu", input)
     return _apply(LeakyReLU, input, negative_slope)
 
 
-def elu(input, alpha=1.0, inplace=False):
+def elu(input: torch.Tensor, alpha: float = 1.0, inplace: bool = False) -> torch.Tensor:
     _refuse_inplace("elu", inplace)
     only_floating("elu", input)
     return _apply(ELU, input, alpha)
 
 
-def gelu(input, approximate="none"):
+def gelu(input: torch.Tensor, approximate: str = "none") -> torch.Tensor:
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     only_floating("gelu", input)

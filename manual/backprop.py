@@ -19,6 +19,8 @@ Losses: 'mse' is the notes' E = 1/2 sum (target - out)^2 over outputs and exampl
 dE/dout = out - target; 'cross_entropy' is softmax cross-entropy averaged over the batch
 (last layer 'identity'), so dE/dnet = (softmax(net) - onehot) / N.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass
 from typing import Callable
 
@@ -34,7 +36,8 @@ __all__ = ["Activation", "forward", "gradients"]
 class Activation:
     name: str
     f: Callable  # net -> out
-    chain: Callable  # (dE/dout, net, out) -> dE/dnet: the chain rule through f
+    chain: Callable | None  # (dE/dout, net, out) -> dE/dnet: the chain rule through f (None:
+    #                         a forward alone, the notes' literal sigmoid)
 
 
 ACTIVATIONS = {  # each derivative is activations.py's, the one autograd's backward uses too
@@ -67,7 +70,8 @@ def _forward(x, weights, biases, activations):
     return layers
 
 
-def forward(x, weights, biases, activations):
+def forward(x: torch.Tensor, weights: list[torch.Tensor], biases: list[torch.Tensor],
+            activations: list) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Every layer's (net, out): what the layer sums, and what it passes on."""
     acts = [_activation(a) for a in activations]
     return [(net, out) for _, net, out in _forward(x, weights, biases, acts)]
@@ -83,7 +87,9 @@ def _loss_and_grad(net, out, target, loss):
     return -(onehot * logp).sum() / N, cross_entropy_backward(1 / N, logp, onehot)
 
 
-def gradients(x, target, weights, biases, activations, loss="mse"):
+def gradients(x: torch.Tensor, target: torch.Tensor, weights: list[torch.Tensor],
+              biases: list[torch.Tensor], activations: list, loss: str = "mse"
+             ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
     """E and the gradients of every weight and bias: (E, [dE/dW_l], [dE/db_l])."""
     acts = [_activation(a) for a in activations]
     if not len(weights) == len(biases) == len(acts):

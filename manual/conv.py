@@ -30,6 +30,8 @@ Channels: a kernel spans all C input channels (a 1x28x28 MNIST image has C = 1);
 give O output channels, O response maps. Padding adds a border of zeros so the edge pixels
 are seen by as many kernel positions as the centre ones and the map keeps its size.
 """
+from __future__ import annotations
+
 import math
 
 import torch
@@ -40,12 +42,13 @@ from manual import Function, NotSupported, apply, laid_out, layout, only_floatin
 __all__ = ["Conv2d", "col2im", "conv2d", "conv2d_input", "im2col"]
 
 
-def pair(v):
+def pair(v: int | tuple) -> tuple:
     """An int or a pair as a pair, as torch reads kernel_size, stride, padding, dilation."""
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-def out_size(size, k, stride=1, pad=0, dilation=1, pad_after=None, ceil_mode=False):
+def out_size(size: int, k: int, stride: int = 1, pad: int = 0, dilation: int = 1,
+             pad_after: int | None = None, ceil_mode: bool = False) -> int:
     """How many windows of k entries, d apart, fit along an axis of ``size`` padded by
     ``pad`` (and ``pad_after`` at the end, default the same) at steps of ``stride``:
 
@@ -61,7 +64,8 @@ def out_size(size, k, stride=1, pad=0, dilation=1, pad_after=None, ceil_mode=Fal
     return out
 
 
-def pad(x, top, bottom, left, right, value=0):
+def pad(x: torch.Tensor, top: int, bottom: int, left: int, right: int, value: float = 0
+       ) -> torch.Tensor:
     """A border of ``value`` (zeros by default) around the last two dims; a negative amount
     crops instead. Built by concatenation rather than written into a fresh tensor, so that
     torch.vmap can batch it."""
@@ -197,7 +201,8 @@ class Col2im(Function):
         return apply(Col2im, tangent, ctx.size, *ctx.window)
 
 
-def im2col(input, kernel_size, dilation=1, padding=0, stride=1):
+def im2col(input: torch.Tensor, kernel_size: int | tuple, dilation: int | tuple = 1,
+           padding: int | tuple | str = 0, stride: int | tuple = 1) -> torch.Tensor:
     """F.unfold by hand: (N, C, H, W) -> (N, C*kh*kw, L); unbatched (C, H, W) -> (C*kh*kw, L)."""
     if input.dim() == 3:
         return im2col(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
@@ -208,7 +213,9 @@ def im2col(input, kernel_size, dilation=1, padding=0, stride=1):
                         pair(stride))
 
 
-def col2im(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+def col2im(input: torch.Tensor, output_size: int | tuple, kernel_size: int | tuple,
+           dilation: int | tuple = 1, padding: int | tuple | str = 0, stride: int | tuple = 1
+          ) -> torch.Tensor:
     """F.fold by hand: (N, C*kh*kw, L) -> (N, C, H, W), overlapping entries summed;
     unbatched (C*kh*kw, L) -> (C, H, W)."""
     if input.dim() == 2:
@@ -221,7 +228,8 @@ def col2im(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                         _symmetric(padding), pair(stride))
 
 
-def responses(x, weight, stride, pads, dilation, groups):
+def responses(x: torch.Tensor, weight: torch.Tensor, stride: tuple, pads: tuple, dilation: tuple,
+              groups: int) -> torch.Tensor:
     """(N, O, oh, ow): every kernel's response at every position, kernels @ cols, group by
     group: the columns (N, G, C/G*kh*kw, L) of each image times the kernels (G, O/G, ...)."""
     O, Cg, kh, kw = weight.shape
@@ -294,7 +302,7 @@ class Conv2dFunction(Function):
         return laid_out(out.expand(ctx.shape), conv_layout(x, weight))
 
 
-def conv_layout(x, weight):
+def conv_layout(x: torch.Tensor, weight: torch.Tensor) -> torch.memory_format:
     """torch's convolution answers in channels_last where the input or the kernels are."""
     return (torch.channels_last if torch.channels_last in (layout(x), layout(weight))
             else torch.contiguous_format)
@@ -315,13 +323,17 @@ def _conv_pads(padding, kernel, dilation, stride):
     return _symmetric(padding)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+           stride: int | tuple = 1, padding: int | tuple | str = 0, dilation: int | tuple = 1,
+           groups: int = 1) -> torch.Tensor:
     """Cross-correlation of (N, C, H, W), or unbatched (C, H, W), with kernels
     (O, C/groups, kh, kw), as torch's conv2d."""
     return convolve(Conv2dFunction, input, weight, bias, stride, padding, dilation, groups)
 
 
-def convolve(function, input, weight, bias, stride, padding, dilation, groups):
+def convolve(function: type, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+             stride: int | tuple, padding: int | tuple | str, dilation: int | tuple, groups: int
+            ) -> torch.Tensor:
     """conv2d's arguments checked and read as torch reads them, then the convolution by
     the autograd Function ``function``."""
     if input.dim() == 3:  # unbatched: a batch of one
@@ -345,7 +357,8 @@ def convolve(function, input, weight, bias, stride, padding, dilation, groups):
     return apply(function, x, weight, bias, stride, pads, dilation, groups).to(result)
 
 
-def input_grad(function, input_size, weight, grad_output, stride, top_left, dilation, groups):
+def input_grad(function: type, input_size: tuple, weight: torch.Tensor, grad_output: torch.Tensor,
+               stride: tuple, top_left: tuple, dilation: tuple, groups: int) -> torch.Tensor:
     """dE/dx of conv2d as a convolution (by the autograd Function ``function``, this file's
     or the fast one's): the upstream gradient, dilated by the stride (s - 1
     zeros between entries) and padded by d(k-1) - p before and by whatever reaches the input's
@@ -367,7 +380,9 @@ def input_grad(function, input_size, weight, grad_output, stride, top_left, dila
                  (1, 1), tuple(max(p, 0) for p in pads), (dh, dw), groups)
 
 
-def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
+def conv2d_input(input_size: tuple, weight: torch.Tensor, grad_output: torch.Tensor,
+                 stride: int | tuple = 1, padding: int | tuple = 0, dilation: int | tuple = 1,
+                 groups: int = 1) -> torch.Tensor:
     """torch.nn.grad.conv2d_input by hand: dE/dx of conv2d as a convolution (see above)."""
     g, result = opmath(grad_output, promote_integers=False)
     return input_grad(Conv2dFunction, input_size, weight.to(g.dtype), g, pair(stride),
@@ -397,7 +412,7 @@ class Conv2d(nn.Module):
         self.bias = nn.Parameter(torch.empty(out_channels, **factory)) if bias else None
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         fan_in = self.in_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
         bound = 1 / math.sqrt(fan_in)
         with torch.no_grad():
@@ -405,10 +420,10 @@ class Conv2d(nn.Module):
             if self.bias is not None:
                 self.bias.uniform_(-bound, bound)
 
-    def forward(self, input):
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
         return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
                       self.groups)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}")

@@ -5,6 +5,8 @@ where the numbers are computed, and the registry's ``conv2d_fast`` row proves th
 to the bit (tests/test_conv_fast.py on the CNN's shapes and on grouped, strided and dilated
 ones, with the cache sizes shrunk so that every path here runs).
 """
+from __future__ import annotations
+
 import math
 
 import torch
@@ -44,7 +46,8 @@ def _chunk(per_image, N):
     return max(1, min(N, CHUNK_BYTES // max(1, per_image)))
 
 
-def fast_responses(x, weight, stride, pads, dilation, groups):
+def fast_responses(x: torch.Tensor, weight: torch.Tensor, stride: tuple, pads: tuple,
+                   dilation: tuple, groups: int) -> torch.Tensor:
     """(N, O, oh, ow): every kernel's response at every position, kernels @ cols. Columns
     that fit the cache are built for the whole batch at once. Larger ones, a chunk of
     images at a time, are wide: each row of positions runs over the whole padded width,
@@ -126,6 +129,8 @@ class FastConv2dFunction(Conv2dFunction):
         return grad_x, grad_w, grad_b, None, None, None, None
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+           stride: int | tuple = 1, padding: int | tuple | str = 0, dilation: int | tuple = 1,
+           groups: int = 1) -> torch.Tensor:
     """manual.conv.conv2d, arranged for speed."""
     return convolve(FastConv2dFunction, input, weight, bias, stride, padding, dilation, groups)

@@ -14,6 +14,8 @@ A = [X, 1]. Gradient descent walks down the same bowl instead: theta <- theta - 
 the gradient averaged over the n examples (not over the parameters, and with a minus sign:
 the notes' theta_new = theta_old + eta g with g = grad / (n + 1) climbs the bowl).
 """
+from __future__ import annotations
+
 import torch
 
 from manual.stopping import GradNormBelow, MaxEpochs, NonFiniteLoss, Progress, StopRules
@@ -32,7 +34,7 @@ def _check_points(x, y):
                          "(a vertical line is not y = w x + b)")
 
 
-def fit_line(x, y):
+def fit_line(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The closed form of 求解过程: returns (w, b)."""
     _check_points(x, y)
     dx, dy = x - x.mean(), y - y.mean()
@@ -40,7 +42,7 @@ def fit_line(x, y):
     return w, y.mean() - w * x.mean()
 
 
-def fit(X, y):
+def fit(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Least squares with several features by the normal equations: returns (w, b)."""
     if X.dim() != 2 or y.shape != X.shape[:1]:
         raise ValueError(f"fit: need X (n, d) and y (n,), got {tuple(X.shape)} and "
@@ -54,7 +56,8 @@ def fit(X, y):
     return theta[:-1], theta[-1]
 
 
-def fit_line_gd(x, y, lr=0.1, tol=1e-10, max_steps=100_000):
+def fit_line_gd(x: torch.Tensor, y: torch.Tensor, lr: float = 0.1, tol: float = 1e-10,
+                max_steps: int = 100_000) -> tuple:
     """Batch gradient descent on the mean squared error; stops when the gradient norm
     falls under ``tol`` or after ``max_steps``. Returns (w, b, steps, stop)."""
     _check_points(x, y)
@@ -72,7 +75,8 @@ def fit_line_gd(x, y, lr=0.1, tol=1e-10, max_steps=100_000):
         w, b, step = w - lr * gw, b - lr * gb, step + 1
 
 
-def minibatch_step(w, X, y, batch, lr=0.1):
+def minibatch_step(w: torch.Tensor, X: torch.Tensor, y: torch.Tensor, batch: torch.Tensor,
+                   lr: float = 0.1) -> torch.Tensor:
     """One step of mini-batch SGD on E_B(w) = 1/|B| sum_(i in B) (x_i w - y_i)^2: the
     examples of ``batch`` only, every weight updated (not a random subset of the weights,
     as the notes have it). dE_B/dw = 2/|B| X_B^T (X_B w - y_B)."""

@@ -9,6 +9,8 @@ vector; 0: an empty batch). ``linear`` also takes every other shape ``F.linear``
 1-D weight (in,) is a layer of one neuron whose output has no neuron dimension, and a bias
 that is not one number per neuron is added by broadcasting.
 """
+from __future__ import annotations
+
 import math
 
 import torch
@@ -62,7 +64,8 @@ class LinearFunction(Function):
         return out.expand(*x.shape[:-1], weight.shape[0])
 
 
-def linear(input, weight, bias=None):
+def linear(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
+          ) -> torch.Tensor:
     if weight.dim() == 2 and (bias is None or bias.shape == weight.shape[:1]):
         return apply(LinearFunction, input, weight, bias)  # the layer, as the notes write it
     # a single neuron (1-D weight) is a layer of one without its neuron dimension, and any
@@ -94,15 +97,15 @@ class Linear(nn.Module):
         self.bias = nn.Parameter(torch.empty(out_features, **factory)) if bias else None
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
         with torch.no_grad():
             self.weight.uniform_(-bound, bound)
             if self.bias is not None:
                 self.bias.uniform_(-bound, bound)
 
-    def forward(self, input):
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
         return linear(input, self.weight, self.bias)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}"

@@ -5,6 +5,8 @@ Notes sections: 反向传播 (the MSE error E), 交叉熵 (Cross-Entropy).
 The notes' error E = 1/2 sum_i (target_i - out_i)^2 is ``0.5 * mse_loss(out, target,
 reduction='sum')``; the 1/2 is there so that dE/dout = out - target carries no factor 2.
 """
+from __future__ import annotations
+
 import torch
 
 from manual import Function, NotSupported, apply, only_floating, opmath, readable
@@ -32,7 +34,8 @@ def _unreduce(grad, shape, reduction, count):
     return grad.expand(shape) / (count if reduction == "mean" else 1)
 
 
-def mse_loss_backward(grad, input, target):
+def mse_loss_backward(grad: torch.Tensor, input: torch.Tensor, target: torch.Tensor
+                     ) -> torch.Tensor:
     # d/dinput (input - target)^2 = 2 (input - target);  d/dtarget = -2 (input - target)
     return 2 * (input - target) * grad
 
@@ -76,7 +79,7 @@ def _log_softmax(x, dim):
     return shifted - torch.log(torch.exp(shifted).sum(dim, keepdim=True))
 
 
-def softmax_backward(grad, output, dim):
+def softmax_backward(grad: torch.Tensor, output: torch.Tensor, dim: int) -> torch.Tensor:
     # ds_i/dx_j = s_i (delta_ij - s_j)  =>  dE/dx = s * (g - sum_j g_j s_j)
     s = output
     return (s * (grad - (grad * s).sum(dim, keepdim=True))).contiguous()  # as torch's
@@ -128,7 +131,8 @@ class LogSoftmax(Function):
         return tangent - (torch.exp(y) * tangent).sum(ctx.dim, keepdim=True)
 
 
-def cross_entropy_backward(grad, log_probs, target_probs):
+def cross_entropy_backward(grad: torch.Tensor, log_probs: torch.Tensor, target_probs: torch.Tensor
+                          ) -> torch.Tensor:
     # d/dx_j -sum_c q_c log s_c = s_j sum_c q_c - q_j  (= s_j - q_j for a one-hot q)
     q = target_probs
     return grad * (torch.exp(log_probs) * q.sum(1, keepdim=True) - q)
@@ -148,7 +152,8 @@ def _unrows(rows, shape):
     return rows.reshape(shape[0], *shape[2:], shape[1]).movedim(-1, 1)
 
 
-def target_distribution(x, target, weight, ignore_index, eps):
+def target_distribution(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
+                        ignore_index: int, eps: float) -> tuple:
     """The target distribution q (M, C) of every prediction, and the divisor of 'mean':
 
         class index y:   q = valid * ((1 - eps) w_y onehot(y) + (eps / C) w)
@@ -242,7 +247,7 @@ class CrossEntropy(Function):
         return _reduce_rows(d, ctx.reduction, total, x)
 
 
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     _check_reduction(reduction)
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: input {tuple(input.shape)} and target "
@@ -260,11 +265,11 @@ def _softmax(function, name, input, dim, dtype):
     return apply(function, x, dim).to(result)
 
 
-def softmax(input, dim, dtype=None):
+def softmax(input: torch.Tensor, dim: int, dtype: torch.dtype | None = None) -> torch.Tensor:
     return _softmax(Softmax, "softmax", input, dim, dtype)
 
 
-def log_softmax(input, dim, dtype=None):
+def log_softmax(input: torch.Tensor, dim: int, dtype: torch.dtype | None = None) -> torch.Tensor:
     return _softmax(LogSoftmax, "log_softmax", input, dim, dtype)
 
 
@@ -289,8 +294,10 @@ def _check_cross_entropy(input, target, weight, label_smoothing):
                          f"got {label_smoothing}")
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
-                  reduce=None, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None,
+                  size_average: bool | None = None, ignore_index: int = -100,
+                  reduce: bool | None = None, reduction: str = "mean", label_smoothing: float = 0.0
+                 ) -> torch.Tensor:
     """Softmax cross-entropy of logits ``input`` (N, C), (N, C, d1, ...) or unbatched (C,)
     against class indices (N, d1, ...) or class probabilities of the input's shape (e.g.
     one-hot rows), as torch's: per-class ``weight``, ``ignore_index``, ``label_smoothing``."""

@@ -16,13 +16,17 @@ leaves out the input pair (0, 1). The full table:
 
 A larger bias (b > 0) makes firing easier, a smaller one harder: the bias is the threshold.
 """
+from __future__ import annotations
+
+import torch
+
 __all__ = ["fires", "neuron"]
 
 
-def neuron(x1, x2, bias=-1.0):
+def neuron(x1: torch.Tensor, x2: torch.Tensor, bias: float = -1.0) -> torch.Tensor:
     """The weighted sum with both weights 1 (the notes leave weights out here)."""
     return x1 + x2 + bias
 
 
-def fires(y, threshold=0.0):
+def fires(y: torch.Tensor, threshold: float = 0.0) -> torch.Tensor:
     return y > threshold

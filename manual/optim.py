@@ -14,6 +14,8 @@ arithmetic gives the same steps.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch.optim import Optimizer
 
@@ -70,15 +72,15 @@ class _HandOptimizer(Optimizer):
             for key, value in {"maximize": False, **self.options, **self.switches}.items():
                 group.setdefault(key, value)
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict) -> None:
         super().load_state_dict(state_dict)
         self.__setstate__({"state": self.state, "param_groups": self.param_groups})
 
-    def init_state(self, p, state, group):
+    def init_state(self, p: torch.Tensor, state: dict, group: dict) -> None:
         """Create the per-parameter state; called once, before the first update."""
 
     @torch.no_grad()
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:  # type: ignore[override]
         loss = None
         if closure is not None:
             with torch.enable_grad():
@@ -104,12 +106,12 @@ class _HandOptimizer(Optimizer):
                 self.update(p, g, state, group)
         return loss
 
-    def refuse_sparse(self, group):
+    def refuse_sparse(self, group: dict) -> None:
         """Raise as torch raises where it does not take a sparse gradient."""
         if self.sparse_refusal:
             raise RuntimeError(self.sparse_refusal)
 
-    def update(self, p, g, state, group):
+    def update(self, p: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
         raise NotImplementedError
 
 
@@ -153,7 +155,7 @@ class SGD(_HandOptimizer):
                                       maximize=maximize, lr_in_velocity=lr_in_velocity),
                          **switches)
 
-    def velocity(self, g, state, group):
+    def velocity(self, g: torch.Tensor, state: dict, group: dict) -> torch.Tensor:
         """torch's b <- mu b + (1 - dampening) g (b = g at first), or the notes' v <- gamma v +
         eta g (v = eta g at first); returns g itself without momentum."""
         mu, lr = group["momentum"], _scalar(group["lr"])
@@ -168,7 +170,7 @@ class SGD(_HandOptimizer):
         state["momentum_buffer"] = b
         return b
 
-    def update(self, p, g, state, group):
+    def update(self, p: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
         v = self.velocity(g, state, group)
         if group["lr_in_velocity"] and group["momentum"]:
             p.sub_(v)  # theta <- theta - v: eta is inside v already
@@ -204,7 +206,7 @@ class Adagrad(_HandOptimizer):
             for p in group["params"]:
                 self.init_state(p, self.state[p], group)
 
-    def init_state(self, p, state, group):
+    def init_state(self, p: torch.Tensor, state: dict, group: dict) -> None:
         # torch starts every sum at the constructor's value, whatever a param group says
         start = self.defaults["initial_accumulator_value"]
         if p.is_complex():  # both reals of the pair start there
@@ -212,11 +214,11 @@ class Adagrad(_HandOptimizer):
         state["step"] = _zero_step(p, group)
         state["sum"] = torch.full_like(p, start, memory_format=torch.preserve_format)
 
-    def refuse_sparse(self, group):
+    def refuse_sparse(self, group: dict) -> None:
         if group["weight_decay"]:
             raise RuntimeError("weight_decay option is not compatible with sparse gradients")
 
-    def update(self, p, g, state, group):
+    def update(self, p: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
         step = state["step"].item()
         clr = _scalar(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
         if g.is_sparse:
@@ -225,7 +227,8 @@ class Adagrad(_HandOptimizer):
         p.addcdiv_(g, state["sum"].sqrt().add_(group["eps"]), value=-clr)
 
     @staticmethod
-    def sparse_update(p, g, sums, clr, eps):
+    def sparse_update(p: torch.Tensor, g: torch.Tensor, sums: torch.Tensor, clr: float, eps: float
+                     ) -> None:
         """The same update where a sparse gradient has entries (an embedding's looked-up
         rows): duplicates summed first, then only those entries of sum and p change."""
         g = g.coalesce()
@@ -273,7 +276,7 @@ class RMSprop(_HandOptimizer):
                                       momentum=momentum, centered=centered, maximize=maximize,
                                       eps_inside_sqrt=eps_inside_sqrt), **switches)
 
-    def init_state(self, p, state, group):
+    def init_state(self, p: torch.Tensor, state: dict, group: dict) -> None:
         state["step"] = _zero_step(p, group)
         state["square_avg"] = torch.zeros_like(p)
         if group["momentum"] > 0:
@@ -281,7 +284,7 @@ class RMSprop(_HandOptimizer):
         if group["centered"]:
             state["grad_avg"] = torch.zeros_like(p)
 
-    def update(self, p, g, state, group):
+    def update(self, p: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
         alpha, eps = group["alpha"], group["eps"]
         r = state["square_avg"].mul_(alpha).addcmul_(g, g, value=1 - alpha)
         if group["centered"]:
@@ -324,14 +327,14 @@ class Adam(_HandOptimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize), **switches)
 
-    def init_state(self, p, state, group):
+    def init_state(self, p: torch.Tensor, state: dict, group: dict) -> None:
         state["step"] = _zero_step(p, group)
         state["exp_avg"] = torch.zeros_like(p)
         state["exp_avg_sq"] = torch.zeros_like(p)
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = torch.zeros_like(p)
 
-    def update(self, p, g, state, group):
+    def update(self, p: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
         beta1, beta2 = (_scalar(b) for b in group["betas"])
         m = state["exp_avg"].lerp_(g, 1 - beta1)  # beta1 m + (1 - beta1) g
         v = state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)

@@ -14,7 +14,10 @@ wins, and among NaNs the last one.
 Flatten lays the pooled maps out as one vector per sample (channel, then row, then column)
 for the fully connected network; its backward only reshapes the gradient back.
 """
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import torch
 
@@ -136,13 +139,14 @@ class MaxPool2d(Function):
         return laid_out(out, ctx.layout), None
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
+def max_pool2d(input: torch.Tensor, kernel_size: int | tuple, stride: int | tuple | None = None,
+               padding: int | tuple = 0, dilation: int | tuple = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """torch's max_pool2d on (N, C, H, W) or unbatched (C, H, W); ``return_indices`` gives
     each maximum's flat index into H*W too, as torch does."""
     if input.dim() == 3:
-        out = max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode,
-                         return_indices)
+        out: Any = max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation,
+                              ceil_mode, return_indices)
         return tuple(t.squeeze(0) for t in out) if return_indices else out.squeeze(0)
     if input.dim() != 4:
         raise ValueError(f"max_pool2d: expected (N, C, H, W) or (C, H, W), got "
@@ -189,7 +193,7 @@ class Flatten(Function):
         return tangent.reshape(ctx.out_shape)  # linear: the tangent reshaped the same way
 
 
-def flatten(input, start_dim=0, end_dim=-1):
+def flatten(input: torch.Tensor, start_dim: int = 0, end_dim: int = -1) -> torch.Tensor:
     """torch.flatten: dims start_dim..end_dim merged into one (the CNN keeps the batch
     dimension with start_dim=1, as nn.Flatten does)."""
     return apply(Flatten, input, start_dim, end_dim)

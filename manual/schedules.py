@@ -7,8 +7,11 @@ across the valley", is usually met in two phases: a short linear warm-up (small 
 Adam's or momentum's averages are still unreliable), then a decay (``WarmupLR.lr_at`` has
 the closed form).
 """
+from __future__ import annotations
+
 import math
 
+import torch
 from torch.optim.lr_scheduler import LRScheduler
 
 __all__ = ["WarmupLR"]
@@ -27,7 +30,7 @@ class WarmupLR(LRScheduler):
         self.decay, self.total_steps, self.min_lr = decay, total_steps, min_lr
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, base, t):
+    def lr_at(self, base: float | torch.Tensor, t: int) -> float | torch.Tensor:
         """The rate at step t of a param group whose base rate is ``base`` (eta), with
         W = warmup_steps, s = start_factor, T = total_steps, floor = min_lr:
 
@@ -44,5 +47,5 @@ class WarmupLR(LRScheduler):
         progress = min(t - W, T - W) / (T - W)
         return self.min_lr + (base - self.min_lr) * (1 + math.cos(math.pi * progress)) / 2
 
-    def get_lr(self):
+    def get_lr(self) -> list[float | torch.Tensor]:
         return [self.lr_at(base, self.last_epoch) for base in self.base_lrs]

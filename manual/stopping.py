@@ -131,18 +131,18 @@ class EarlyStopping:
             return (f"validation loss has not improved for {self.bad} epochs "
                     f"(best {self.best:.4g} at epoch {self.best_step})")
 
-    def restore(self, model):
+    def restore(self, model: torch.nn.Module) -> bool:
         """Put the best parameters back; False when there is nothing to restore."""
         if self.best_state is None:
             return False
         model.load_state_dict(self.best_state)
         return True
 
-    def state_dict(self):
+    def state_dict(self) -> dict:
         return {"best": self.best, "best_step": self.best_step, "bad": self.bad,
                 "best_state": self.best_state}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: dict) -> None:
         self.best, self.best_step = state["best"], state["best_step"]
         self.bad, self.best_state = state["bad"], state["best_state"]
 

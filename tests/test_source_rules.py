@@ -207,3 +207,39 @@ def test_the_record_rules_catch_what_they_forbid(tmp_path):
     assert len(list(_parses_messages(bad))) == 3
     assert len(list(_private_reads(bad))) == 1
     assert len(list(_long_functions(bad))) == 1
+
+
+# -- the public functions of manual/ and crosscheck/proof/ say their types (mypy checks them
+# in CI); an autograd Function's methods follow torch's interface, typed there ---------------
+
+FUNCTION_METHODS = {"forward", "setup_context", "backward", "jvp", "vmap"}
+
+TYPED = sorted(p for d in ("manual", "crosscheck/proof") for p in (ROOT / d).rglob("*.py"))
+
+
+def _untyped(path):
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        functions = [node] if isinstance(node, ast.FunctionDef) else []
+        if isinstance(node, ast.ClassDef):
+            functions = [f for f in node.body if isinstance(f, ast.FunctionDef)
+                         and f.name not in FUNCTION_METHODS]
+        for f in functions:
+            if f.name.startswith("_"):
+                continue
+            args = [a for a in f.args.posonlyargs + f.args.args + f.args.kwonlyargs
+                    if a.arg not in ("self", "cls")]
+            if f.returns is None or any(a.annotation is None for a in args):
+                yield f"{f.name} (line {f.lineno})"
+
+
+@pytest.mark.parametrize("path", TYPED, ids=[str(p.relative_to(ROOT)) for p in TYPED])
+def test_public_functions_are_annotated(path):
+    found = list(_untyped(path))
+    assert not found, f"{path.relative_to(ROOT)}: not annotated: {', '.join(found)}"
+
+
+def test_the_annotation_rule_sees_an_unannotated_function(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f(x: int) -> int:\n    return x\n\n\ndef g(x):\n    return x\n")
+    assert list(_untyped(bad)) == ["g (line 5)"]

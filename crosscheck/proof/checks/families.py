@@ -18,8 +18,11 @@ them is conformance.FAMILIES. Each sample is equal, refused (the manual op raise
 ``manual.NotSupported`` naming an argument the sample passes), or wrong; a row passes when
 none is wrong.
 """
+from __future__ import annotations
+
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
 
@@ -28,6 +31,9 @@ from crosscheck.proof.checks.measure import Measure, compare, compare_grads, def
 from crosscheck.proof.torch_suite.errata import torch_error
 from crosscheck.proof.torch_suite.opinfo import Unavailable, database, torch_lacks
 from manual import NotSupported
+
+if TYPE_CHECKING:
+    from crosscheck.proof.records.entry import Entry
 
 INTEGERS = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool)
 FLOATS = (torch.float64, torch.float32, torch.float16, torch.bfloat16)
@@ -45,13 +51,13 @@ class Call:
     def __call__(self, fn):
         return fn(*self.args, **self.kwargs)
 
-    def map(self, f):
+    def map(self, f: Callable) -> Call:
         """The call with every tensor argument replaced by f(tensor)."""
         def one(v):
             return f(v) if isinstance(v, torch.Tensor) else v
         return Call(tuple(one(a) for a in self.args), {k: one(v) for k, v in self.kwargs.items()})
 
-    def leaves(self):
+    def leaves(self) -> list[torch.Tensor]:
         found = [*self.args, *self.kwargs.values()]
         return [t for t in tensors(found) if t.requires_grad]
 
@@ -83,7 +89,8 @@ class Family:
     not_run: Callable = lambda: None  # why the installed torch cannot run it at all, or None
 
 
-def first_order(m, run, outs, refs, create_graph=False):
+def first_order(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch.Tensor],
+                create_graph: bool = False) -> tuple | None:
     """Outputs, then the gradients of every differentiable input under random vectors;
     returns (yours, torch's, the vectors) where there were gradients to compare."""
     k, call, dtype = run.k, run.call, run.dtype
@@ -128,12 +135,12 @@ class Exact:
         self.call, self.ref = (call.map(wide) if dtype in WIDE else None), ref
         self.outs = self.found = None
 
-    def outputs(self):
+    def outputs(self) -> list:
         if self.outs is None:
             self.outs = tensors(self.call(self.ref))
         return self.outs
 
-    def grads(self, chosen, vs):
+    def grads(self, chosen: list, vs: list[torch.Tensor]) -> list:
         if self.found is None:
             outs = self.outputs()
             self.found = torch.autograd.grad([outs[j] for j in chosen], self.call.leaves(),
@@ -164,18 +171,18 @@ def _distance(a, exact):
     return (a.to(exact.dtype) - exact).abs().max()
 
 
-def randn(like, gen):
+def randn(like: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """A random tensor like ``like`` (complex: both parts random), from ``gen``."""
     parts = [torch.randn(like.shape, generator=gen, dtype=torch.float64)
              for _ in range(2 if like.is_complex() else 1)]
     return (torch.complex(*parts) if like.is_complex() else parts[0]).to(like.device, like.dtype)
 
 
-def conformance(m, run, outs, refs):
+def conformance(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch.Tensor]) -> None:
     first_order(m, run, outs, refs)
 
 
-def second_order(m, run, outs, refs):
+def second_order(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch.Tensor]) -> None:
     """The first derivatives kept differentiable, then the derivative of <first, u> with
     respect to the inputs and the upstream vectors: a vector-Hessian product, torch's
     gradgradcheck's comparison, against torch's."""
@@ -195,7 +202,8 @@ def _dot(grads, us):
     return sum(terms[1:], terms[0]) if terms else None
 
 
-def compare_grads_of(m, mine, theirs, wrt, k):
+def compare_grads_of(m: Measure, mine: torch.Tensor | None, theirs: torch.Tensor | None,
+                     wrt: list[torch.Tensor], k: int) -> None:
     """The gradients of two scalars (None: a constant, all zeros) with respect to ``wrt``."""
     def grads(s):
         if s is None:
@@ -214,7 +222,7 @@ def compare_grads_of(m, mine, theirs, wrt, k):
                 index=i, label="second derivative,")
 
 
-def exact_dtype(m, run, outs, refs):
+def exact_dtype(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch.Tensor]) -> None:
     """Integer and bool inputs: the result's dtype, then its values (exactly where the
     result is an integer, at the float tolerances where torch returns a float)."""
     for i, (out, r) in enumerate(zip(outs, refs)):
@@ -226,7 +234,8 @@ def exact_dtype(m, run, outs, refs):
                     index=i)
 
 
-def reduced_precision(m, run, outs, refs):
+def reduced_precision(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch.Tensor]
+                     ) -> None:
     """float16 and bfloat16: torch's tolerances for them, and the distance of each side's
     output from torch's in float64 (held to 1.5 times torch's over the row, at its end)."""
     first_order(m, run, outs, refs)
@@ -236,12 +245,12 @@ def reduced_precision(m, run, outs, refs):
             m.record("torch's to float64", r, e)
 
 
-def memory_format(t):
+def memory_format(t: torch.Tensor) -> tuple:
     """What the layout family compares: contiguous, and for 4-D tensors channels_last."""
     return (t.is_contiguous(), t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last))
 
 
-def same_layout(m, run, outs, refs):
+def same_layout(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch.Tensor]) -> None:
     """Values; and where the call holds a channels_last tensor, the memory format of every
     output and input gradient (torch's suite holds non-contiguous samples to their values
     only, test_noncontiguous_samples, and memory formats to theirs, test_memory_format)."""
@@ -258,14 +267,14 @@ def same_layout(m, run, outs, refs):
                               f"where torch's is {memory_format(b)}", sample=run.k, index=i)
 
 
-def channels_last(call):
+def channels_last(call: Call) -> Call:
     def four_d(t):
         return (t.detach().contiguous(memory_format=torch.channels_last)
                 .requires_grad_(t.requires_grad)) if t.dim() == 4 else t
     return call.map(four_d)
 
 
-def noncontiguous(call):
+def noncontiguous(call: Call) -> Call:
     def strided(t):  # every other element of a buffer twice as long: the same values
         if not t.numel():
             return t
@@ -296,7 +305,8 @@ def _as(dtype):
 # -- the samples: torch's and ours, and what each one is -------------------------------------
 
 
-def torch_calls(name, family, dtype, device):
+def torch_calls(name: str, family: Family, dtype: torch.dtype, device: str
+               ) -> Iterator[tuple[Call, Callable]]:
     """(call, torch's op) for every OpInfo sample of ``name`` in ``dtype``."""
     for op in (o for o in database("op_db") if o.name == name):
         if dtype not in op.supported_dtypes(torch.device(device).type):
@@ -339,14 +349,16 @@ def _fresh(value):
     return value
 
 
-def our_calls(entry, family, dtype, device):
+def our_calls(entry: Entry, family: Family, dtype: torch.dtype, device: str
+             ) -> Iterator[tuple[Call, Callable]]:
     """(call, the registry's reference) for each of our own samples of the op, in ``dtype``."""
     gen = torch.Generator().manual_seed(1)
+    assert entry.samples is not None, entry.name
     for sample in entry.samples(torch.float64, device, gen):
         yield Call(sample.args, sample.kwargs).map(_as(dtype)), entry.reference
 
 
-def outcome(m, family, run):
+def outcome(m: Measure, family: Family, run: Run) -> str:
     """'equal', 'refused' or 'wrong' for one run of a sample (the reason recorded in ``m``).
     A refusal is manual.NotSupported naming the input or an argument the sample passes."""
     before = len(m.failures)
@@ -403,10 +415,12 @@ def _all_calls(entry, dtype, device):
                 yield variant, ref
 
 
-def check_family(entry, impl, dtype, device):
+def check_family(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) -> Measure:
     """Every sample of the op (``entry.base``) in the family ``entry.family``; the row's
     note counts equal / refused / wrong."""
-    family, name = entry.family, entry.base.torch_name
+    family, base = entry.family, entry.base
+    assert family is not None and base is not None and base.torch_name, entry.name
+    name = base.torch_name
     if family.not_run():
         return Measure(not_run=family.not_run())
     m = Measure()

@@ -1,9 +1,17 @@
 """Gradient descent finds the least-squares line: the descent against the closed form and
 against the same descent with autograd and torch's SGD."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import torch
 
 from crosscheck.proof.checks.measure import Measure, compare
 from manual import least_squares
+
+if TYPE_CHECKING:
+    from crosscheck.proof.records.entry import Entry
 
 # the descent stops at a gradient norm of 1e-10, so it lands within about 1e-10 / (the
 # bowl's smallest curvature) of the bottom: compare to the closed form at 1e-8, not 1e-10
@@ -12,14 +20,15 @@ GD_WHY = ("stops at |grad| < 1e-10, so it is compared at rtol 1e-8, atol 1e-10; 
           "float32 cannot reach a gradient norm of 1e-10")
 
 
-def line_data(dtype, device):
+def line_data(dtype: torch.dtype, device: str) -> tuple[torch.Tensor, torch.Tensor]:
     gen = torch.Generator().manual_seed(3)
     x = torch.rand(40, generator=gen, dtype=torch.float64) * 4 - 1
     y = 2.5 * x - 0.7 + 0.3 * torch.randn(40, generator=gen, dtype=torch.float64)
     return x.to(device, dtype), y.to(device, dtype)
 
 
-def check_gd_line(entry, impl, dtype, device, lr=0.2):
+def check_gd_line(entry: Entry, impl: Callable, dtype: torch.dtype, device: str, lr: float = 0.2
+                 ) -> Measure:
     """The descent's end against the closed form and against autograd with torch's SGD, and
     its length against SGD's: the same path takes the same steps (a gradient off by a
     constant factor still finds the bottom, at another pace). Once at ``lr``, once with the

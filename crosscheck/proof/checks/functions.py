@@ -6,19 +6,25 @@ oscillates across it), 动量, AdaGrad, RMSProp, Adam.
 The paths of the manual optimizers against torch.optim's are the ``landscape_paths`` check;
 ``handgrad landscape`` draws them.
 """
-from types import SimpleNamespace
+from __future__ import annotations
+
+from types import ModuleType, SimpleNamespace
+from typing import TYPE_CHECKING
 
 import torch
 
 from crosscheck.proof.checks.measure import Measure, compare, default_tol
 from torch_ref.optimizers import OPTIMIZERS
 
+if TYPE_CHECKING:
+    from crosscheck.proof.records.entry import Entry
 
-def quadratic(p):
+
+def quadratic(p: torch.Tensor) -> torch.Tensor:
     return 0.1 * p[0] ** 2 + 2 * p[1] ** 2  # curvature 0.2 along x, 4 along y: a long valley
 
 
-def rosenbrock(p):
+def rosenbrock(p: torch.Tensor) -> torch.Tensor:
     return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2  # a curved valley, minimum (1, 1)
 
 
@@ -31,12 +37,13 @@ FUNCTIONS = {
                                   steps=3000, minimum=(1.0, 1.0)),
 }
 
-def lr(name, fn):
+def lr(name: str, fn: SimpleNamespace) -> float:
     """Optimizer ``name``'s rate on ``fn`` (the optimizer table's)."""
     return OPTIMIZERS[name].landscape[fn.name]
 
 
-def path(side, name, fn, steps=None, dtype=torch.float64, device="cpu"):
+def path(side: ModuleType, name: str, fn: SimpleNamespace, steps: int | None = None,
+         dtype: torch.dtype = torch.float64, device: str = "cpu") -> torch.Tensor:
     """The points optimizer ``name`` of ``side`` (the module manual.optim or torch.optim)
     visits on ``fn``, start included: (steps + 1, 2)."""
     steps = fn.steps if steps is None else steps
@@ -52,7 +59,8 @@ def path(side, name, fn, steps=None, dtype=torch.float64, device="cpu"):
     return torch.stack(points)
 
 
-def check_paths(entry, side, dtype, device, steps=150):
+def check_paths(entry: Entry, side: ModuleType, dtype: torch.dtype, device: str, steps: int = 150
+               ) -> Measure:
     """Every optimizer on every function: the path of ``side`` against the reference's."""
     m = Measure()
     for fname, fn in FUNCTIONS.items():

@@ -1,16 +1,23 @@
 """The checks of an op and of a module: forward, backward under a random upstream gradient,
 and float64 gradcheck; negative controls are these same checks run on a wrong version.
 """
+from __future__ import annotations
+
 import warnings
+from collections.abc import Callable
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 import torch
 
 from crosscheck.proof.checks.measure import Measure, compare, compare_grads, default_tol
 from manual import NotSupported
 
+if TYPE_CHECKING:
+    from crosscheck.proof.records.entry import Entry, Sample
 
-def exact_float32():
+
+def exact_float32() -> None:
     """Compare float32 at float32's tolerances: no TF32 shortcuts in GPU matrix products
     and convolutions (cuDNN allows them by default, at about 1e-3 relative error)."""
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -18,19 +25,19 @@ def exact_float32():
         torch.backends.cudnn.allow_tf32 = False
 
 
-def devices():
+def devices() -> list[str]:
     """The CPU, and CUDA where there is one."""
     return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
-def tensors(out):
+def tensors(out: object) -> list[torch.Tensor]:
     """The tensors of an output, nested tuples and lists flattened; other values dropped."""
     if isinstance(out, (tuple, list)):
         return [t for o in out for t in tensors(o)]
     return [out] if isinstance(out, torch.Tensor) else []
 
 
-def grad_inputs(args):
+def grad_inputs(args: tuple) -> list[torch.Tensor]:
     return [a for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
 
 
@@ -56,14 +63,14 @@ def _gradcheck(impl, sample):
         return False
 
 
-def fair_refusal(err, kwargs):
+def fair_refusal(err: NotSupported, kwargs: dict) -> bool:
     """Whether a refusal (manual.NotSupported) is one a row accepts: it names the input (its
     dtype, say) or an argument the sample passes. Refusing an argument the sample does not
     pass would let a piece that computes nothing pass."""
     return err.argument == "input" or err.argument in kwargs
 
 
-def run_sample(m, k, impl, sample):
+def run_sample(m: Measure, k: int, impl: Callable, sample: Sample) -> list[torch.Tensor] | None:
     """The outputs of ``impl`` on one sample, or None: refused (a note, where it names the
     input or an argument the sample passes), or failed (recorded)."""
     try:
@@ -80,12 +87,13 @@ def run_sample(m, k, impl, sample):
         return None
 
 
-def check_op(entry, impl, dtype, device):
+def check_op(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) -> Measure:
     """Forward, backward with a random upstream gradient, and float64 gradcheck, on every
     sample of ``entry.samples(dtype, device, generator)`` against ``entry.reference``, at
     the dtype's tolerance or the entry's own."""
     m, tol = Measure(), entry.tol or default_tol(dtype)
     gen = torch.Generator().manual_seed(0)
+    assert entry.samples is not None, entry.name
     for k, sample in enumerate(entry.samples(dtype, device, gen)):
         outs = run_sample(m, k, impl, sample)
         if outs is None:
@@ -115,7 +123,7 @@ def check_op(entry, impl, dtype, device):
     return m
 
 
-def check_module(entry, impl, dtype, device):
+def check_module(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) -> Measure:
     """A layer built both ways from one seed, for every (args, kwargs, input shape) of
     ``entry.configs``: its initial parameters, then its forward and the gradients of its
     input and parameters under a random upstream gradient."""
@@ -145,7 +153,7 @@ def check_module(entry, impl, dtype, device):
     return m
 
 
-def quiet():
+def quiet() -> None:
     """Exact float32 comparisons, and torch's notes that say nothing about the rows kept
     off the table."""
     exact_float32()

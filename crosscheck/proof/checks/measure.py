@@ -9,9 +9,11 @@ tally read fields, never text.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import torch
 
@@ -29,7 +31,7 @@ CHECKS = ("forward", "backward", "transform", "gradcheck", "param", "state", "st
           "outputs", "refused", "raised", "claim", "unavailable", "missing")
 
 
-def default_tol(dtype):
+def default_tol(dtype: torch.dtype) -> dict:
     if dtype in (torch.float64, torch.complex128):
         return F64_TOL
     rtol, atol = TOLS.get(dtype, (0.0, 0.0))  # integers and bool: exactly
@@ -70,11 +72,11 @@ class Failure:
         assert self.check in CHECKS, self.check
 
     @property
-    def text(self):
+    def text(self) -> str:
         """The whole line, in English: where, then what."""
         return failure_text(self, "en")
 
-    def record(self):
+    def record(self) -> dict:
         """The failure as JSON-ready data (the fields that apply, and the line); a complex
         value as [real, imaginary]."""
         data = {k: v for k, v in asdict(self).items() if v is not None}
@@ -100,19 +102,19 @@ class Measure:
     shapes: set = field(default_factory=set)  # kinds where a shape differed: no error figure
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return not self.failures
 
-    def fail(self, check, message, **site):
+    def fail(self, check: str, message: str, **site: Any) -> None:
         self.failures.append(Failure(check, message, **site))
         if check not in _ENOUGH.get():
             raise Enough(self)
 
-    def raised(self, err, check="raised", **site):
+    def raised(self, err: BaseException, check: str = "raised", **site: Any) -> None:
         """An exception where a value was due, as a failure of ``check``."""
         self.fail(check, first_line(err), error=error_name(err), **site)
 
-    def record(self, kind, actual, expected):
+    def record(self, kind: str, actual: torch.Tensor, expected: torch.Tensor) -> None:
         a, e = actual.detach(), expected.detach()
         if a.is_complex() or e.is_complex():  # a complex number as its pair of reals
             a, e = torch.view_as_real(a.resolve_conj()), torch.view_as_real(e.resolve_conj())
@@ -143,7 +145,7 @@ class Enough(BaseException):  # noqa: N818 (not an error: the answer is known)
 
 
 @contextmanager
-def first_failure_ends(ignore=()):
+def first_failure_ends(ignore: tuple = ()) -> Iterator[None]:
     """Within, a check ends at its first failure (but of the kinds in ``ignore``): for a
     negative control, or the search for a known slip, one failure is the whole answer."""
     token = _ENOUGH.set(tuple(ignore))
@@ -153,7 +155,9 @@ def first_failure_ends(ignore=()):
         _ENOUGH.reset(token)
 
 
-def compare(m: Measure, kind, actual, expected, tol, at=None, *, check, **site):
+def compare(m: Measure, kind: str, actual: torch.Tensor | None, expected: torch.Tensor | None,
+            tol: dict,
+            at: torch.Tensor | None = None, *, check: str, **site: Any) -> None:
     """The one comparison: record the error, then hold it to torch.testing.assert_close.
     A failure keeps the first element out of tolerance (and the value of ``at``, the input,
     there when it has the same shape): what a learner needs to find the slip."""
@@ -196,7 +200,9 @@ def _first_difference(actual, expected, tol, at):
                    a[index].item() if a.numel() else None, value)
 
 
-def compare_grads(m, mine, theirs, v, tol, create_graph=False, judge=None, **site):
+def compare_grads(m: Measure, mine: tuple, theirs: tuple, v: list[torch.Tensor], tol: dict,
+                  create_graph: bool = False, judge: Callable | None = None, **site: Any
+                 ) -> tuple | None:
     """Backward of both sides, (outputs, inputs) each, under the same upstream gradient(s)
     v, input by input; an input one side leaves without a gradient counts as zeros.
     ``judge(i, yours, torch's)`` compares one input's (default: ``compare``). Returns

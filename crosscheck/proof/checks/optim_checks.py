@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from crosscheck.proof.checks.measure import Measure, compare, default_tol
+
+if TYPE_CHECKING:
+    from crosscheck.proof.records.entry import Entry
 
 
 @dataclass(frozen=True)
@@ -27,13 +32,13 @@ class Setup:
 
     kwargs: dict
     ref_kwargs: dict | None = None
-    schedule: str = "exponential"
+    schedule: str | None = "exponential"  # None: none
     state: bool = True
     scale: float = 1.0
     steps: int = 50
 
 
-def make_params(dtype, device):
+def make_params(dtype: torch.dtype, device: str) -> list:
     gen = torch.Generator().manual_seed(0)
 
     def param(*shape):
@@ -43,14 +48,15 @@ def make_params(dtype, device):
     return [param(5, 4), param(5), param(3, 5), param(4)]  # w1, b1, w2, sometimes-unused
 
 
-def make_data(dtype, device, scale=1.0):
+def make_data(dtype: torch.dtype, device: str, scale: float = 1.0
+             ) -> tuple[torch.Tensor, torch.Tensor]:
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(16, 4, generator=gen, dtype=torch.float64).to(device, dtype)
     y = torch.randn(16, 3, generator=gen, dtype=torch.float64).to(device, dtype)
     return x, y * scale
 
 
-def mlp_loss(x, y):
+def mlp_loss(x: torch.Tensor, y: torch.Tensor) -> Callable[[list, int], torch.Tensor]:
     """A one-hidden-layer net's loss at step k; `extra` gets no gradient at all (grad is
     None) on two steps of three."""
     def loss(params, k):
@@ -60,7 +66,8 @@ def mlp_loss(x, y):
     return loss
 
 
-def step(params, opt, loss, k, schedule=None):
+def step(params: list, opt: torch.optim.Optimizer, loss: Callable, k: int,
+         schedule: torch.optim.lr_scheduler.LRScheduler | None = None) -> None:
     """One step of one twin: gradients of ``loss(params, k)``, the update, the schedule."""
     opt.zero_grad(set_to_none=True)
     loss(params, k).backward()
@@ -69,7 +76,8 @@ def step(params, opt, loss, k, schedule=None):
         schedule.step()
 
 
-def compare_twins(m, pa, pb, oa, ob, tol, state=True, **site):
+def compare_twins(m: Measure, pa: list, pb: list, oa: torch.optim.Optimizer,
+                  ob: torch.optim.Optimizer, tol: dict, state: bool = True, **site: Any) -> None:
     """Every parameter, and (with ``state``) every state tensor with its keys and dtype."""
     for i, (a, b) in enumerate(zip(pa, pb)):
         compare(m, "out", a.detach(), b.detach(), tol, check="param", param=i, **site)
@@ -110,10 +118,11 @@ def _schedule(opt, kind):
     return None
 
 
-def run_twins(impl, entry, dtype, device):
+def run_twins(impl: Callable, entry: Entry, dtype: torch.dtype, device: str) -> Iterator:
     """Step the manual and the reference optimizer of ``entry``; yield (step, params,
     reference params, optimizer, reference optimizer) after each."""
     setup = entry.setup
+    assert setup is not None, entry.name
     ref_kwargs = setup.kwargs if setup.ref_kwargs is None else setup.ref_kwargs
     pa = make_params(dtype, device)
     pb = [torch.nn.Parameter(p.detach().clone()) for p in pa]
@@ -126,9 +135,10 @@ def run_twins(impl, entry, dtype, device):
         yield k, pa, pb, oa, ob
 
 
-def check_optimizer(entry, impl, dtype, device):
+def check_optimizer(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) -> Measure:
     """Parameters and every state tensor after every step; then a state_dict round trip."""
     m, tol = Measure(), default_tol(dtype)
+    assert entry.setup is not None, entry.name
     try:
         for k, pa, pb, oa, ob in run_twins(impl, entry, dtype, device):
             compare_twins(m, pa, pb, oa, ob, tol, entry.setup.state, step=k)
@@ -152,7 +162,7 @@ def _check_round_trip(m, cls, opt, params, kwargs, dtype, device, tol):
                   label="after a state_dict round trip")
 
 
-def check_differs(entry, impl, dtype, device):
+def check_differs(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) -> Measure:
     """The notes' form against torch's where they must differ: passes when they do, and
     reports how far apart the parameters end up (the 'out rel' column)."""
     m = Measure()
@@ -164,16 +174,18 @@ def check_differs(entry, impl, dtype, device):
     return m
 
 
-def check_schedule(entry, impl, dtype, device, steps=60):
+def check_schedule(entry: Entry, impl: Callable, dtype: torch.dtype, device: str, steps: int = 60
+                  ) -> Measure:
     """The learning rate of two param groups, step by step, against torch's composition.
     torch's CosineAnnealingLR is periodic past T_max where WarmupLR holds the floor, so a
     cosine schedule is compared up to its total_steps (tests check the floor after it)."""
+    assert entry.setup is not None, entry.name
     m, kwargs = Measure(), entry.setup.kwargs
     steps = min(steps, kwargs.get("total_steps") or steps)
     p = torch.nn.Parameter(torch.zeros(1, dtype=dtype, device=device))
     q = torch.nn.Parameter(torch.zeros(1, dtype=dtype, device=device))
-    opts = [torch.optim.SGD([{"params": [p]}, {"params": [q], "lr": 0.03}], lr=0.1)
-            for _ in range(2)]
+    groups: list[dict] = [{"params": [p]}, {"params": [q], "lr": 0.03}]
+    opts = [torch.optim.SGD(groups, lr=0.1) for _ in range(2)]
     with warnings.catch_warnings():  # SequentialLR's own deprecation notes
         warnings.simplefilter("ignore")
         mine, theirs = impl(opts[0], **kwargs), entry.reference(opts[1], **kwargs)

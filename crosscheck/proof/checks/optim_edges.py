@@ -3,12 +3,20 @@ options given per param group, a group added in the middle of a run, and the spa
 gradients of an embedding. Each manual optimizer either computes what torch computes, step
 by step, or refuses in torch's words where torch refuses.
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 
 from crosscheck.proof.checks.measure import Measure, default_tol
 from crosscheck.proof.checks.optim_checks import compare_twins, step
 from crosscheck.proof.torch_suite.errata import optimizer_error
+
+if TYPE_CHECKING:
+    from crosscheck.proof.records.entry import Entry
 
 STEPS = 4
 # an embedding's sparse gradients: the settings torch takes them with, and those it refuses
@@ -53,7 +61,7 @@ def _run(cls, kwargs, dtype, device):
         yield f"{type(err).__name__}: {err}"
 
 
-def check_sparse(entry, impl, dtype, device):
+def check_sparse(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) -> Measure:
     """Every setting of ``entry.sparse``: both sides step on sparse gradients alike, or
     both refuse with the same words."""
     m, tol = Measure(), default_tol(dtype)
@@ -77,10 +85,11 @@ def _grouped(cls, params, options):
     return cls([{"params": params[:1]}, {"params": params[1:2], **options}], lr=0.1)
 
 
-def check_groups(entry, impl, dtype, device):
+def check_groups(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) -> Measure:
     """A second group with options of its own, and a third added after two steps with the
     same options, stepped side by side with torch's: every parameter and state each step."""
     m, tol = Measure(), default_tol(dtype)
+    assert entry.setup is not None, entry.name
     options = entry.setup.kwargs
     pa, pb = _params(dtype, device), _params(dtype, device)
     oa, ob = _grouped(impl, pa, options), _grouped(entry.reference, pb, options)

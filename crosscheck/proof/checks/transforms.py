@@ -17,7 +17,11 @@ The backward gives v^T J, the jvp J v; jacrev builds the Jacobian from vmapped b
 jacfwd from vmapped jvps, and hessian is jacfwd of jacrev: forward mode through the
 backward. Each comparison is a ``transform`` failure labelled with the transform.
 """
+from __future__ import annotations
+
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import torch
 import torch.autograd.forward_ad as fwAD
@@ -29,8 +33,12 @@ from crosscheck.proof.checks.measure import compare, default_tol
 from manual import NotSupported
 from torch_ref.errors import first_line
 
+if TYPE_CHECKING:
+    from crosscheck.proof.checks.families import Call, Run
+    from crosscheck.proof.checks.measure import Measure
 
-def of_leaves(call, fn):
+
+def of_leaves(call: Call, fn: Callable) -> tuple:
     """``fn`` on ``call`` as a function of the call's differentiable inputs, returning its
     floating outputs as a tuple (what the transforms take), and those inputs detached."""
     leaves = call.leaves()
@@ -77,7 +85,7 @@ LACKS = {"jvp": ("implement the jvp",), "setup_context": ("override the setup_co
          "vmap": ("the vmap staticmethod",)}
 
 
-def missing(err):
+def missing(err: BaseException) -> str | None:
     """'jvp', 'setup_context' or 'vmap' where ``err`` is torch saying a custom Function lacks
     it (a learner's need not write them), else None."""
     text = str(err)
@@ -97,7 +105,7 @@ def _or_zeros(tangents, like):
     return [torch.zeros_like(o) if t is None else t for t, o in zip(tangents, like)]
 
 
-def forward_mode(m, run, outs, refs):
+def forward_mode(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch.Tensor]) -> None:
     mine, theirs, primals = _sample(run)
     tangents = tuple(randn(p, run.gen) for p in primals)
 
@@ -115,7 +123,7 @@ def forward_mode(m, run, outs, refs):
     _judge(m, run.k, "jvp", lambda fn: func.jvp(fn, primals, tangents)[1], mine, theirs)
 
 
-def batched(m, run, outs, refs):
+def batched(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch.Tensor]) -> None:
     mine, theirs, primals = _sample(run)
     if not primals:
         return
@@ -150,7 +158,7 @@ def _grads(fn, primals, vs, batched=False):
     return _or_zeros(grads, [torch.stack([p, p]) if batched else p for p in primals])
 
 
-def transforms(m, run, outs, refs):
+def transforms(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch.Tensor]) -> None:
     mine, theirs, primals = _sample(run)
     if not primals:
         return
@@ -167,7 +175,7 @@ def transforms(m, run, outs, refs):
         _judge(m, run.k, label, transform, mine, theirs)
 
 
-def doubled(call):
+def doubled(call: Call) -> Call:
     """The call with every tensor's first dimension doubled (the sample twice over)."""
     def twice(t):
         if not t.dim():
@@ -176,7 +184,7 @@ def doubled(call):
     return call.map(twice)
 
 
-def compiled(m, run, outs, refs):
+def compiled(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch.Tensor]) -> None:
     """torch.compile(fullgraph=True) of the manual op, from a clean cache: it compiles
     without a graph break, and its outputs and gradients equal torch's; then on the sample
     with every first dimension doubled, which recompiles with dynamic shapes (where torch's

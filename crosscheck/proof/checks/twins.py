@@ -1,5 +1,9 @@
 """Twin training: the CNN on manual ops and on built-in ops, step by step from one start."""
+from __future__ import annotations
+
 import copy
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -7,15 +11,20 @@ from crosscheck.proof.checks.measure import Measure, compare, default_tol
 from crosscheck.proof.torch_suite.errata import cannot_compile
 from torch_ref.model import CNN
 
+if TYPE_CHECKING:
+    from crosscheck.proof.records.entry import Entry
 
-def check_twin_cnn(entry, ops, dtype, device, steps=20, batch=8, lr=0.05):
+
+def check_twin_cnn(entry: Entry, ops: SimpleNamespace, dtype: torch.dtype, device: str,
+                   steps: int = 20, batch: int = 8, lr: float = 0.05) -> Measure:
     """The CNN on ``ops`` and on the reference backend: same initial parameters, same
     batches, plain SGD; losses and parameters every step."""
     return _twins(ops, entry.reference, lambda p: torch.optim.SGD(p, lr=lr),
                   lambda p: torch.optim.SGD(p, lr=lr), dtype, device, steps, batch)
 
 
-def check_compiled_cnn(entry, ops, dtype, device, steps=5, batch=8):
+def check_compiled_cnn(entry: Entry, ops: SimpleNamespace, dtype: torch.dtype, device: str,
+                       steps: int = 5, batch: int = 8) -> Measure:
     """The manual training step compiled whole (the loss, forward and backward, and the
     manual Adam's step, each torch.compile(fullgraph=True): a graph break is an error)
     against the built-in ops and torch's Adam with its step compiled too: losses and
@@ -27,7 +36,9 @@ def check_compiled_cnn(entry, ops, dtype, device, steps=5, batch=8):
     if why:
         return Measure(not_run=why)
     torch.compiler.reset()
-    return _twins(ops, entry.reference, lambda p: entry.optimizer(p), torch.optim.Adam, dtype,
+    optimizer = entry.optimizer
+    assert optimizer is not None, entry.name
+    return _twins(ops, entry.reference, lambda p: optimizer(p), torch.optim.Adam, dtype,
                   device, steps, batch, compiled=True)
 
 

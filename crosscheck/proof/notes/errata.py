@@ -7,6 +7,10 @@ by the same check. Where no entry proves the correction, the erratum gets one of
 ``errata``): a claim checked over evidence computed with torch, or a small op. ``ERRATA`` is
 the notes' order, which README.md numbers.
 """
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
 import torch
 import torch.nn.functional as F
 
@@ -20,7 +24,7 @@ from torch_ref import least_squares as ref_least_squares
 from torch_ref import neuron as ref_neuron
 
 
-def erratum(name, section, quote, correction):
+def erratum(name: str, section: str, quote: str, correction: str) -> Erratum:
     return Erratum(f"erratum_{name}", section, quote, correction)
 
 
@@ -124,10 +128,11 @@ ERRATA = (LEAST_SQUARES_IS_LINEAR, BIAS_THRESHOLD, WEIGHTED_SUM, OUTPUT_INDICES,
 # -- claims: statements checked over evidence computed with torch --------------------------
 
 
-def check_claim(entry, predicate, dtype, device):
+def check_claim(entry: Entry, predicate: Callable, dtype: torch.dtype, device: str) -> Measure:
     """The statement as a predicate over evidence from torch (``entry.evidence``): it must
     hold at every point."""
     m = Measure()
+    assert entry.evidence is not None, entry.name
     holds = predicate(**entry.evidence(dtype, device))
     m.notes.append(f"holds at {int(holds.sum())} of {holds.numel()} points")
     if not holds.all():
@@ -135,7 +140,7 @@ def check_claim(entry, predicate, dtype, device):
     return m
 
 
-def neuron_evidence(dtype, device):
+def neuron_evidence(dtype: torch.dtype, device: str) -> dict:
     x1 = torch.tensor([0.0, 0.0, 1.0, 1.0], dtype=dtype, device=device)
     x2 = torch.tensor([0.0, 1.0, 0.0, 1.0], dtype=dtype, device=device)
     # the table's 激活 column; its missing row (0, 1) mirrors (1, 0)
@@ -143,13 +148,13 @@ def neuron_evidence(dtype, device):
     return {"y": ref_neuron.neuron(x1, x2, bias=-1.0), "fires": fires}
 
 
-def sigmoid_slope_evidence(dtype, device):
+def sigmoid_slope_evidence(dtype: torch.dtype, device: str) -> dict:
     x = (torch.arange(-1000, 1001, dtype=dtype, device=device) / 100).requires_grad_()
     (slope,) = torch.autograd.grad(torch.sigmoid(x).sum(), x)
     return {"x": x.detach(), "slope": slope}
 
 
-def adaptive_vs_warmup_evidence(dtype, device, steps=20):
+def adaptive_vs_warmup_evidence(dtype: torch.dtype, device: str, steps: int = 20) -> dict:
     p = torch.nn.Parameter(torch.zeros(1, dtype=dtype, device=device))
     adagrad, steps_taken = torch.optim.Adagrad([p], lr=0.1), []
     for _ in range(steps):  # a constant gradient of 1: the step is the effective rate
@@ -169,7 +174,7 @@ def adaptive_vs_warmup_evidence(dtype, device, steps=20):
             "warmup": torch.tensor(lrs[:11], dtype=dtype, device=device).diff()}
 
 
-def padding_evidence(dtype, device):
+def padding_evidence(dtype: torch.dtype, device: str) -> dict:
     sizes = [(28, 28), (13, 11), (7, 7)]
     out = [F.conv2d(torch.zeros(1, 1, h, w, dtype=dtype, device=device),
                     torch.zeros(1, 1, 3, 3, dtype=dtype, device=device), padding=1).shape[-2:]
@@ -177,7 +182,7 @@ def padding_evidence(dtype, device):
     return {"size": torch.tensor(sizes), "padded": torch.tensor([list(o) for o in out])}
 
 
-def regression_batch(dtype, device, gen):
+def regression_batch(dtype: torch.dtype, device: str, gen: torch.Generator) -> Iterator[Sample]:
     X = randn(gen, (32, 6), dtype, device, grad=False)
     y = randn(gen, (32,), dtype, device, grad=False)
     w = randn(gen, (6,), dtype, device, grad=False)

@@ -28,6 +28,9 @@ import torch
 from crosscheck.proof.checks.measure import Enough, first_failure_ends
 
 if TYPE_CHECKING:
+    from crosscheck.proof.checks.measure import Measure
+
+if TYPE_CHECKING:
     from crosscheck.proof.checks.families import Family
     from crosscheck.proof.checks.optim_checks import Setup
 
@@ -92,26 +95,26 @@ class Wrong:
         """This control with its Chinese name."""
         return replace(self, zh=zh)
 
-    def applied(self):
+    def applied(self) -> ExitStack:
         stack = ExitStack()
         for owner, name, replacement in self.swaps:
             stack.enter_context(mock.patch.object(owner, name, replacement))
         return stack
 
 
-def with_backward(function, backward, erratum=None):
+def with_backward(function: type, backward: Callable, erratum: Erratum | None = None) -> Wrong:
     """A Wrong whose ``function`` (an autograd Function class) has another backward."""
     return with_methods(function, erratum, backward=staticmethod(backward))
 
 
-def with_methods(function, erratum=None, **attributes):
+def with_methods(function: type, erratum: Erratum | None = None, **attributes: Any) -> Wrong:
     """A Wrong whose ``function`` (an autograd Function class) has other methods or
     attributes (a jvp, a vmap rule)."""
     wrong = type(f"Wrong{function.__name__}", (function,), attributes)
     return swap(function, wrong, erratum)
 
 
-def swap(function, replacement, erratum=None):
+def swap(function: type, replacement: object, erratum: Erratum | None = None) -> Wrong:
     """A Wrong that replaces the class ``function`` where its module defines it."""
     return Wrong(swaps=((sys.modules[function.__module__], function.__name__, replacement),),
                  erratum=erratum)
@@ -189,7 +192,7 @@ class Entry:
     def __post_init__(self):
         assert self.kind in KINDS, self.kind
 
-    def run(self, dtype, device, wrong=None):
+    def run(self, dtype: torch.dtype, device: str, wrong: Wrong | None = None) -> Measure:
         """The check on the manual piece, or on a Wrong (which ends at its first failure:
         a negative control is only asked whether the check rejects it)."""
         if wrong is None:
@@ -201,10 +204,10 @@ class Entry:
             except Enough as done:
                 return done.measure
 
-    def against(self, reference):
+    def against(self, reference: Callable) -> Entry:
         """This entry with another reference (a known wrong version, for the diagnosis)."""
         return replace(self, reference=reference)
 
     @property
-    def errata(self):
+    def errata(self) -> list[Erratum]:
         return [w.erratum for w in self.wrong.values() if w.erratum]

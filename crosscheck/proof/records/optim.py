@@ -2,6 +2,8 @@
 as measured conventions, param groups and sparse gradients, and torch's optim_db
 configurations. A wrong optimizer keeps the real state (init_state); only its math is
 wrong."""
+from __future__ import annotations
+
 import torch
 
 from crosscheck.proof.checks.optim_checks import Setup
@@ -17,7 +19,7 @@ from torch_ref import optim as ref
 
 
 class AdamWithoutBiasCorrection(O.Adam):
-    def update(self, p, g, state, group):
+    def update(self, p: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
         (beta1, beta2), eps = group["betas"], group["eps"]
         m = state["exp_avg"].mul_(beta1).add_((1 - beta1) * g)
         v = state["exp_avg_sq"].mul_(beta2).add_((1 - beta2) * g * g)
@@ -25,7 +27,7 @@ class AdamWithoutBiasCorrection(O.Adam):
 
 
 class AdagradEpsInsideRoot(O.Adagrad):
-    def update(self, p, g, state, group):
+    def update(self, p: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
         clr = group["lr"] / (1 + (state["step"].item() - 1) * group["lr_decay"])
         state["sum"].add_(g * g)
         p.sub_(clr * g / (state["sum"] + group["eps"]).sqrt())  # eps under the root
@@ -34,14 +36,15 @@ class AdagradEpsInsideRoot(O.Adagrad):
 class AdagradGroupStart(O.Adagrad):
     """Each param group's own initial_accumulator_value, where torch takes the constructor's."""
 
-    def init_state(self, p, state, group):
+    def init_state(self, p: torch.Tensor, state: dict, group: dict) -> None:
         super().init_state(p, state, group)
         state["sum"].fill_(group["initial_accumulator_value"])
 
 
 class AdagradSparseWithoutRoot(O.Adagrad):
     @staticmethod
-    def sparse_update(p, g, sums, clr, eps):
+    def sparse_update(p: torch.Tensor, g: torch.Tensor, sums: torch.Tensor, clr: float, eps: float
+                     ) -> None:
         g = g.coalesce()
         index, values = g.indices(), g.values()
         sums.add_(torch.sparse_coo_tensor(index, values * values, g.shape, check_invariants=False))
@@ -63,14 +66,14 @@ class SGDMomentumWrongSign(O.SGD):
     """theta + eta b (or, in the notes' form, theta + v): climbs the hill. The notes'
     动量梯度下降 writes it so: theta_t = theta_{t-1} + v_t."""
 
-    def update(self, p, g, state, group):
+    def update(self, p: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
         v = self.velocity(g, state, group)
         eta_inside = group["lr_in_velocity"] and group["momentum"]
         p.add_(v, alpha=1 if eta_inside else group["lr"])
 
 
 class RMSpropWithoutLeak(O.RMSprop):
-    def update(self, p, g, state, group):
+    def update(self, p: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
         r = state["square_avg"].mul_(group["alpha"]).add_(g * g)  # (1 - alpha) forgotten
         p.sub_(group["lr"] * g / (r.sqrt() + group["eps"]))
 
@@ -78,7 +81,7 @@ class RMSpropWithoutLeak(O.RMSprop):
 class RMSpropEpsOutsideRoot(O.RMSprop):
     """Asked for the notes' form, gives torch's: sqrt(r) + eps."""
 
-    def update(self, p, g, state, group):
+    def update(self, p: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
         super().update(p, g, state, {**group, "eps_inside_sqrt": False})
 
 
@@ -151,7 +154,7 @@ TORCH_CONFIGS = [(O.SGD, MOMENTUM, WRONG_SIGN), (O.Adagrad, ADAGRAD, EPS_INSIDE_
                  (O.RMSprop, RMSPROP, NO_LEAK), (O.Adam, ADAM, NO_BIAS_CORRECTION)]
 
 
-def edge_entries():
+def edge_entries() -> list[Entry]:
     """``optim_groups_<name>`` and ``optim_sparse_<name>``: beyond a learner's exercise."""
     return [Entry(f"optim_{what}_{cls.__name__}", section, f"optim_{what}", "optimizer", cls,
                   check_groups if what == "groups" else check_sparse,
@@ -167,7 +170,7 @@ def _edge(what, name):
     return {"sparse": tuple(SPARSE[name])}
 
 
-def torch_config_entries():
+def torch_config_entries() -> list[Entry]:
     """``optim_db_<name>``: each optimizer on torch's own configurations of it."""
     return [Entry(f"optim_db_{cls.__name__}", section, "optim", "optimizer", cls,
                   check_torch_configs, getattr(ref, cls.__name__), wrong=wrong,

@@ -1,20 +1,29 @@
 """Seeded sample inputs for the registry: shapes, keyword arguments and edge values."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
 import torch
 
 from crosscheck.proof.records.entry import Sample
 from manual.conv import out_size, pair
 
+if TYPE_CHECKING:
+    from crosscheck.proof.records.entry import SampleFn
 
-def randn(gen, shape, dtype, device, scale=1.0, grad=True):
+
+def randn(gen: torch.Generator, shape: tuple, dtype: torch.dtype, device: str, scale: float = 1.0,
+          grad: bool = True) -> torch.Tensor:
     x = torch.randn(shape, generator=gen, dtype=torch.float64) * scale
     return x.to(device, dtype).requires_grad_(grad)
 
 
-def const(values, dtype, device, grad=True):
+def const(values: list, dtype: torch.dtype, device: str, grad: bool = True) -> torch.Tensor:
     return torch.tensor(values, dtype=dtype, device=device, requires_grad=grad)
 
 
-def pointwise(kwargs=(), extremes=False):
+def pointwise(kwargs: tuple = (), extremes: bool = False) -> SampleFn:
     """Random shapes, a tensor with exact zeros (the kink), and optionally +-800."""
 
     def samples(dtype, device, gen):
@@ -31,7 +40,7 @@ def pointwise(kwargs=(), extremes=False):
     return samples
 
 
-def linear_samples(dtype, device, gen):
+def linear_samples(dtype: torch.dtype, device: str, gen: torch.Generator) -> Iterator[Sample]:
     yield Sample((randn(gen, (5, 3), dtype, device), randn(gen, (4, 3), dtype, device),
                   randn(gen, (4,), dtype, device)))
     yield Sample((randn(gen, (2, 3, 6, 3), dtype, device), randn(gen, (4, 3), dtype, device),
@@ -52,7 +61,8 @@ def linear_samples(dtype, device, gen):
     yield Sample((randn(gen, (0, 8), dtype, device), randn(gen, (8,), dtype, device)))
 
 
-def softmax_dtype_samples(dtype, device, gen):
+def softmax_dtype_samples(dtype: torch.dtype, device: str, gen: torch.Generator
+                         ) -> Iterator[Sample]:
     """softmax(x, dim, dtype=...): torch casts the input first (no gradcheck: the input is
     float32 in the float64 row)."""
     other = torch.float32 if dtype == torch.float64 else torch.float64
@@ -60,7 +70,7 @@ def softmax_dtype_samples(dtype, device, gen):
                  gradcheck=False)
 
 
-def mse_samples(dtype, device, gen):
+def mse_samples(dtype: torch.dtype, device: str, gen: torch.Generator) -> Iterator[Sample]:
     for reduction in ("mean", "sum", "none"):
         x, t = randn(gen, (4, 5), dtype, device), randn(gen, (4, 5), dtype, device)
         yield Sample((x, t), {"reduction": reduction})
@@ -68,7 +78,7 @@ def mse_samples(dtype, device, gen):
     yield Sample((x, t), {"reduction": "none"})  # maps, elementwise
 
 
-def softmax_samples(dtype, device, gen):
+def softmax_samples(dtype: torch.dtype, device: str, gen: torch.Generator) -> Iterator[Sample]:
     for dim in (0, 1, -1):
         yield Sample((randn(gen, (3, 4, 5), dtype, device),), {"dim": dim})
     yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"dim": 1})  # over channels
@@ -77,7 +87,8 @@ def softmax_samples(dtype, device, gen):
     yield Sample((huge.requires_grad_(),), {"dim": 1}, gradcheck=False)
 
 
-def cross_entropy_samples(dtype, device, gen):
+def cross_entropy_samples(dtype: torch.dtype, device: str, gen: torch.Generator
+                         ) -> Iterator[Sample]:
     labels = torch.tensor([0, 4, 2, 2, 1, 3], device=device)
     for reduction in ("mean", "sum", "none"):
         yield Sample((randn(gen, (6, 5), dtype, device), labels), {"reduction": reduction})
@@ -124,7 +135,7 @@ CONV = [
 ]
 
 
-def conv2d_samples(dtype, device, gen):
+def conv2d_samples(dtype: torch.dtype, device: str, gen: torch.Generator) -> Iterator[Sample]:
     for N, C, H, W, O, k, s, p, d in CONV:
         x, w = randn(gen, (N, C, H, W), dtype, device), randn(gen, (O, C, k, k), dtype, device)
         b = randn(gen, (O,), dtype, device) if O != 3 else None
@@ -145,7 +156,7 @@ def _unfold_configs():
     return [c for c in CONV if c[7] != "same"]
 
 
-def im2col_samples(dtype, device, gen):
+def im2col_samples(dtype: torch.dtype, device: str, gen: torch.Generator) -> Iterator[Sample]:
     for N, C, H, W, _, k, s, p, d in _unfold_configs():
         x = randn(gen, (N, C, H, W), dtype, device)
         yield Sample((x, k), {"dilation": d, "padding": p, "stride": s})
@@ -153,7 +164,7 @@ def im2col_samples(dtype, device, gen):
     yield Sample((randn(gen, (3, 6, 5), dtype, device), (2, 3)), {"padding": 1})  # unbatched
 
 
-def col2im_samples(dtype, device, gen):
+def col2im_samples(dtype: torch.dtype, device: str, gen: torch.Generator) -> Iterator[Sample]:
     for N, C, H, W, _, k, s, p, d in _unfold_configs():
         (sh, sw), (ph, pw), (dh, dw) = pair(s), pair(p), pair(d)
         L = out_size(H, k, sh, ph, dh) * out_size(W, k, sw, pw, dw)
@@ -164,7 +175,7 @@ def col2im_samples(dtype, device, gen):
                  {"padding": 1})  # unbatched
 
 
-def conv2d_input_samples(dtype, device, gen):
+def conv2d_input_samples(dtype: torch.dtype, device: str, gen: torch.Generator) -> Iterator[Sample]:
     for N, C, H, W, O, k, s, p, d in _unfold_configs():
         (sh, sw), (ph, pw), (dh, dw) = pair(s), pair(p), pair(d)
         oh, ow = out_size(H, k, sh, ph, dh), out_size(W, k, sw, pw, dw)
@@ -176,7 +187,7 @@ def conv2d_input_samples(dtype, device, gen):
     yield Sample(((1, 3, 5, 6), w, randn(gen, (1, 2, 9, 10), dtype, device)), {"padding": 3})
 
 
-def max_pool2d_samples(dtype, device, gen):
+def max_pool2d_samples(dtype: torch.dtype, device: str, gen: torch.Generator) -> Iterator[Sample]:
     # random values (no ties): plain, padded and overlapping windows, odd non-square sizes
     for shape, k, s, p in [((2, 3, 13, 11), 2, None, 0), ((2, 1, 13, 11), 3, 2, 1),
                            ((1, 3, 9, 8), (3, 2), 1, (1, 0))]:
@@ -199,7 +210,7 @@ def max_pool2d_samples(dtype, device, gen):
                                            "return_indices": True}, gradcheck=False)
 
 
-def flatten_samples(dtype, device, gen):
+def flatten_samples(dtype: torch.dtype, device: str, gen: torch.Generator) -> Iterator[Sample]:
     yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),))
     yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"start_dim": 1})  # the CNN's
     yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"start_dim": 2})
@@ -207,13 +218,14 @@ def flatten_samples(dtype, device, gen):
     yield Sample((randn(gen, (2, 3, 4, 5), dtype, device),), {"start_dim": 2, "end_dim": 2})
 
 
-def line_samples(dtype, device, gen):
+def line_samples(dtype: torch.dtype, device: str, gen: torch.Generator) -> Iterator[Sample]:
     x = torch.rand(30, generator=gen, dtype=torch.float64) * 6 - 3
     y = 1.5 * x + 0.25 + 0.1 * torch.randn(30, generator=gen, dtype=torch.float64)
     yield Sample((x.to(device, dtype).requires_grad_(), y.to(device, dtype).requires_grad_()))
 
 
-def normal_equation_samples(dtype, device, gen):
+def normal_equation_samples(dtype: torch.dtype, device: str, gen: torch.Generator
+                           ) -> Iterator[Sample]:
     X = torch.randn(25, 3, generator=gen, dtype=torch.float64)
     y = X @ torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64) + 0.3
     y = y + 0.05 * torch.randn(25, generator=gen, dtype=torch.float64)
@@ -222,12 +234,12 @@ def normal_equation_samples(dtype, device, gen):
 
 # the worked 2-2-2 example that the notes' figure follows: inputs 0.05 and 0.10, sigmoid
 # everywhere, targets 0.01 and 0.99
-WORKED = {"x": [[0.05, 0.10]], "target": [[0.01, 0.99]],
+WORKED: dict[str, Any] = {"x": [[0.05, 0.10]], "target": [[0.01, 0.99]],
           "weights": [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]],
           "biases": [[0.35, 0.35], [0.60, 0.60]]}
 
 
-def backprop_samples(dtype, device, gen):
+def backprop_samples(dtype: torch.dtype, device: str, gen: torch.Generator) -> Iterator[Sample]:
     def t(v):
         return torch.tensor(v, dtype=dtype, device=device)
 
@@ -245,13 +257,14 @@ def backprop_samples(dtype, device, gen):
         yield Sample((x, target, ws, bs, acts), {"loss": loss})
 
 
-def neuron_samples(dtype, device, gen):
+def neuron_samples(dtype: torch.dtype, device: str, gen: torch.Generator) -> Iterator[Sample]:
     x1 = torch.tensor([0.0, 0.0, 1.0, 1.0], dtype=dtype, device=device, requires_grad=True)
     x2 = torch.tensor([0.0, 1.0, 0.0, 1.0], dtype=dtype, device=device, requires_grad=True)
     yield Sample((x1, x2))
     yield Sample((x1, x2), {"bias": 1.0})
 
 
-def backprop_forward_samples(dtype, device, gen):
+def backprop_forward_samples(dtype: torch.dtype, device: str, gen: torch.Generator
+                            ) -> Iterator[Sample]:
     for sample in backprop_samples(dtype, device, gen):
         yield Sample(sample.args[:1] + sample.args[2:])  # (x, weights, biases, activations)

@@ -1,5 +1,9 @@
 """The records of the warm-up (学习率的优化: Warm Up), alone and with a cosine decay."""
+from __future__ import annotations
+
 import math
+
+import torch
 
 from crosscheck.proof.records.entry import Wrong
 from crosscheck.proof.records.kinds import schedule
@@ -7,7 +11,7 @@ from manual.schedules import WarmupLR
 
 
 class WarmupOneStepLate(WarmupLR):
-    def lr_at(self, base, t):
+    def lr_at(self, base: float | torch.Tensor, t: int) -> float | torch.Tensor:
         W = self.warmup_steps  # divides by W + 1: full rate one step after the warm-up ends
         if t < W + 1:
             return base * (self.start_factor + (1 - self.start_factor) * t / (W + 1))
@@ -15,7 +19,7 @@ class WarmupOneStepLate(WarmupLR):
 
 
 class CosineFromStepZero(WarmupLR):
-    def lr_at(self, base, t):
+    def lr_at(self, base: float | torch.Tensor, t: int) -> float | torch.Tensor:
         if t < self.warmup_steps or self.decay == "constant":
             return super().lr_at(base, t)
         progress = min(t, self.total_steps) / self.total_steps  # forgot to start after warm-up

@@ -6,7 +6,11 @@ controls (the slips of a derivation) live in its record, records/<topic>.py; whe
 family's control does not fit an op, the op's record says what does (``opmath``,
 ``slope_one``) or why there is none (EXACT, CAST, ONE_ROUNDING).
 """
+from __future__ import annotations
+
 import math
+from collections.abc import Callable
+from types import ModuleType
 
 import torch
 
@@ -25,7 +29,7 @@ class _Detached:
         self.ctx = ctx
 
     @property
-    def saved_tensors(self):
+    def saved_tensors(self) -> tuple:
         return tuple(None if t is None else t.detach() for t in self.ctx.saved_tensors)
 
     def __getattr__(self, name):
@@ -80,7 +84,7 @@ ONE_ROUNDING = ("in float32 rounded once or in float16 throughout, these samples
                 "same (measured), so no control is claimed")
 
 
-def graphless(function):
+def graphless(function: type) -> tuple[dict, str]:
     """The gradgrad control of an op with no second derivative of its own (piecewise
     linear, or routing the gradient), where detaching what it saved changes nothing: its
     backward without a graph."""
@@ -88,13 +92,13 @@ def graphless(function):
                                                       _graphless_backward(function))}, ""
 
 
-def opmath(module, what):
+def opmath(module: ModuleType, what: str) -> tuple[dict, str]:
     """The control of an op that computes a reduced or integer dtype in a wider one, as
     torch does: ``module``'s ops computing ``what`` instead."""
     return {f"computed {what}": Wrong(swaps=((module, "opmath", _in_input_dtype),))}, ""
 
 
-def slope_one(function, zh):
+def slope_one(function: type, zh: str) -> Wrong:
     """A backward that forgot the mask of a piecewise op: f' = 1 everywhere."""
     return with_backward(function, _slope_one).named(zh)
 
@@ -145,7 +149,7 @@ def _graph_break(op):
     return {"a value read into Python (a graph break)": Wrong(impl=_read_into_python(op))}
 
 
-def family_controls(family, op, function):
+def family_controls(family: str, op: Callable, function: type) -> tuple[dict, str]:
     """({label: Wrong}, why there is none) for the row of ``op`` (whose autograd Function
     is ``function``) in ``family``, where its record names none of its own."""
     if family == "gradgrad":

@@ -13,7 +13,11 @@ without a gradient for the last parameter (it gets one every third step), the ex
 both kinds of step after it. More steps repeat those paths on states already compared, and
 proved nothing more (30 steps, exchanged at 15, took two and a half times as long).
 """
+from __future__ import annotations
+
 import copy
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -21,10 +25,13 @@ from crosscheck.proof.checks.measure import Measure, default_tol
 from crosscheck.proof.checks.optim_checks import compare_twins, step
 from crosscheck.proof.torch_suite.opinfo import Unavailable, database
 
+if TYPE_CHECKING:
+    from crosscheck.proof.records.entry import Entry
+
 STEPS, SWAP_AT = 12, 6
 
 
-def configs(cls, device, dtype):
+def configs(cls, device: str, dtype: torch.dtype) -> list[tuple[str, dict]]:
     """The keyword arguments of torch's optim_db for ``cls``, as (description, kwargs)."""
     info = next(o for o in database("optim_db") if o.optim_cls is cls)
     return [(i.desc, i.kwargs) for i in info.optim_inputs_func(device=device, dtype=dtype)]
@@ -58,7 +65,8 @@ def _fresh(cls, params, kwargs, state_dict):
     return copies, opt
 
 
-def run_config(m, impl, reference, kwargs, dtype, device, complex_, label):
+def run_config(m: Measure, impl: Callable, reference: Callable, kwargs: dict, dtype: torch.dtype,
+               device: str, complex_: bool, label: str) -> None:
     tol = default_tol(dtype)
     pa = _params(dtype, device, complex_)
     pb = [torch.nn.Parameter(t.detach().clone()) for t in pa]
@@ -81,7 +89,7 @@ def run_config(m, impl, reference, kwargs, dtype, device, complex_, label):
                           label=f"{label}, torch from the manual state_dict,")
 
 
-def check_torch_configs(entry, impl, dtype, device):
+def check_torch_configs(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) -> Measure:
     m = Measure()
     try:
         found = configs(entry.reference, device, dtype)

@@ -5,6 +5,8 @@ entry per op and family, named ``<family>_<op>`` (``conformance_conv2d``,
 record: its OpInfo name, the dtypes torch runs it in (which decide the rows of a family),
 and its controls.
 """
+from __future__ import annotations
+
 from dataclasses import replace
 
 import torch
@@ -32,7 +34,7 @@ FAMILIES = {f.name: f for f in [
 ]}
 
 
-def on_our_samples(entry):
+def on_our_samples(entry: Entry) -> Entry:
     """A family entry on our own samples only (torch's thousands left to the conformance
     row): a learner's advice rows, seconds instead of a minute for max_pool2d."""
     if entry.family is None:
@@ -50,7 +52,7 @@ def _controls(family, op):
     return family_controls(family.name, op.manual, op.piece.function)
 
 
-def entries(registry):
+def entries(registry: list) -> list[Entry]:
     """One ``<family>_<op>`` entry per family and op of torch's OpInfo database, in the
     dtypes torch runs the op in; a learner's piece is held to the plain conformance only."""
     made = []

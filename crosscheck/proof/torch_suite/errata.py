@@ -9,12 +9,15 @@ after ``fixed_in`` an erratum never applies, so a new difference fails as any ot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
 
 from crosscheck.proof.checks.harness import tensors
 from crosscheck.proof.torch_suite.opinfo import VERSION, release
+
+if TYPE_CHECKING:
+    from crosscheck.proof.checks.families import Run
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ ERRATA = [TorchErratum("nn.functional.elu", ("gradgrad", "func"), (2, 14), _elu_
 COMPILES_FROM = (2, 7)
 
 
-def cannot_compile():
+def cannot_compile() -> str | None:
     """Why the installed torch cannot run the torch.compile checks, or None."""
     if release(VERSION) < COMPILES_FROM:
         return (f"not run: torch {VERSION} cannot compile the manual Functions whole; the "
@@ -97,17 +100,17 @@ def cannot_compile():
 OPTIMIZERS = {"Adagrad": ((2, 6), KeyError)}
 
 
-def optimizer_error(optimizer, err):
+def optimizer_error(optimizer: torch.optim.Optimizer, err: BaseException) -> str | None:
     """Why the installed torch's ``optimizer`` raising ``err`` is its own known failure (the
     row compares the steps before it), or None: then it is the row's failure."""
     fixed_in, kind = OPTIMIZERS.get(type(optimizer).__name__, ((0, 0), None))
-    if release(VERSION) < fixed_in and isinstance(err, kind):
+    if kind is not None and release(VERSION) < fixed_in and isinstance(err, kind):
         return (f"torch {VERSION}'s {type(optimizer).__name__} fails ({type(err).__name__}: "
                 f"{err}), as torch before {fixed_in[0]}.{fixed_in[1]} does")
     return None
 
 
-def torch_error(run, family):
+def torch_error(run: Run, family: str) -> str | None:
     """The evidence that the installed torch, not the manual op, is wrong on this run of a
     sample in ``family``, or None."""
     for e in ERRATA:

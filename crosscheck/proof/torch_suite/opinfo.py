@@ -6,6 +6,8 @@ way to the inputs torch's test suite runs. Where it cannot be imported, the rows
 fail and say why, rather than pass empty. It is imported only when such a row runs: it
 takes seconds, and pulls in torch.distributed.
 """
+from __future__ import annotations
+
 import functools
 import importlib
 import logging
@@ -21,7 +23,7 @@ class Unavailable(ImportError):
     """torch's test suite cannot be imported here."""
 
 
-def database(name):
+def database(name: str) -> list:
     """torch's ``op_db`` or ``optim_db``; Unavailable where the private package is missing
     or has moved."""
     logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # its CUDA_HOME note
@@ -33,7 +35,7 @@ def database(name):
 
 
 @functools.cache  # asked once per sample, of a database of thousands
-def torch_lacks(name, dtype, device, backward=False):
+def torch_lacks(name: str, dtype: torch.dtype, device: str, backward: bool = False) -> str | None:
     """Why the installed torch computes no ``dtype`` result (with ``backward``: no gradient)
     for OpInfo op ``name`` on ``device``, by its own OpInfo, or None where it does. An
     older torch lacks kernels a newer one has (bool im2col, a float16 mse_loss backward):
@@ -48,13 +50,14 @@ def torch_lacks(name, dtype, device, backward=False):
     return f"torch {VERSION} has no {dtype} {what} for {name} (its own OpInfo)"
 
 
-def declared_range():
+def declared_range() -> tuple:
     """(the torch requirement the installed handgrad declares, its floor, its ceiling):
     pyproject's dependency read back from the package's metadata, e.g. ('>=2.4,<2.16',
     (2, 4), (2, 16)); ('', None, None) in a source tree that is not installed."""
     from importlib import metadata
     try:
-        spec = next((r[len("torch"):].split(";")[0].strip() for r in metadata.requires("handgrad")
+        required = metadata.requires("handgrad") or []
+        spec = next((r[len("torch"):].split(";")[0].strip() for r in required
                      if r.startswith("torch") and not r.startswith("torchvision")), "")
     except metadata.PackageNotFoundError:
         spec = ""
@@ -63,7 +66,7 @@ def declared_range():
     return (spec, *(release(bounds[k]) if k in bounds else None for k in (">", "<")))
 
 
-def which_torch():
+def which_torch() -> str:
     """'torch 2.15.0', and where the installed torch is outside the tested range, so."""
     spec, low, high = declared_range()
     now = release(VERSION)
@@ -71,6 +74,6 @@ def which_torch():
     return f"torch {VERSION}" + ("" if inside else f", outside the tested range torch{spec}")
 
 
-def release(version):
+def release(version: str) -> tuple[int, ...]:
     """'2.15.0' -> (2, 15): what a release is compared by."""
     return tuple(int(part) for part in version.split(".")[:2])
