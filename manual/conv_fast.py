@@ -1,9 +1,10 @@
 """The convolution of manual/conv.py arranged for speed, for training: the same columns,
 the same matrix products and the same derivative, in an order that keeps the columns in the
 cache. manual/conv.py is the convolution as the notes teach it; this file only changes
-where the numbers are computed, and the registry's ``conv2d_fast`` row proves the two equal
-to the bit (tests/test_conv_fast.py on the CNN's shapes and on grouped, strided and dilated
-ones, with the cache sizes shrunk so that every path here runs).
+where the numbers are computed, and the registry's rows prove it gives conv.py's numbers:
+``conv2d_fast`` to the bit on the CNN's layers as training runs them and on conv2d's own
+samples (grouped, strided, dilated), ``conv2d_fast_paths`` within the dtype's tolerance with
+the cache sizes shrunk so that every path here runs.
 """
 from __future__ import annotations
 

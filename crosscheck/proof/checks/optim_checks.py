@@ -5,7 +5,7 @@ whose gradient is None on two steps out of three, and (optionally) a learning-ra
 schedule. After every step the parameters and every state tensor must agree; at the end a
 state_dict round trip must continue exactly where the original goes. ``step`` and
 ``compare_twins`` are the one way twins are stepped and compared, here and on torch's own
-configurations (torch_configs.py).
+configurations (torch_suite/configs.py).
 """
 from __future__ import annotations
 
@@ -184,8 +184,9 @@ def check_schedule(entry: Entry, impl: Callable, dtype: torch.dtype, device: str
     steps = min(steps, kwargs.get("total_steps") or steps)
     p = torch.nn.Parameter(torch.zeros(1, dtype=dtype, device=device))
     q = torch.nn.Parameter(torch.zeros(1, dtype=dtype, device=device))
-    groups: list[dict] = [{"params": [p]}, {"params": [q], "lr": 0.03}]
-    opts = [torch.optim.SGD(groups, lr=0.1) for _ in range(2)]
+    def groups() -> list[dict]:  # fresh for each optimizer: torch writes into them
+        return [{"params": [p]}, {"params": [q], "lr": 0.03}]
+    opts = [torch.optim.SGD(groups(), lr=0.1) for _ in range(2)]
     with warnings.catch_warnings():  # SequentialLR's own deprecation notes
         warnings.simplefilter("ignore")
         mine, theirs = impl(opts[0], **kwargs), entry.reference(opts[1], **kwargs)
