@@ -1,5 +1,6 @@
-"""The import graph of handgrad's packages, read from the source (every import, those inside
-functions too): the commands on top, nothing below them imports them, and no circle."""
+"""The import graph of handgrad's packages, read from the source (every import that runs,
+those inside functions too; not those under ``if TYPE_CHECKING:``, which only name types for
+mypy): the commands on top, nothing below them imports them, and no circle."""
 import ast
 import pathlib
 
@@ -22,13 +23,23 @@ def _targets(node):
     return [[f"{node.module}.{a.name}", node.module] for a in node.names]
 
 
+def _runs(tree):
+    """Every node of ``tree`` but those under ``if TYPE_CHECKING:``."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            yield from (n for child in node.orelse for n in [child, *_runs(child)])
+            continue
+        yield node
+        yield from _runs(node)
+
+
 def graph(root, packages=PACKAGES):
-    """{module: {the modules of ours it imports}}."""
+    """{module: {the modules of ours it imports when it runs}}."""
     files = {_name(p, root): p for pkg in packages for p in (root / pkg).rglob("*.py")}
     edges = {}
     for name, path in files.items():
         found = set()
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in _runs(ast.parse(path.read_text())):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 for choices in _targets(node):
                     found.update(next(([c] for c in choices if c in files), []))
@@ -83,7 +94,10 @@ def test_the_rules_see_an_arrow_up_and_a_circle(tmp_path):
              "crosscheck/rows.py": "def plan():\n    from crosscheck.commands.check import x\n",
              "crosscheck/a.py": "import crosscheck.b\n",
              "crosscheck/b.py": "from crosscheck import a\n",
-             "crosscheck/c.py": "from crosscheck.a import f\n"}
+             "crosscheck/c.py": "from crosscheck.a import f\n",
+             "crosscheck/d.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                                "    from crosscheck.e import T\n",
+             "crosscheck/e.py": "from crosscheck import d\n"}
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
