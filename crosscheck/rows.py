@@ -15,8 +15,8 @@ from crosscheck.learner.diagnosis import Diagnosis, lines, not_implemented
 from crosscheck.messages import say
 from crosscheck.proof.checks.harness import quiet
 from crosscheck.proof.checks.measure import Enough, Measure
+from crosscheck.proof.checks.torch_suite import which_torch
 from crosscheck.proof.records.entry import Entry
-from crosscheck.proof.torch_suite.opinfo import which_torch
 from torch_ref.errors import HandgradError
 
 FAILURES_IN_JSON = 20  # per row: a wrong version may fail every step of every configuration

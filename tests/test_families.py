@@ -7,15 +7,15 @@ import torch
 import torch.nn.functional as F
 
 from crosscheck.proof.checks.families import ANY
-from crosscheck.proof.records.registry import REGISTRY
-from crosscheck.proof.torch_suite.conformance import FAMILIES, on_our_samples
-from crosscheck.proof.torch_suite.opinfo import (
+from crosscheck.proof.checks.torch_suite import (
     VERSION,
     database,
     declared_range,
     release,
     torch_lacks,
 )
+from crosscheck.proof.records.family_rows import FAMILIES, on_our_samples
+from crosscheck.proof.records.registry import REGISTRY
 from manual import NotSupported, pooling
 
 # each op's record: its OpInfo name, the op, the dtypes torch computes it in
@@ -119,14 +119,14 @@ def test_linear_takes_every_shape_F_linear_takes_in_every_family(family):
 
 
 def test_the_closing_line_says_a_torch_outside_the_tested_range(monkeypatch):
-    from crosscheck.proof.torch_suite import opinfo
+    from crosscheck.proof.checks import torch_suite
     spec, low, high = declared_range()
     assert spec and low and high, "handgrad is installed (pip install -e .) with its range"
-    monkeypatch.setattr(opinfo, "VERSION", f"{high[0]}.{high[1]}.0")  # the next release
-    assert opinfo.which_torch() == f"torch {high[0]}.{high[1]}.0, outside the tested " \
+    monkeypatch.setattr(torch_suite, "VERSION", f"{high[0]}.{high[1]}.0")  # the next release
+    assert torch_suite.which_torch() == f"torch {high[0]}.{high[1]}.0, outside the tested " \
                                         f"range torch{spec}"
-    monkeypatch.setattr(opinfo, "VERSION", f"{low[0]}.{low[1]}.1")
-    assert opinfo.which_torch() == f"torch {low[0]}.{low[1]}.1"
+    monkeypatch.setattr(torch_suite, "VERSION", f"{low[0]}.{low[1]}.1")
+    assert torch_suite.which_torch() == f"torch {low[0]}.{low[1]}.1"
 
 
 def _lacking(registry):

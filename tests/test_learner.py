@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from crosscheck.cli import main
-from crosscheck.proof.torch_suite.conformance import FAMILIES
+from crosscheck.proof.records.family_rows import FAMILIES
 
 LEARNERS = Path(__file__).parent / "learners"
 

@@ -178,7 +178,7 @@ def _private_reads(path):
 @pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(ROOT)))
 def test_nothing_reads_a_private_attribute_of_another_object(path):
     # torch's test inputs come from torch.testing._internal, imported by its module name
-    # (crosscheck/proof/torch_suite/opinfo.py), not read as an attribute
+    # (crosscheck/proof/checks/torch_suite.py), not read as an attribute
     found = list(_private_reads(path))
     assert not found, f"{path.relative_to(ROOT)}: {found}"
 

@@ -12,8 +12,8 @@ import torch.autograd.forward_ad as fwAD
 import torch.nn.functional as F
 
 from crosscheck.cli import main
+from crosscheck.proof.checks.torch_errata import cannot_compile
 from crosscheck.proof.records.registry import REGISTRY
-from crosscheck.proof.torch_suite.errata import cannot_compile
 from crosscheck.rows import select
 from manual import losses
 

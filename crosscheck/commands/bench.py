@@ -17,8 +17,8 @@ import torch
 from tqdm import tqdm
 
 from crosscheck.proof.checks.harness import devices
+from crosscheck.proof.checks.torch_errata import cannot_compile
 from crosscheck.proof.records.backends import MANUAL, TORCH
-from crosscheck.proof.torch_suite.errata import cannot_compile
 from manual import optim
 from torch_ref import optim as ref_optim
 from torch_ref.errors import HandgradError

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from crosscheck.learner.diagnosis import not_implemented
 from crosscheck.messages import failure_text
-from crosscheck.proof.torch_suite.configs import check_torch_configs
+from crosscheck.proof.checks.torch_configs import check_torch_configs
 
 TORCH_SAMPLES = "torch's samples"
 # the check a failure record counts against; a failure not named here fails every check

@@ -27,7 +27,7 @@ from crosscheck.learner import loading, matching
 from crosscheck.learner.diagnosis import diagnose_rows
 from crosscheck.messages import say, use
 from crosscheck.proof.checks.harness import FAST_GRADCHECK, quiet
-from crosscheck.proof.torch_suite.opinfo import MODULES
+from crosscheck.proof.checks.torch_suite import MODULES
 from crosscheck.rows import Table, diagnoses, plan, run_row
 from crosscheck.sandboxed.load import module_name
 from torch_ref.errors import HandgradError

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from crosscheck.messages import correction, failure_text, say, site, slip_name
 from crosscheck.proof.checks.measure import Enough, Failure, Measure, first_failure_ends
-from crosscheck.proof.records.entry import Entry, Erratum
+from crosscheck.proof.notes.errata import Erratum
+from crosscheck.proof.records.entry import Entry
 
 SLIP_KINDS = ("op", "function", "module", "optimizer", "schedule")  # checked against a reference
 SLIP_SECONDS = 30.0  # the search for a known slip gives up after this long

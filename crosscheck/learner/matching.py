@@ -24,7 +24,7 @@ import torch
 
 from crosscheck.messages import say
 from crosscheck.proof.records.entry import Entry
-from crosscheck.proof.torch_suite.conformance import on_our_samples
+from crosscheck.proof.records.family_rows import on_our_samples
 from crosscheck.sandboxed.serve import uses
 from manual import NotSupported
 from torch_ref.errors import HandgradError

@@ -28,8 +28,8 @@ import torch
 
 from crosscheck.proof.checks.harness import fair_refusal, tensors
 from crosscheck.proof.checks.measure import Measure, compare, compare_grads, default_tol
-from crosscheck.proof.torch_suite.errata import torch_error
-from crosscheck.proof.torch_suite.opinfo import Unavailable, database, torch_lacks
+from crosscheck.proof.checks.torch_errata import torch_error
+from crosscheck.proof.checks.torch_suite import Unavailable, database, torch_lacks
 from manual import NotSupported
 
 if TYPE_CHECKING:

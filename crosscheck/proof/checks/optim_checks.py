@@ -5,7 +5,7 @@ whose gradient is None on two steps out of three, and (optionally) a learning-ra
 schedule. After every step the parameters and every state tensor must agree; at the end a
 state_dict round trip must continue exactly where the original goes. ``step`` and
 ``compare_twins`` are the one way twins are stepped and compared, here and on torch's own
-configurations (torch_suite/configs.py).
+configurations (checks/torch_configs.py).
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from crosscheck.proof.checks.measure import Measure, default_tol
 from crosscheck.proof.checks.optim_checks import compare_twins, step
-from crosscheck.proof.torch_suite.errata import optimizer_error
+from crosscheck.proof.checks.torch_errata import optimizer_error
 
 if TYPE_CHECKING:
     from crosscheck.proof.records.entry import Entry

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from crosscheck.proof.checks.measure import Measure, compare, default_tol
-from crosscheck.proof.torch_suite.errata import cannot_compile
+from crosscheck.proof.checks.torch_errata import cannot_compile
 from torch_ref.model import CNN
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ a function of the entry.
 An op's entry is its whole record: beside its own samples and controls, the name torch's
 OpInfo database knows it by, the dtypes torch computes it in, its controls in the families
 where the family's own do not fit, and the inputs it refuses. Its family rows
-(``<family>_<op>``, crosscheck/proof/torch_suite/conformance.py) are made from it.
+(``<family>_<op>``, crosscheck/proof/records/family_rows.py) are made from it.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from unittest import mock
 import torch
 
 from crosscheck.proof.checks.measure import Enough, first_failure_ends
+from crosscheck.proof.notes.errata import Erratum
 
 if TYPE_CHECKING:
     from crosscheck.proof.checks.measure import Measure
@@ -66,16 +67,6 @@ class ErrorInput:
     kwargs: dict
     says: str
     torch_refuses: bool = True
-
-
-@dataclass(frozen=True)
-class Erratum:
-    """A slip of the notes: their words, verbatim, and the correction."""
-
-    name: str
-    section: str
-    quote: str
-    correction: str
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from manual import schedules
 from torch_ref import schedules as ref_schedules
 
 if TYPE_CHECKING:
-    from crosscheck.proof.records.entry import Erratum, SampleFn
+    from crosscheck.proof.notes.errata import Erratum
+    from crosscheck.proof.records.entry import SampleFn
 
 # torch's per-parameter state of each optimizer (the check holds the manual keys to them)
 STATE_KEYS = {"SGD": ("momentum_buffer",), "Adagrad": ("step", "sum"),

@@ -8,12 +8,12 @@ import torch
 
 from crosscheck.proof.checks.optim_checks import Setup
 from crosscheck.proof.checks.optim_edges import GROUP_OPTIONS, SPARSE, check_groups, check_sparse
+from crosscheck.proof.checks.torch_configs import check_torch_configs
 from crosscheck.proof.notes import errata as E
 from crosscheck.proof.notes import formulas
 from crosscheck.proof.records.entry import Entry, Wrong
 from crosscheck.proof.records.kinds import differs, notes_wrong, optimizer, optimizer_piece
 from crosscheck.proof.records.sections import ADAGRAD, ADAM, GD, MOMENTUM, RMSPROP
-from crosscheck.proof.torch_suite.configs import check_torch_configs
 from manual import optim as O
 from torch_ref import optim as ref
 

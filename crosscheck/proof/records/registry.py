@@ -6,11 +6,12 @@ notes' own slips among them, with their errata: crosscheck/proof/notes/errata.py
 re-derives and, for an op, its OpInfo record, from which its family rows are made here.
 pytest and ``handgrad check`` read this list.
 """
-from crosscheck.proof.notes import errata
 from crosscheck.proof.records import (
     activations,
     backprop,
     conv,
+    errata,
+    family_rows,
     least_squares,
     linear,
     losses,
@@ -19,7 +20,6 @@ from crosscheck.proof.records import (
     schedules,
     setups,
 )
-from crosscheck.proof.torch_suite import conformance
 
 REGISTRY = [
     *activations.ENTRIES, linear.OP, *losses.ENTRIES, linear.MODULE, *conv.ENTRIES,
@@ -27,5 +27,5 @@ REGISTRY = [
     *least_squares.ENTRIES, *backprop.ENTRIES, setups.LANDSCAPE, linear.NEURON_ENTRY,
     *errata.OWN_ENTRIES,
 ]
-REGISTRY += conformance.entries(REGISTRY)
+REGISTRY += family_rows.entries(REGISTRY)
 REGISTRY += optim.edge_entries() + optim.torch_config_entries()

@@ -14,9 +14,9 @@ import torch
 from crosscheck.proof.checks import families as F
 from crosscheck.proof.checks import transforms as T
 from crosscheck.proof.checks.families import INTEGERS, Family, check_family
+from crosscheck.proof.checks.torch_errata import cannot_compile
 from crosscheck.proof.records.entry import Entry
 from crosscheck.proof.records.wrong import family_controls
-from crosscheck.proof.torch_suite.errata import cannot_compile
 
 FAMILIES = {f.name: f for f in [
     Family("conformance", (torch.float64, torch.float32), F.conformance, sources=("torch",)),

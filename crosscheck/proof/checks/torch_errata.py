@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 import torch
 
 from crosscheck.proof.checks.harness import tensors
-from crosscheck.proof.torch_suite.opinfo import VERSION, release
+from crosscheck.proof.checks.torch_suite import VERSION, release
 
 if TYPE_CHECKING:
     from crosscheck.proof.checks.families import Run

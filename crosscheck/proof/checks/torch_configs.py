@@ -23,7 +23,7 @@ import torch
 
 from crosscheck.proof.checks.measure import Measure, default_tol
 from crosscheck.proof.checks.optim_checks import compare_twins, step
-from crosscheck.proof.torch_suite.opinfo import Unavailable, database
+from crosscheck.proof.checks.torch_suite import Unavailable, database
 
 if TYPE_CHECKING:
     from crosscheck.proof.records.entry import Entry
