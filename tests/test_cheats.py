@@ -178,6 +178,10 @@ raise RuntimeError(" | ".join(said))
     "floods.py": "import sys\n\nsys.stdout.write('y' * (20 << 20))\n"
                  "sys.stderr.write('z' * (20 << 20))\n"
                  + (LEARNERS / "sigmoid_right.py").read_text(),
+    # a process forked at import, which ends itself with os._exit (in the sandbox, a raise):
+    # only the server may answer, never a copy of it
+    "forks.py": "import os\n\nif os.fork() == 0:\n    os._exit(0)\n"
+                + (LEARNERS / "sigmoid_right.py").read_text(),
     "grades.csv.py": (LEARNERS / "relu_one_at_zero.py").read_text().replace(
         "grad * (x >= 0)", "grad * (x > 0)"),  # the right relu, under an awkward name
     # right on small inputs only
@@ -257,6 +261,7 @@ def test_honest_students_keep_every_point(graded):
     assert _points(rows, "olga.py")["Adam"] == 1
     assert _points(rows, "zed.py")["tanh"] == 1
     assert _points(rows, "floods.py")["sigmoid"] == 1  # its flood of output harms nothing
+    assert _points(rows, "forks.py")["sigmoid"] == 1  # its forked copy answers nothing
     assert _points(rows, "grades.csv.py")["relu"] == 1
     for piece in STARTERS:
         assert rows[f"{piece}_starter.py"]["total"] == "1", rows[f"{piece}_starter.py"]
@@ -266,7 +271,7 @@ def test_honest_students_keep_every_point(graded):
 def test_no_cheat_earns_a_point(graded):
     rows, out, *_ = graded
     for name in CHEATS:
-        if name not in ("floods.py", "grades.csv.py"):
+        if name not in ("floods.py", "grades.csv.py", "forks.py"):  # honest, in odd ways
             assert float(rows[name]["total"]) < 1, (name, rows[name])
     for name, called in (("builtin.py", "torch.sigmoid"), ("partial.py", "torch.sigmoid"),
                          ("asks_autograd.py", "torch.autograd.grad"),
