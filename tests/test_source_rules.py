@@ -167,10 +167,13 @@ def test_nothing_parses_a_failure_message(path):
     assert not found, f"{path.relative_to(ROOT)} reads text where a record belongs: {found}"
 
 
+PUBLIC = {"os._exit"}  # documented API that happens to start with an underscore
+
+
 def _private_reads(path):
     for node in ast.walk(ast.parse(path.read_text())):
         if (isinstance(node, ast.Attribute) and node.attr.startswith("_")
-                and not node.attr.startswith("__")
+                and not node.attr.startswith("__") and ast.unparse(node) not in PUBLIC
                 and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
             yield f"line {node.lineno}: {ast.unparse(node)}"
 
