@@ -110,9 +110,12 @@ def whole(code, module):
                 need(source, home)
                 sources.append(source)
     need(code, module)
-    head = sorted(i for i in imports if i.startswith("import ")) + [""] * bool(imports) + [
-        "import torch  # noqa: F401", "from torch.autograd import Function  # noqa: F401",
-        *sorted(i for i in imports if i.startswith("from "))]
+    # the future import first: the copied code's annotations (torch.Tensor | None) are then
+    # read as text, as in handgrad, on every Python the range takes (3.9 cannot evaluate them)
+    plain = sorted(i for i in imports if i.startswith("import "))
+    head = ["from __future__ import annotations", "", *plain, *[""] * bool(plain),
+            "import torch  # noqa: F401", "from torch.autograd import Function  # noqa: F401",
+            *sorted(i for i in imports if i.startswith("from "))]
     text = "\n".join(head) + "\n\n\n" + "".join(s + "\n\n" for s in sources) + code + "\n"
     return _private(text, [n for source in sources for node in ast.parse(source).body
                            for n in _names(node)])
