@@ -78,10 +78,16 @@ def _left_out(cls_source, method, hint, todo, drop=()):
     return "\n".join(lines[:start] + todo + lines[methods[method].end_lineno:])
 
 
+# first in every starter: the copied code's annotations (torch.Tensor | None) are then read
+# as text, as in handgrad, on every Python the range takes (3.9 cannot evaluate them)
+FUTURE = "from __future__ import annotations"
+
+
 def whole(code, module):
     """``code`` with what it needs before it, so that it runs alone: imports of the modules
     and of torch's names it uses, then the source of handgrad's helpers it uses, each
     before what uses it (a starter copies them: it imports nothing of handgrad's)."""
+    code = code.replace(FUTURE + "\n", "", 1)  # (once more, filled in: it goes first again)
     imports, sources = set(), []
     seen = {"Function", "torch", *(n for node in ast.parse(code).body for n in _names(node))}
 
@@ -110,10 +116,8 @@ def whole(code, module):
                 need(source, home)
                 sources.append(source)
     need(code, module)
-    # the future import first: the copied code's annotations (torch.Tensor | None) are then
-    # read as text, as in handgrad, on every Python the range takes (3.9 cannot evaluate them)
     plain = sorted(i for i in imports if i.startswith("import "))
-    head = ["from __future__ import annotations", "", *plain, *[""] * bool(plain),
+    head = [FUTURE, "", *plain, *[""] * bool(plain),
             "import torch  # noqa: F401", "from torch.autograd import Function  # noqa: F401",
             *sorted(i for i in imports if i.startswith("from "))]
     text = "\n".join(head) + "\n\n\n" + "".join(s + "\n\n" for s in sources) + code + "\n"
