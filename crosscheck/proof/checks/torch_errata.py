@@ -96,8 +96,9 @@ def cannot_compile() -> str | None:
 
 
 # torch's optimizers that fail where the manual ones step, until the release that fixed them:
-# before 2.6, Adagrad made its state in __init__, so a group added later had none
-OPTIMIZERS = {"Adagrad": ((2, 6), KeyError)}
+# before 2.12, Adagrad made its state in __init__ only, so a group added later had none
+# (measured: 2.4.1, 2.7.1, 2.9.1 and 2.11.0 raise KeyError: 'sum'; 2.12.1 and 2.13.0 step it)
+OPTIMIZERS = {"Adagrad": ((2, 12), KeyError)}
 
 
 def optimizer_error(optimizer: torch.optim.Optimizer, err: BaseException) -> str | None:
