@@ -33,6 +33,18 @@ def test_an_op_refuses_its_error_inputs_in_one_line_and_torch_too(entry, k):
             entry.reference(*error.args, **error.kwargs)
 
 
+def test_the_refusal_check_fails_an_op_that_computes_what_it_should_refuse():
+    error = next(e for e in REGISTRY if e.name == "conv2d").error_inputs[0]
+    with pytest.raises(pytest.fail.Exception):  # computes a number: no refusal
+        refused(lambda *args, **kwargs: torch.zeros(1), *error.args, **error.kwargs)
+    with pytest.raises(AssertionError):  # refuses, but in two lines
+        refused(_two_lines)
+
+
+def _two_lines(*args, **kwargs):
+    raise ValueError("conv2d: groups must be a positive int\ngot 0")
+
+
 def test_a_kernel_as_large_as_the_input_gives_one_output():
     torch.testing.assert_close(conv.im2col(x4, (5, 6)), F.unfold(x4, (5, 6)))
 
