@@ -113,7 +113,7 @@ def add_grade(sub):
     p = sub.add_parser("grade", help="grade a class: every submission in DIR, isolated, "
                        "with points, feedback and Gradescope's results.json")
     p.add_argument("dir", metavar="DIR", type=F.existing_dir,
-                   help="one submission per .py file or folder in it")
+                   help="one submission per .py file, notebook (.ipynb) or folder of them in it")
     p.add_argument("--out", type=F.out_dir, default=None, help="(default: runs/grade-<time>)")
     p.add_argument("--timeout", type=F.real(0.0, inclusive=False), default=60.0,
                    help="seconds per submission")

@@ -12,7 +12,7 @@ import torch
 from tqdm import tqdm
 
 from crosscheck.learner.diagnosis import Diagnosis, lines, not_implemented
-from crosscheck.messages import say
+from crosscheck.messages import failure_text, say, spoken
 from crosscheck.proof.checks.harness import quiet
 from crosscheck.proof.checks.measure import Enough, Measure
 from crosscheck.proof.checks.torch_suite import which_torch
@@ -100,10 +100,16 @@ class Row:
                 "out_rel": self.errors("out")[1], "grad_abs": self.errors("grad")[0],
                 "grad_rel": self.errors("grad")[1], "gradcheck": m.gradcheck,
                 "result": self.result, "passed": self.passed, "erratum": self.erratum,
-                "why_tol": e.why_tol, "notes": m.notes, "counts": m.counts,
-                "skipped": m.skipped, "torch_errors": m.torch_errors, "not_run": m.not_run,
+                "why_tol": e.why_tol, "notes": [spoken(n, "en") for n in m.notes],
+                "counts": m.counts, "skipped": _english(m.skipped),
+                "torch_errors": _english(m.torch_errors), "not_run": spoken(m.not_run, "en"),
                 "failures": [f.record() for f in m.failures[:FAILURES_IN_JSON]],
                 "failure_count": len(m.failures), "seconds": round(self.seconds, 3)}
+
+
+def _english(tally):
+    """{why: count} with each why in English words (JSON keys are text)."""
+    return {spoken(why, "en"): n for why, n in tally.items()}
 
 
 def _names(entry):
@@ -170,12 +176,13 @@ def _detail(row):
     """What the row's last column says: why it failed, or its note (a control: its erratum)."""
     m = row.measure
     if m.not_run:
-        return m.not_run
+        return spoken(m.not_run)
     if row.skipped:
         return say(f"skipped_{m.failures[0].message}")
     if not row.passed or row.result == "ADVICE":
-        return "; ".join([f.text for f in m.failures[:2]] + m.notes[:1])
-    return (row.erratum or "") if row.wrong else "; ".join(m.notes)
+        return say("joined").join([*map(failure_text, m.failures[:2]),
+                                   *map(spoken, m.notes[:1])])
+    return (row.erratum or "") if row.wrong else say("joined").join(map(spoken, m.notes))
 
 
 class Table:
@@ -193,25 +200,32 @@ class Table:
         return self._line(COLUMNS)
 
     def line(self, row):
-        extra = _detail(row)
-        cells = [row.case, row.dtype_name, row.device, *map(_fmt, (*row.shown("out"),
-                 *row.shown("grad"), row.measure.gradcheck)), row.result]
+        *cells, extra = row_cells(row)
         return self._line(cells) + (f"   {extra}" if extra else "")
 
 
-def run_rows(rows, jobs=1, planned=None):
+def row_cells(row):
+    """A row's cells as the table prints them, the detail last (the terminal's table and a
+    notebook's HTML table both read these)."""
+    return [row.case, row.dtype_name, row.device, *map(_fmt, (*row.shown("out"),
+            *row.shown("grad"), row.measure.gradcheck)), row.result, _detail(row)]
+
+
+def run_rows(rows, jobs=1, planned=None, show=True):
     """Run each row, printing its line in order as it finishes (above the progress bar on a
-    terminal); returns the rows, measured. With ``jobs`` > 1 and ``planned`` (the arguments
-    of ``plan_rows`` that made ``rows``), the rows run in that many processes, each of
-    which plans the same rows and runs those it is given by number."""
+    terminal; ``show`` False: only the bar); returns the rows, measured. With ``jobs`` > 1
+    and ``planned`` (the arguments of ``plan_rows`` that made ``rows``), the rows run in that
+    many processes, each of which plans the same rows and runs those it is given by number."""
     if not rows:
         return rows
     table = Table(rows)
     bar = tqdm(total=len(rows), desc="checking", unit="row", leave=False,
                disable=None)  # terminals only
-    bar.write(table.header())
+    if show:
+        bar.write(table.header())
     for row in _measured(rows, jobs, planned):
-        bar.write(table.line(row))
+        if show:
+            bar.write(table.line(row))
         bar.update()
     bar.close()
     return rows
@@ -293,6 +307,3 @@ def diagnoses(rows):
                    + "".join(f"  {line}\n" for line in lines(row.diagnosis))
                    for row in rows if row.diagnosis)
 
-
-def print_diagnoses(rows):
-    print(diagnoses(rows), end="")

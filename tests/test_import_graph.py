@@ -5,8 +5,9 @@ import ast
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PACKAGES = ("manual", "torch_ref", "crosscheck")
-TOP = ("crosscheck.commands", "crosscheck.cli", "crosscheck.__main__")  # what nothing imports
+PACKAGES = ("manual", "torch_ref", "crosscheck", "handgrad")
+# what nothing imports: the commands, and handgrad's Python API (crosscheck/api lies below both)
+TOP = ("crosscheck.commands", "crosscheck.cli", "crosscheck.__main__", "handgrad")
 
 
 def _name(path, root):

@@ -52,8 +52,7 @@ def test_lang_zh_speaks_chinese_and_the_default_english(capsys, monkeypatch):
     _, out = check_slip(capsys)
     assert "your backward matches a known slip: 1 - t instead of 1 - t^2" in out
     _, out = check_slip(capsys, "--lang", "zh")
-    said = ("你的反向传播（backward）与一个已知的错误写法（known slip）相同："
-            "写成 1 - t 而不是 1 - t^2")
+    said = "你的反向传播（backward）与已知的错误写法（known slip）“写成 1 - t 而不是 1 - t^2”相同"
     assert said in out and "行通过" in out
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     _, out = check_slip(capsys)

@@ -122,7 +122,8 @@ def test_reading_the_registry_loads_no_torchvision_nor_tensorboard():
 # -- facts travel as records: nothing parses a failure message, nothing reads another
 # package's private attributes, every function fits on a screen --------------------------
 
-CODE = sorted(p for d in ("manual", "torch_ref", "crosscheck") for p in (ROOT / d).rglob("*.py"))
+CODE = sorted(p for d in ("manual", "torch_ref", "crosscheck", "handgrad")
+              for p in (ROOT / d).rglob("*.py"))
 ALL = CODE + sorted((ROOT / "tests").rglob("*.py")) + sorted((ROOT / "tools").rglob("*.py"))
 MESSAGES = {"err", "error", "exc", "failure", "failures", "message"}  # names that hold one
 PARSING = {"startswith", "endswith", "partition", "rpartition", "find", "index", "split",

@@ -12,6 +12,7 @@ import torch.autograd.forward_ad as fwAD
 import torch.nn.functional as F
 
 from crosscheck.cli import main
+from crosscheck.messages import spoken
 from crosscheck.proof.checks.torch_errata import cannot_compile
 from crosscheck.proof.records.registry import REGISTRY
 from crosscheck.rows import select
@@ -117,7 +118,7 @@ def test_a_compile_row_and_its_control():
     if cannot_compile():  # an older torch: the row says so, and runs nothing
         assert m.not_run == cannot_compile() and m.ok
         pytest.skip(cannot_compile())
-    assert m.ok and m.notes[0].startswith("4 samples: 4 equal"), m.failures
+    assert m.ok and spoken(m.notes[0], "en").startswith("4 samples: 4 equal"), m.failures
     (wrong,) = entry.wrong.values()
     assert not entry.run(torch.float64, "cpu", wrong).ok
 

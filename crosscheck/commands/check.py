@@ -10,58 +10,36 @@ from pathlib import Path
 
 import torch
 
-from crosscheck.learner import loading
-from crosscheck.learner.diagnosis import diagnose_rows
+from crosscheck.api.checked import check_learner
+from crosscheck.learner import loading, notebook
 from crosscheck.messages import say, use
 from crosscheck.proof.checks.harness import devices, quiet
-from crosscheck.rows import plan, plan_rows, print_diagnoses, run_rows, select, summary
+from crosscheck.rows import plan_rows, run_rows, summary
 from torch_ref.errors import HandgradError
-
-
-def learner_cases(spec, aliases, registry):
-    """The entries with the learner's pieces in place (``--with``, named by ``--as``),
-    handgrad's own entry of each by id, and what the file calls that its pieces are to
-    derive (handmade.py); prints what matched nothing."""
-    from crosscheck.grading import handmade
-    from crosscheck.learner import matching
-    aliases = [matching.check_alias(alias, registry) for alias in aliases]
-    module = loading.load(spec)
-    made, unmatched = matching.cases(module, registry, aliases, advice=True)
-    if not made:
-        raise HandgradError(matching.nothing_matched(spec, unmatched, registry))
-    if unmatched:
-        print(say("not_checked", names=", ".join(unmatched)))
-    path = Path(spec)
-    found = handmade.scan(path.parent, [path.name], {
-        c.original.piece.name: (c.name, path.name, c.original) for c in made}) \
-        if path.is_file() else {}
-    return ([c.entry for c in made], {id(c.entry): c.original for c in made},
-            [f for fs in found.values() for f in fs])
 
 
 def check(args, registry):
     """The rows the flags ask for, run and printed; the exit status."""
     dtypes = None if args.dtype == "all" else [getattr(torch, args.dtype)]
     devs = devices() if args.device == "all" else [args.device]
-    found = []
     if args.with_:  # a learner's pieces: a few rows, in this process
-        registry, originals, found = learner_cases(args.with_, args.as_ or (), registry)
-        rows = run_rows(list(plan(select(registry, args.only), dtypes, devs, originals,
-                                  args.strict)))
-        diagnose_rows(rows)
+        shown = f"--with {args.with_}"
+        with notebook.as_python(args.with_) as (source, places):
+            checked = check_learner(loading.load(source, shown, places), registry,
+                                    aliases=args.as_ or (), only=args.only, dtypes=dtypes,
+                                    devs=devs, strict=args.strict, shown=shown,
+                                    path=Path(source), places=places)
+        print(checked.closing(), end="")
+        rows, found = checked.rows, checked.found
     else:
         planned = (args.only, dtypes, devs)
-        rows = plan_rows(*planned)
+        rows, found = plan_rows(*planned), []
         rows = run_rows(rows, args.jobs or default_jobs(len(rows)), planned)
-    print(summary(rows))
-    asked = sorted({e.group for e in registry if e.opt_in}) if not args.only else []
-    for group in asked:  # say what did not run, and how to run it
-        count = sum(e.group == group for e in registry)
-        print(say("left_out", count=count, group=group, command=f"handgrad check --only {group}"))
-    print_diagnoses(rows)
-    if found:
-        from crosscheck.grading.handmade import said
-        print("\n".join(map(said, found)))
+        print(summary(rows))
+        for group in sorted({e.group for e in registry if e.opt_in}) if not args.only else []:
+            count = sum(e.group == group for e in registry)  # what did not run, and how to
+            print(say("left_out", count=count, group=group,
+                      command=f"handgrad check --only {group}"))
     if args.gradescope:
         write_gradescope(args, rows, found)
     if args.json:

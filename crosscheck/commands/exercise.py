@@ -42,18 +42,18 @@ def _plain(name, piece):
     """A function's signature and docstring, its body to write."""
     return (f"import torch  # noqa: F401\n\n\ndef {name}{inspect.signature(piece)}:\n"
             f"{_docstring(inspect.getdoc(piece) or '', 4)}\n"
-            f'    raise NotImplementedError("derive {name}")\n')
+            f'    raise NotImplementedError("{say("todo_body", name=name)}")\n')
 
 
 def _optimizer(cls, state_keys):
     """The manual optimizer with update() to write under its pseudocode."""
     hint = say("hint_update", state_keys=", ".join(state_keys))
     return whole(_left_out(inspect.getsource(cls), "update", hint,
-                            f"derive the update of {cls.__name__}"), inspect.getmodule(cls))
+                            say("todo_update", name=cls.__name__)), inspect.getmodule(cls))
 
 
 def _schedule(cls):
-    return whole(_left_out(inspect.getsource(cls), "lr_at", "", "derive lr_at"),
+    return whole(_left_out(inspect.getsource(cls), "lr_at", "", say("todo_lr_at")),
                   inspect.getmodule(cls))
 
 
@@ -170,7 +170,7 @@ def _assignment(name):
 def _op(op, function):
     """The Function without its backward (nor jvp), and the op that applies it."""
     code = (_left_out(inspect.getsource(function), "backward", say("hint_backward"),
-                      "derive the backward", drop=("jvp",)) + "\n\n\n" + inspect.getsource(op))
+                      say("todo_backward"), drop=("jvp",)) + "\n\n\n" + inspect.getsource(op))
     return whole(code, inspect.getmodule(op))
 
 

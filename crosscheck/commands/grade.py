@@ -1,4 +1,5 @@
-"""``handgrad grade DIR``: a class at once. Every ``.py`` file or folder directly in DIR is
+"""``handgrad grade DIR``: a class at once. Every ``.py`` file, notebook (``.ipynb``: its code
+cells, run as the same Python) or folder of them directly in DIR is
 one submission. Each is graded by a process of handgrad's (crosscheck/grading/worker.py),
 which runs the submission's code only in a sandbox of its own (sandbox.py: bubblewrap, with
 a time, memory, process and file limit) and checks what comes back; several at once. What
@@ -21,6 +22,7 @@ from crosscheck.grading import points as P
 from crosscheck.grading import worker
 from crosscheck.grading.report import Submission, gradescope, named, summary, write_csv
 from crosscheck.grading.sandbox import Limits, engine
+from crosscheck.learner.notebook import SUFFIXES
 from crosscheck.messages import language, say, use
 from torch_ref.cnn.run_dir import run_folder
 from torch_ref.errors import HandgradError
@@ -29,12 +31,13 @@ SUBMISSIONS = "submissions"  # the folder of each submission's files in --out
 
 
 def submissions(folder):
-    """The .py files and the folders holding one, directly in ``folder``, by name."""
+    """The .py files and notebooks, and the folders holding one, directly in ``folder``, by
+    name."""
     found = sorted(p for p in Path(folder).iterdir() if not p.name.startswith(".")
-                   and ((p.is_file() and p.suffix == ".py")
-                        or (p.is_dir() and any(p.rglob("*.py")))))
+                   and ((p.is_file() and p.suffix in SUFFIXES)
+                        or (p.is_dir() and any(q.suffix in SUFFIXES for q in p.rglob("*")))))
     if not found:
-        raise HandgradError(f"{folder}: no .py file or folder of them to grade")
+        raise HandgradError(f"{folder}: no .py file, notebook, or folder of them to grade")
     return found
 
 

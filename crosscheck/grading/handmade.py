@@ -15,6 +15,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from crosscheck.learner.notebook import place
 from crosscheck.messages import say
 
 # what every piece may use although torch's: the interfaces a piece is written against
@@ -44,11 +45,12 @@ class Finding:
     why: str  # 'builtin', 'autograd', 'handgrad', 'hidden'
     file: str
     line: int
+    places: tuple = ()  # the file's lines' (cell, line) where it is a notebook's Python
 
 
 def said(finding):
     return say(f"handmade_{finding.why}", piece=finding.piece, name=finding.name,
-               file=finding.file, line=finding.line)
+               file=finding.file, place=place(list(finding.places), finding.line))
 
 
 def _is(name, prefixes):
@@ -100,9 +102,11 @@ def _defined(node):
     return []
 
 
-def scan(folder, relatives, pieces):
+def scan(folder, relatives, pieces, places=None):
     """{piece: [Finding]} for ``pieces`` ({piece: (its name in the file, file, handgrad's
-    entry)}) of the submission copied in ``folder``."""
+    entry)}) of the submission copied in ``folder``; ``places``: {file: its places} for a
+    notebook's Python (learner/notebook.py)."""
+    places = places or {}
     files = {}
     for relative in relatives:
         files[Path(relative).stem] = _File(Path(folder), relative, files)
@@ -111,7 +115,8 @@ def scan(folder, relatives, pieces):
     for piece, (name, file, entry) in pieces.items():
         hits = _reach(by_name[file], name, entry.piece.builtins, files)
         if hits:
-            found[piece] = [Finding(piece, n, why, f, line) for n, why, f, line in hits]
+            found[piece] = [Finding(piece, n, why, f, line, tuple(places.get(f) or ()))
+                            for n, why, f, line in hits]
     return found
 
 

@@ -12,7 +12,6 @@ cannot be loaded: one line, as ``check --with`` says it); then {"event": "start"
 crash, an answer that was not data).
 """
 import json
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ from crosscheck.grading import handmade, standins
 from crosscheck.grading.hidden import hidden_cases
 from crosscheck.grading.sandbox import Raised, Sandbox, SandboxGone, printable
 from crosscheck.grading.score import score_piece
-from crosscheck.learner import loading, matching
+from crosscheck.learner import loading, matching, notebook
 from crosscheck.learner.diagnosis import diagnose_rows
 from crosscheck.messages import say, use
 from crosscheck.proof.checks.harness import FAST_GRADCHECK, quiet
@@ -40,18 +39,21 @@ class LoadError(HandgradError):
 
 
 def files(submission):
-    """A submission's Python files: the file, or every .py file under the folder."""
+    """A submission's files: the file, or every .py file and notebook under the folder
+    (not Jupyter's own checkpoints)."""
     path = Path(submission)
     if path.is_dir():
-        return sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts
+        return sorted(p for p in path.rglob("*") if p.suffix in notebook.SUFFIXES
+                      and not {"__pycache__", ".ipynb_checkpoints"} & set(p.parts)
                       and p.is_file() and not p.is_symlink())
     return [path]
 
 
 def copied(submission, into):
-    """The submission's own copy, in ``into`` (what its sandbox sees): its .py files,
-    relative paths kept; [their relative paths]."""
-    top, names, size = Path(submission).parent, [], 0
+    """The submission's own copy, in ``into`` (what its sandbox sees): its .py files, and
+    its notebooks as the Python they hold (notebook.py), relative paths kept; [their
+    relative paths], and {a notebook's relative path: its places}."""
+    top, names, size, places = Path(submission).parent, [], 0, {}
     into.chmod(0o755)  # readable to the sandbox's unprivileged user, writable to none
     for path in files(submission):
         relative = path.relative_to(top)
@@ -59,10 +61,13 @@ def copied(submission, into):
         if size > MOST_SOURCE:
             raise HandgradError(say("grade_too_big", most=MOST_SOURCE >> 10))
         (into / relative).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-        shutil.copyfile(path, into / relative)
+        try:
+            places[str(relative)] = notebook.write(path, into / relative)
+        except HandgradError as err:  # a notebook that is none: its line names it
+            raise LoadError(str(err)) from None
         (into / relative).chmod(0o644)
         names.append(relative)
-    return names
+    return names, places
 
 
 def load(modules, registry):
@@ -87,9 +92,9 @@ def load(modules, registry):
     return {piece: by_piece[piece] for piece in sorted(by_piece, key=order.index)}, unmatched
 
 
-def sandboxed(sandbox, names):
+def sandboxed(sandbox, names, places):
     """The submission's files as stand-in modules [(file shown, module)]; a one-line error
-    for the first that does not load."""
+    for the first that does not load (``places``: the notebooks', for the line)."""
     try:
         loaded = sandbox.ask("load", files=[f"{sandbox.root}/{n}" for n in names])
     except Raised as r:  # what no file's load should raise (a BaseException of its own)
@@ -102,7 +107,8 @@ def sandboxed(sandbox, names):
     modules = []
     for i, (name, found) in enumerate(zip(names, loaded)):
         if "fault" in found:
-            raise LoadError(loading.said(_fault(found["fault"]), str(name), str(name)))
+            raise LoadError(loading.said(_fault(found["fault"]), str(name), str(name),
+                                         places.get(str(name))))
         described = found.get("names")
         if not isinstance(described, dict):
             sandbox.gone("garbled")
@@ -165,13 +171,13 @@ def grade(submission, out_path, lang, limits, bwrap, seed, slot):
             out.flush()
         sandbox = None
         try:
-            names = copied(submission, Path(folder))
+            names, places = copied(submission, Path(folder))
             sandbox = Sandbox(folder, limits, bwrap, deadline, slot)
-            modules = sandboxed(sandbox, names)
+            modules = sandboxed(sandbox, names, places)
             pieces, unmatched = load(modules, REGISTRY)
             found = handmade.scan(Path(folder), names, {
                 piece: (cases[0].name, file, cases[0].original)
-                for piece, (file, cases) in pieces.items()})
+                for piece, (file, cases) in pieces.items()}, places)
             write(event="loaded", pieces=list(pieces), unmatched=unmatched,
                   note=say("not_checked", names=", ".join(unmatched)) if unmatched else "")
             for piece, (_, cases) in pieces.items():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from crosscheck.messages import correction, failure_text, say, site, slip_name
+from crosscheck.messages import correction, failure_text, say, site, slip_name, spoken
 from crosscheck.proof.checks.measure import Enough, Failure, Measure, first_failure_ends
 from crosscheck.proof.notes.errata import Erratum
 from crosscheck.proof.records.entry import Entry
@@ -108,7 +108,7 @@ def diagnose_rows(rows) -> None:
 def lines(d: Diagnosis) -> list[str]:
     """The diagnosis in words, in the chosen language."""
     if d.todo:
-        return [say("todo", what=d.todo.message or d.todo.error)
+        return [say("todo", what=spoken(d.todo.message) or d.todo.error)
                 + (say("todo_at", site=site(d.todo)) if site(d.todo) else "")]
     said = [say("failed", text=failure_text(d.first))]
     if d.step is not None:

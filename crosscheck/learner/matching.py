@@ -133,8 +133,14 @@ def _piece_of(name, obj, known, by_key):
 
 
 def _public(module):
-    """The file's own public names: defined in it (a lambda, a class, a function, the
-    apply of its Function), or partials; not what it imported."""
+    """The file's own public names: those its ``__all__`` lists, where it has one (what
+    ``handgrad.check(sigmoid=...)`` hands in, defined anywhere), else those defined in it
+    (a lambda, a class, a function, the apply of its Function), or partials; not what it
+    imported."""
+    listed = vars(module).get("__all__")
+    if listed is not None:
+        return {n: vars(module)[n] for n in listed if n in vars(module)}
+
     def own(value):
         if isinstance(value, functools.partial):
             return True

@@ -1,8 +1,98 @@
 """English: the messages a learner reads (the corrections and slip names are the records')."""
 
 MESSAGES = {
+    # handgrad from Python (handgrad.check, handgrad.gradcheck)
+    "api_passed": "passed: every row of your pieces equals torch's",
+    "api_failed": "not yet: the rows marked FAIL or TODO, and the diagnoses under the table",
+    "api_source_and_pieces": "check() takes a file or module, or pieces by keyword, not both",
+    "gc_title": "gradient check: your backward against a centred difference (h = {h}), in "
+                "float64; the relative error max |a - n| / max(1e-8, |a| + |n|) of each input",
+    "gc_input": "input {k}",
+    "gc_input_col": "input",
+    "gc_no_input": "gradcheck needs a floating-point tensor among the inputs: the gradient is "
+                   "taken with respect to those",
+    "gc_complex": "gradcheck takes real tensors: a complex input has no centred difference "
+                  "along one real direction here",
+    "gc_wrong": "above 1e-2: the gradient is probably wrong (CS231n's reading)",
+    "gc_uneasy": "between 1e-4 and 1e-2: be uneasy, and look again (CS231n's reading)",
+    "gc_kinks": "between 1e-7 and 1e-4: fine where the function has kinks (ReLU, max) near "
+                "the inputs, too high for a smooth one (sigmoid, tanh, softmax) (CS231n's "
+                "reading)",
+    "gc_right": "1e-7 or less: the gradient is right (CS231n's reading)",
+    # what a check found, in a row's last column and the diagnoses
+    "m_one_none": "one side is None",
+    "m_shape": "shape {yours} where torch's is {theirs}",
+    "m_sample_refused": "sample {k} refused: {error}",
+    "m_refused_unasked": "refused {argument!r}, which the sample does not pass",
+    "m_refused_unasked_why": "refused {argument!r}, which the sample does not pass ({error})",
+    "m_outputs": "{yours} outputs, torch gives {theirs}",
+    "m_gradcheck": "gradcheck failed: the backward is not the derivative of the forward (a "
+                   "finite difference disagrees)",
+    "m_dtype": "dtype {yours} where torch returns {theirs}",
+    "m_memory_format": "memory format (contiguous, channels_last) {yours} where torch's is "
+                       "{theirs}",
+    "m_computes_where_refused": "computes where torch refuses ({error})",
+    "m_tally": "{total} samples: {equal} equal, {refused} refused, {wrong} wrong{theirs}{closer}"
+               "{skipped}",
+    "m_tally_closer": " ({n} outputs beyond the tolerance of torch's, and within it of the "
+                      "exact result or closer to it than torch's)",
+    "m_tally_skipped": "; {n} skipped: {why}",
+    "m_tally_torch_wrong": ", {n} where torch is wrong: {why}",
+    "m_no_sample": "no sample of {name!r} in {dtype} on {device}",
+    "m_distance": "largest distance from float64: yours {yours:.2e}, torch's {theirs:.2e}",
+    "m_distance_times": "{times:.2f} times torch's distance from the float64 result (at most "
+                        "{factor} allowed)",
+    "m_state_keys": "state keys {yours} where torch's are {theirs}",
+    "m_state_kind": "{yours} where torch keeps {theirs}",
+    "m_no_difference": "the two forms agree to {rel:.1e}: no difference shown",
+    "m_torch_transform_fails": "torch's own {label} fails ({error})",
+    "m_results": "{yours} results where torch's transform gives {theirs}",
+    "m_optim_db": "{n} configurations of torch's optim_db, real and complex, {steps} steps, "
+                  "state_dicts exchanged at step {swap}",
+    "m_no_optim_db": "torch's optim_db has no configuration of {name}",
+    "m_holds": "holds at {n} of {total} points",
+    "m_fails_at": "fails at {n} of {total} points",
+    "m_refused_alike": "{label} refused as torch refuses it: {error}",
+    "m_refused_unlike": "{yours} where torch {theirs}",
+    "m_computes": "computes",
+    "m_from_step": "{why}, from step {step} on",
+    "m_steps_skipped": "{n} steps skipped: {why}",
+    "m_fit_steps": "{what}: {steps} steps ({rule}); torch's SGD: {ref} steps",
+    "m_not_converged": "did not converge: {reason}",
+    "m_steps_differ": "{steps} steps where torch's SGD takes {ref}",
+    "m_cannot_compile": "not run: torch {version} cannot compile the manual Functions whole; "
+                        "the torch.compile rows run from torch {since}",
+    "m_torch_lacks": "torch {version} has no {dtype} {what} for {name} (its own OpInfo)",
+    "w_gradient": "gradient",
+    "w_kernel": "kernel",
+    "label_manual_from_torch": "{label}, manual from torch's state_dict,",
+    "label_torch_from_manual": "{label}, torch from the manual state_dict,",
+    "label_loss_at": "loss at",
+    "label_second_backward": "second backward",
+    "label_second_derivative": "second derivative,",
+    "label_round_trip": "after a state_dict round trip",
+    "label_lr_at": "lr at",
+    "label_initial": "initial {name}",
+    "label_param_groups": "param groups,",
+    "label_backward": "backward",
+    "joined": "; ",
+    "label_vmap_first": "vmap, the first input batched",
+    "label_batched_grads": "batched gradients",
+    "label_recompiled": "recompiled for new shapes",
+    "label_complex": "{desc} (complex)",
+    "label_sparse": "sparse, {kwargs},",
+    "label_defaults": "defaults",
+    "label_the_defaults": "the defaults",
+    "label_lr": "lr {lr}",
+    "label_vs_closed": "{what}: descent vs closed form",
+    "label_vs_torch": "{what}: descent vs torch's descent",
     # the diagnosis under a failing row
     "todo": "not implemented yet: {what}",
+    # what a starter raises where the learner is to write
+    "todo_body": "derive {name}",
+    "todo_update": "derive the update of {name}",
+    "todo_lr_at": "derive lr_at",
+    "todo_backward": "derive the backward",
     "todo_at": " (met in {site})",
     # where a failure is
     "site_sample": "sample {value}",
@@ -32,14 +122,18 @@ MESSAGES = {
     "with_exit": "{spec}: it calls {call}({code}) while it loads{line}; a file to "
                  "check only defines its pieces",
     "with_raised": "{spec}: importing it failed{line}: {error}",
-    "with_syntax": "{spec}: syntax error at line {line}: {error}{hint}",
+    "with_syntax": "{spec}: syntax error at {place}: {error}{hint}",
     "with_not_source": "{spec}: not Python source: {error}{hint}",
     "with_is_python": " (is it a Python file?)",
     "with_timeout": "stopped after {seconds} s (--timeout): your file's check did not end; "
                     "look for a loop that never ends",
     "with_ended": "your file's process ended with {how} before its check did: the rows "
                   "above are all it finished",
-    "at_line": " at line {line}",
+    "at_line": " at {place}",
+    "place_line": "line {line}",
+    "place_cell": "cell {cell}, line {line}",
+    "notebook_not_json": "{spec}: not a notebook (its JSON does not read: {error})",
+    "notebook_no_cells": "{spec}: not a notebook (no list of cells in it)",
     "no_match": "--with {spec}: no name in it is a piece handgrad checks; its names: {names}; "
                 "the pieces: {pieces}; name one with --as NAME=PIECE{example}",
     "no_match_example": ", e.g. --as {name}={piece}",
@@ -98,13 +192,13 @@ MESSAGES = {
                         "grade without isolation with --no-sandbox (a submission can then read "
                         "and change whatever you can)",
     "grade_builtins": "{piece}: no points: it calls {names}, what it is to derive",
-    "handmade_builtin": "{piece}: no points: it calls {name} ({file}, line {line}), the "
+    "handmade_builtin": "{piece}: no points: it calls {name} ({file}, {place}), the "
                         "built-in it is to derive by hand",
     "handmade_autograd": "{piece}: no points: it asks autograd for a derivative with {name} "
-                         "({file}, line {line}) instead of deriving it by hand",
+                         "({file}, {place}) instead of deriving it by hand",
     "handmade_handgrad": "{piece}: no points: it uses handgrad's own solution {name} ({file}, "
-                         "line {line})",
-    "handmade_hidden": "{piece}: no points: it reaches code by {name} ({file}, line {line}), "
+                         "{place})",
+    "handmade_hidden": "{piece}: no points: it reaches code by {name} ({file}, {place}), "
                        "which cannot be read for what it calls; call torch's functions by name",
     "grade_named": "{name}: {said}",
     "grade_ran": "checked: {pieces}",

@@ -2,8 +2,92 @@
 英文原词在第一次出现时附在括号里）。"""
 
 MESSAGES = {
+    # 在 Python 中使用 handgrad（handgrad.check、handgrad.gradcheck）
+    "api_passed": "通过：你的部件的每一行都与 torch 的相同",
+    "api_failed": "尚未通过：见标为 FAIL 或 TODO 的行，以及表格下方的诊断",
+    "api_source_and_pieces": "check() 接收一个文件或模块，或者以关键字参数给出的部件，不能两者都给",
+    "gc_title": "梯度检验：你的 backward 与中心差分（h = {h}）比较，在 float64 中计算；"
+                "每个输入的相对误差为 max |a - n| / max(1e-8, |a| + |n|)",
+    "gc_input": "输入 {k}",
+    "gc_input_col": "输入",
+    "gc_no_input": "gradcheck 的输入中需要有浮点张量：梯度就是对它们求的",
+    "gc_complex": "gradcheck 只接受实数张量：复数输入在这里没有沿单一实方向的中心差分",
+    "gc_wrong": "大于 1e-2：梯度很可能是错的（CS231n 的解读）",
+    "gc_uneasy": "在 1e-4 与 1e-2 之间：应当感到不安，再检查一遍（CS231n 的解读）",
+    "gc_kinks": "在 1e-7 与 1e-4 之间：若函数在输入附近有折点（ReLU、max），可以接受；"
+                "对光滑函数（sigmoid、tanh、softmax）则偏高（CS231n 的解读）",
+    "gc_right": "不大于 1e-7：梯度是对的（CS231n 的解读）",
+    # 检查的发现：表格的最后一列和诊断
+    "m_one_none": "一方为 None",
+    "m_shape": "形状为 {yours}，torch 的为 {theirs}",
+    "m_sample_refused": "样本 {k} 被拒绝：{error}",
+    "m_refused_unasked": "拒绝了参数 {argument!r}，但样本并没有传入它",
+    "m_refused_unasked_why": "拒绝了参数 {argument!r}，但样本并没有传入它（{error}）",
+    "m_outputs": "{yours} 个输出，torch 给出 {theirs} 个",
+    "m_gradcheck": "gradcheck 未通过：backward 不是 forward 的导数（与有限差分不一致）",
+    "m_dtype": "dtype 为 {yours}，torch 返回的是 {theirs}",
+    "m_memory_format": "内存格式（contiguous、channels_last）为 {yours}，torch 的为 {theirs}",
+    "m_computes_where_refused": "torch 拒绝的输入，你的实现却算出了结果（{error}）",
+    "m_tally": "{total} 个样本：{equal} 个相等，{refused} 个被拒绝，{wrong} 个不同{theirs}"
+               "{closer}{skipped}",
+    "m_tally_closer": "（{n} 个输出超出了 torch 的容差，但在精确结果的容差之内，或比 torch 的"
+                      "更接近精确结果）",
+    "m_tally_skipped": "；{n} 个跳过：{why}",
+    "m_tally_torch_wrong": "，{n} 个是 torch 算错：{why}",
+    "m_no_sample": "{device} 上没有 {name!r} 的 {dtype} 样本",
+    "m_distance": "与 float64 结果的最大距离：你的 {yours:.2e}，torch 的 {theirs:.2e}",
+    "m_distance_times": "与 float64 结果的距离是 torch 的 {times:.2f} 倍（至多允许 {factor} 倍）",
+    "m_state_keys": "状态的键为 {yours}，torch 的为 {theirs}",
+    "m_state_kind": "状态为 {yours}，torch 保存的是 {theirs}",
+    "m_no_difference": "两种写法相差仅 {rel:.1e}：没有显出差别",
+    "m_torch_transform_fails": "torch 自己的 {label} 失败（{error}）",
+    "m_results": "{yours} 个结果，torch 的变换给出 {theirs} 个",
+    "m_optim_db": "torch 的 optim_db 中的 {n} 种配置，实数和复数，各 {steps} 步，第 {swap} 步"
+                  "交换 state_dict",
+    "m_no_optim_db": "torch 的 optim_db 中没有 {name} 的配置",
+    "m_holds": "在 {total} 个点中的 {n} 个成立",
+    "m_fails_at": "在 {total} 个点中的 {n} 个不成立",
+    "m_refused_alike": "{label}被拒绝，与 torch 相同：{error}",
+    "m_refused_unlike": "你的：{yours}；torch：{theirs}",
+    "m_computes": "算出了结果",
+    "m_from_step": "{why}，从第 {step} 步起",
+    "m_steps_skipped": "{n} 步跳过：{why}",
+    "m_fit_steps": "{what}：{steps} 步（{rule}）；torch 的 SGD：{ref} 步",
+    "m_not_converged": "没有收敛：{reason}",
+    "m_steps_differ": "{steps} 步，torch 的 SGD 用了 {ref} 步",
+    "m_cannot_compile": "未运行：torch {version} 无法把手写的 Function 整体编译；torch.compile "
+                        "的各行从 torch {since} 起运行",
+    "m_torch_lacks": "torch {version} 没有 {name} 的 {dtype} {what}（见它自己的 OpInfo）",
+    "w_gradient": "梯度",
+    "w_kernel": "内核（kernel）",
+    "label_manual_from_torch": "{label}，手写的从 torch 的 state_dict 载入，",
+    "label_torch_from_manual": "{label}，torch 的从手写的 state_dict 载入，",
+    "label_loss_at": "损失：",
+    "label_second_backward": "二阶反向传播",
+    "label_second_derivative": "二阶导数，",
+    "label_round_trip": "state_dict 存取一次之后",
+    "label_lr_at": "学习率：",
+    "label_initial": "初始的 {name}",
+    "label_param_groups": "参数组（param groups），",
+    "label_backward": "反向传播",
+    "joined": "；",
+    "label_vmap_first": "vmap（只批处理第一个输入）",
+    "label_batched_grads": "批量梯度（batched gradients）",
+    "label_recompiled": "换新形状后重新编译",
+    "label_complex": "{desc}（复数）",
+    "label_sparse": "稀疏梯度，{kwargs}，",
+    "label_defaults": "默认设置",
+    "label_the_defaults": "默认设置",
+    "label_lr": "学习率 {lr}",
+    "label_vs_closed": "{what}：梯度下降与闭式解",
+    "label_vs_torch": "{what}：梯度下降与 torch 的梯度下降",
     # 未通过的行下面的诊断
     "todo": "尚未实现：{what}",
+    # 起始文件在留给学习者的地方抛出的信息
+    "todo_body": "请推导 {name}",
+    "todo_update": "请推导 {name} 的参数更新（update）",
+    "todo_lr_at": "请推导 lr_at",
+    "todo_backward": "请推导反向传播（backward）",
     "todo_at": "（出现在 {site}）",
     # 未通过的位置
     "site_sample": "样本 {value}",
@@ -17,8 +101,8 @@ MESSAGES = {
     "parting": "两条轨迹在第 {step} 步分开：{where}",
     "first_difference": "第一处不同：{site}，元素 {index}{at}：torch 为 {torch}，你的为 {yours}",
     "input_there": "（该处的输入：{value}）",
-    "slip": "你的{part}与一个已知的错误写法（known slip）相同：{label}{source}",
-    "slip_source": "（笔记，{section}）",
+    "slip": "你的{part}与已知的错误写法（known slip）“{label}”相同{source}",
+    "slip_source": "（出自“{section}”一节）",
     "erratum": "笔记原文：{quote}；更正：{correction}",
     "part_backward": "反向传播（backward）",
     "part_forward": "前向传播（forward）",
@@ -32,13 +116,17 @@ MESSAGES = {
     "with_exit": "{spec}：它在加载时调用了 {call}({code}){line}；被检查的文件只应"
                  "定义它的部件",
     "with_raised": "{spec}：导入失败{line}：{error}",
-    "with_syntax": "{spec}：第 {line} 行有语法错误：{error}{hint}",
+    "with_syntax": "{spec}：{place}有语法错误：{error}{hint}",
     "with_not_source": "{spec}：不是 Python 源代码：{error}{hint}",
     "with_is_python": "（这是 Python 文件吗？）",
     "with_timeout": "{seconds} 秒后已停止（--timeout）：你的文件的检查没有结束；"
                     "请找一找永不结束的循环",
     "with_ended": "你的文件的进程以{how}结束，早于检查的结束：上面的各行就是它完成的全部",
-    "at_line": "（第 {line} 行）",
+    "at_line": "（{place}）",
+    "place_line": "第 {line} 行",
+    "place_cell": "第 {cell} 个单元格的第 {line} 行",
+    "notebook_not_json": "{spec}：不是笔记本文件（其中的 JSON 无法读取：{error}）",
+    "notebook_no_cells": "{spec}：不是笔记本文件（其中没有单元格列表）",
     "no_match": "--with {spec}：其中没有 handgrad 检查的部件的名字；文件中的名字：{names}；"
                 "部件：{pieces}；请用 --as NAME=PIECE 指定{example}",
     "no_match_example": "，例如 --as {name}={piece}",
@@ -75,7 +163,7 @@ MESSAGES = {
     "grade_todo": "{piece}：尚未实现（仍是起始文件的原样）",
     "grade_title": "# {count} 份提交的成绩",
     "grade_piece": "## {piece}（{points} 分）：{count} 份中 {full} 份得满分",
-    "grade_slip": "- {count} 份中 {times} 份与一个已知的错误写法相同：{label}{source}",
+    "grade_slip": "- {count} 份中 {times} 份与已知的错误写法“{label}”相同{source}",
     "grade_todo_count": "- {count} 份中 {times} 份仍是起始文件的原样",
     "grade_stopped": "## 没有运行完的提交",
     "grade_timeout": "运行超过 {seconds} 秒，已停止{where}；之前完成的部分已保留",
@@ -95,13 +183,13 @@ MESSAGES = {
                         "或用 --no-sandbox 在没有隔离的情况下评分"
                         "（那样提交的代码能读写你能读写的一切）",
     "grade_builtins": "{piece}：不得分：它调用了 {names}，这正是要推导的内容",
-    "handmade_builtin": "{piece}：不得分：它调用了 {name}（{file} 第 {line} 行），"
+    "handmade_builtin": "{piece}：不得分：它调用了 {name}（{file} {place}），"
                         "这正是要亲手推导的内置函数",
-    "handmade_autograd": "{piece}：不得分：它用 {name}（{file} 第 {line} 行）向 autograd 要导数，"
+    "handmade_autograd": "{piece}：不得分：它用 {name}（{file} {place}）向 autograd 要导数，"
                          "而不是亲手推导",
     "handmade_handgrad": "{piece}：不得分：它用了 handgrad 自己的答案 {name}"
-                         "（{file} 第 {line} 行）",
-    "handmade_hidden": "{piece}：不得分：它通过 {name}（{file} 第 {line} 行）调用代码，"
+                         "（{file} {place}）",
+    "handmade_hidden": "{piece}：不得分：它通过 {name}（{file} {place}）调用代码，"
                        "无法读出它调用了什么；请直接按名字调用 torch 的函数",
     "grade_named": "{name}：{said}",
     "grade_ran": "已检查：{pieces}",

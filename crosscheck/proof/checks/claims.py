@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from crosscheck.messages import saying
 from crosscheck.proof.checks.measure import Measure
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ def check_claim(entry: Entry, predicate: Callable, dtype: torch.dtype, device: s
     m = Measure()
     assert entry.evidence is not None, entry.name
     holds = predicate(**entry.evidence(dtype, device))
-    m.notes.append(f"holds at {int(holds.sum())} of {holds.numel()} points")
+    m.notes.append(saying("m_holds", n=int(holds.sum()), total=holds.numel()))
     if not holds.all():
-        m.fail("claim", f"fails at {int((~holds).sum())} of {holds.numel()} points")
+        m.fail("claim", saying("m_fails_at", n=int((~holds).sum()), total=holds.numel()))
     return m

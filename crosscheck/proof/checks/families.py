@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Callable
 
 import torch
 
+from crosscheck.messages import saying
 from crosscheck.proof.checks.harness import fair_refusal, tensors
 from crosscheck.proof.checks.measure import Measure, compare, compare_grads, default_tol
 from crosscheck.proof.checks.torch_errata import torch_error
@@ -213,13 +214,13 @@ def compare_grads_of(m: Measure, mine: torch.Tensor | None, theirs: torch.Tensor
     try:
         got = grads(mine)
     except Exception as err:
-        m.raised(err, label="second backward", sample=k)
+        m.raised(err, label=saying("label_second_backward"), sample=k)
         return
     for i, (g, w) in enumerate(zip(got, want)):
         g = torch.zeros_like(wrt[i]) if g is None else g
         w = torch.zeros_like(wrt[i]) if w is None else w
         compare(m, "grad", g, w, default_tol(wrt[i].dtype), check="backward", sample=k,
-                index=i, label="second derivative,")
+                index=i, label=saying("label_second_derivative"))
 
 
 def exact_dtype(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch.Tensor]) -> None:
@@ -227,8 +228,8 @@ def exact_dtype(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch
     result is an integer, at the float tolerances where torch returns a float)."""
     for i, (out, r) in enumerate(zip(outs, refs)):
         if out.dtype != r.dtype:
-            m.fail("forward", f"dtype {out.dtype} where torch returns {r.dtype}", sample=run.k,
-                   index=i)
+            m.fail("forward", saying("m_dtype", yours=str(out.dtype), theirs=str(r.dtype)),
+                   sample=run.k, index=i)
         else:
             compare(m, "out", out, r, default_tol(r.dtype), check="forward", sample=run.k,
                     index=i)
@@ -263,8 +264,8 @@ def same_layout(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch
                                                           else ())):
         for i, (a, b) in enumerate(pairs):
             if a is not None and b is not None and memory_format(a) != memory_format(b):
-                m.fail(check, f"memory format (contiguous, channels_last) {memory_format(a)} "
-                              f"where torch's is {memory_format(b)}", sample=run.k, index=i)
+                m.fail(check, saying("m_memory_format", yours=memory_format(a),
+                                     theirs=memory_format(b)), sample=run.k, index=i)
 
 
 def channels_last(call: Call) -> Call:
@@ -376,10 +377,11 @@ def outcome(m: Measure, family: Family, run: Run) -> str:
         if lacks:  # as an older torch refuses it: for want of a kernel, nothing to compare
             m.skipped[lacks] = m.skipped.get(lacks, 0) + 1
             return "refused"
-        m.fail("raised", f"computes where torch refuses ({type(err).__name__})", sample=run.k)
+        m.fail("raised", saying("m_computes_where_refused", error=type(err).__name__),
+               sample=run.k)
         return "wrong"
     if len(outs) != len(refs):
-        m.fail("outputs", f"{len(outs)} outputs, torch gives {len(refs)}", sample=run.k)
+        m.fail("outputs", saying("m_outputs", yours=len(outs), theirs=len(refs)), sample=run.k)
         return "wrong"
     try:
         family.compare(m, run, outs, refs)
@@ -398,7 +400,7 @@ def outcome(m: Measure, family: Family, run: Run) -> str:
 def _refusal(m, run, err):
     if fair_refusal(err, run.call.kwargs):
         return "refused"
-    m.fail("refused", f"refused {err.argument!r}, which the sample does not pass ({err})",
+    m.fail("refused", saying("m_refused_unasked_why", argument=err.argument, error=str(err)),
            sample=run.k)
     return "wrong"
 
@@ -435,14 +437,14 @@ def check_family(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) 
         return m
     c = m.counts
     total = c["equal"] + c["refused"] + c["wrong"] + c["torch wrong"]
-    closer = (f" ({c['closer']} outputs beyond the tolerance of torch's, and within it of the "
-              "exact result or closer to it than torch's)" if c["closer"] else "")
-    skipped = "".join(f"; {n} skipped: {why}" for why, n in m.skipped.items())
-    theirs = "".join(f", {n} where torch is wrong: {why}" for why, n in m.torch_errors.items())
-    m.notes.insert(0, f"{total} samples: {c['equal']} equal, {c['refused']} refused, "
-                      f"{c['wrong']} wrong{theirs}{closer}{skipped}")
+    closer = saying("m_tally_closer", n=c["closer"]) if c["closer"] else ""
+    skipped = tuple(saying("m_tally_skipped", n=n, why=why) for why, n in m.skipped.items())
+    theirs = tuple(saying("m_tally_torch_wrong", n=n, why=why)
+                   for why, n in m.torch_errors.items())
+    m.notes.insert(0, saying("m_tally", total=total, equal=c["equal"], refused=c["refused"],
+                             wrong=c["wrong"], theirs=theirs, closer=closer, skipped=skipped))
     if total == 0:
-        m.fail("unavailable", f"no sample of {name!r} in {dtype} on {device}")
+        m.fail("unavailable", saying("m_no_sample", name=name, dtype=str(dtype), device=device))
     _accuracy(m)
     return m
 
@@ -452,7 +454,7 @@ def _accuracy(m, factor=1.5):
     if "yours to float64" not in m.errors:
         return
     yours, theirs = m.errors.pop("yours to float64")[0], m.errors.pop("torch's to float64")[0]
-    m.notes.append(f"largest distance from float64: yours {yours:.2e}, torch's {theirs:.2e}")
+    m.notes.append(saying("m_distance", yours=yours, theirs=theirs))
     if yours > factor * theirs:
-        m.fail("forward", f"{yours / theirs if theirs else float('inf'):.2f} times torch's "
-                          f"distance from the float64 result (at most {factor} allowed)")
+        m.fail("forward", saying("m_distance_times", factor=factor,
+                                 times=yours / theirs if theirs else float("inf")))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from crosscheck.messages import saying
 from crosscheck.proof.checks.measure import Measure, compare
 from manual import least_squares
 
@@ -35,17 +36,17 @@ def check_gd_line(entry: Entry, impl: Callable, dtype: torch.dtype, device: str,
     defaults of both."""
     m = Measure()
     x, y = line_data(dtype, device)
-    for what, kw in ((f"lr {lr}", {"lr": lr}), ("the defaults", {})):
+    for what, kw in ((saying("label_lr", lr=lr), {"lr": lr}), (saying("label_the_defaults"), {})):
         w, b, steps, stop = impl(x, y, **kw)
         closed = least_squares.fit_line(x, y)
         compare(m, "out", torch.stack([w, b]), torch.stack(closed), GD_TOL, check="forward",
-                label=f"{what}: descent vs closed form")
+                label=saying("label_vs_closed", what=what))
         rw, rb, ref_steps = entry.reference(x, y, **kw)
         compare(m, "out", torch.stack([w, b]), torch.stack([rw, rb]), GD_TOL, check="forward",
-                label=f"{what}: descent vs torch's descent")
-        m.notes.append(f"{what}: {steps} steps ({stop.rule}); torch's SGD: {ref_steps} steps")
+                label=saying("label_vs_torch", what=what))
+        m.notes.append(saying("m_fit_steps", what=what, steps=steps, rule=stop.rule, ref=ref_steps))
         if stop.rule != "grad_norm":
-            m.fail("step", f"did not converge: {stop.reason}", label=what)
+            m.fail("step", saying("m_not_converged", reason=stop.reason), label=what)
         if steps != ref_steps:  # gradients equal to the last bits cross tol at one step
-            m.fail("step", f"{steps} steps where torch's SGD takes {ref_steps}", label=what)
+            m.fail("step", saying("m_steps_differ", steps=steps, ref=ref_steps), label=what)
     return m

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from crosscheck.messages import saying
 from crosscheck.proof.checks.measure import Measure, compare, compare_grads, default_tol
 from manual import NotSupported
 
@@ -77,10 +78,9 @@ def run_sample(m: Measure, k: int, impl: Callable, sample: Sample) -> list[torch
         return tensors(impl(*sample.args, **sample.kwargs))
     except NotSupported as err:
         if fair_refusal(err, sample.kwargs):
-            m.notes.append(f"sample {k} refused: {err}")
+            m.notes.append(saying("m_sample_refused", k=k, error=str(err)))
         else:
-            m.fail("refused", f"refused {err.argument!r}, which the sample does not pass",
-                   sample=k)
+            m.fail("refused", saying("m_refused_unasked", argument=err.argument), sample=k)
         return None
     except Exception as err:  # a wrong implementation may not even run
         m.raised(err, sample=k)
@@ -100,7 +100,7 @@ def check_op(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) -> M
             continue
         refs = tensors(entry.reference(*sample.args, **sample.kwargs))
         if len(outs) != len(refs):
-            m.fail("outputs", f"{len(outs)} outputs, torch gives {len(refs)}", sample=k)
+            m.fail("outputs", saying("m_outputs", yours=len(outs), theirs=len(refs)), sample=k)
             continue
         first_input = next((a for a in sample.args if isinstance(a, torch.Tensor)), None)
         for i, (out, ref) in enumerate(zip(outs, refs)):
@@ -118,8 +118,7 @@ def check_op(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) -> M
             ok = _gradcheck(impl, sample)
             m.gradcheck = ok and m.gradcheck is not False
             if not ok:
-                m.fail("gradcheck", "gradcheck failed: the backward is not the derivative "
-                       "of the forward (a finite difference disagrees)", sample=k)
+                m.fail("gradcheck", saying("m_gradcheck"), sample=k)
     return m
 
 
@@ -137,7 +136,7 @@ def check_module(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) 
         params = dict(theirs.named_parameters())
         for name, p in mine.named_parameters():
             compare(m, "out", p, params.get(name), tol, check="forward", sample=k,
-                    label=f"initial {name}")
+                    label=saying("label_initial", name=name))
         with torch.no_grad():  # the forward pass is checked on the same parameters
             for name, p in mine.named_parameters():
                 p.copy_(params[name])

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from crosscheck.messages import failure_text
+from crosscheck.messages import Said, failure_text, saying, spoken
 from torch_ref.errors import error_name, first_line
 
 F64_TOL = {"rtol": 1e-10, "atol": 1e-12}  # the design's float64 policy
@@ -58,13 +58,13 @@ class Failure:
     line, and ``error`` its type)."""
 
     check: str
-    message: str
+    message: str | Said
     sample: int | None = None
     index: int | None = None  # which output (forward) or input (backward)
     step: int | None = None
     param: int | None = None
     state: str | None = None
-    label: str | None = None
+    label: str | Said | None = None
     error: str | None = None
     element: Element | None = None
 
@@ -80,6 +80,8 @@ class Failure:
         """The failure as JSON-ready data (the fields that apply, and the line); a complex
         value as [real, imaginary]."""
         data = {k: v for k, v in asdict(self).items() if v is not None}
+        data.update({k: spoken(getattr(self, k), "en") for k in ("message", "label")
+                     if getattr(self, k) is not None})
         if self.element:
             data["element"] = {k: [v.real, v.imag] if isinstance(v, complex) else v
                                for k, v in data["element"].items()}
@@ -98,14 +100,14 @@ class Measure:
     counts: dict | None = None  # outcome -> samples, for checks that tally samples
     skipped: dict = field(default_factory=dict)  # why -> comparisons torch itself cannot make
     torch_errors: dict = field(default_factory=dict)  # evidence -> samples where torch is wrong
-    not_run: str = ""  # why the installed torch cannot run this check at all (the row: SKIP)
+    not_run: str | Said = ""  # why the installed torch cannot run this check at all (the row: SKIP)
     shapes: set = field(default_factory=set)  # kinds where a shape differed: no error figure
 
     @property
     def ok(self) -> bool:
         return not self.failures
 
-    def fail(self, check: str, message: str, **site: Any) -> None:
+    def fail(self, check: str, message: str | Said, **site: Any) -> None:
         self.failures.append(Failure(check, message, **site))
         if check not in _ENOUGH.get():
             raise Enough(self)
@@ -163,12 +165,12 @@ def compare(m: Measure, kind: str, actual: torch.Tensor | None, expected: torch.
     there when it has the same shape): what a learner needs to find the slip."""
     if actual is None or expected is None:
         if (actual is None) != (expected is None):
-            m.fail(check, "one side is None", **site)
+            m.fail(check, saying("m_one_none"), **site)
         return
     if actual.shape != expected.shape:
         m.shapes.add(kind)
-        m.fail("shape", f"shape {tuple(actual.shape)} where torch's is "
-                        f"{tuple(expected.shape)}", **site)
+        m.fail("shape", saying("m_shape", yours=str(tuple(actual.shape)),
+                               theirs=str(tuple(expected.shape))), **site)
         return
     if _identical(actual, expected):  # the common case: nothing to measure, nothing to hold
         if actual.numel():
@@ -213,7 +215,7 @@ def compare_grads(m: Measure, mine: tuple, theirs: tuple, v: list[torch.Tensor],
         got = torch.autograd.grad(mine[0], mine[1], v, allow_unused=True,
                                   create_graph=create_graph)
     except Exception as err:  # a wrong backward may return the wrong shape
-        m.raised(err, label="backward", **site)
+        m.raised(err, label=saying("label_backward"), **site)
         return None
     for i, (g, w) in enumerate(zip(got, want)):
         if g is None and w is not None:

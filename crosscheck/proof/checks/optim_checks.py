@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from crosscheck.messages import saying
 from crosscheck.proof.checks.measure import Measure, compare, default_tol
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def compare_twins(m: Measure, pa: list, pb: list, oa: torch.optim.Optimizer,
         if not state:
             continue
         if set(sa) != set(sb):
-            m.fail("state", f"state keys {sorted(sa)} where torch's are {sorted(sb)}",
+            m.fail("state", saying("m_state_keys", yours=sorted(sa), theirs=sorted(sb)),
                    param=i, **site)
             continue
         for key, value in sb.items():
@@ -93,8 +94,10 @@ def compare_twins(m: Measure, pa: list, pb: list, oa: torch.optim.Optimizer,
                 continue
             mine = sa[key]
             if (mine.dtype, mine.layout) != (value.dtype, value.layout):  # a state_dict must
-                m.fail("state", f"{mine.dtype}, {mine.layout} where torch keeps "  # load across
-                                f"{value.dtype}, {value.layout}", param=i, state=key, **site)
+                m.fail("state", saying("m_state_kind",  # load across
+                                       yours=f"{mine.dtype}, {mine.layout}",
+                                       theirs=f"{value.dtype}, {value.layout}"),
+                       param=i, state=key, **site)
             compare(m, "grad", _dense(mine).to(value.dtype), _dense(value), tol, check="state",
                     param=i, state=key, **site)
 
@@ -159,7 +162,7 @@ def _check_round_trip(m, cls, opt, params, kwargs, dtype, device, tol):
         step(params, opt, loss, k)
         step(copies, fresh, loss, k)
     compare_twins(m, copies, params, fresh, opt, tol, state=False,
-                  label="after a state_dict round trip")
+                  label=saying("label_round_trip"))
 
 
 def check_differs(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) -> Measure:
@@ -170,7 +173,7 @@ def check_differs(entry: Entry, impl: Callable, dtype: torch.dtype, device: str)
     for a, b in zip(pa, pb):
         m.record("out", a.detach(), b.detach())
     if m.errors["out"][1] < 1e-6:
-        m.fail("param", f"the two forms agree to {m.errors['out'][1]:.1e}: no difference shown")
+        m.fail("param", saying("m_no_difference", rel=m.errors["out"][1]))
     return m
 
 
@@ -193,7 +196,8 @@ def check_schedule(entry: Entry, impl: Callable, dtype: torch.dtype, device: str
         for k in range(steps):
             a = torch.tensor(mine.get_last_lr(), dtype=torch.float64)
             b = torch.tensor(theirs.get_last_lr(), dtype=torch.float64)
-            compare(m, "out", a, b, default_tol(dtype), check="step", step=k, label="lr at")
+            compare(m, "out", a, b, default_tol(dtype), check="step", step=k,
+                    label=saying("label_lr_at"))
             for opt, sched in zip(opts, (mine, theirs)):
                 opt.step()
                 sched.step()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
+from crosscheck.messages import saying
 from crosscheck.proof.checks.measure import Measure, default_tol
 from crosscheck.proof.checks.optim_checks import compare_twins, step
 from crosscheck.proof.checks.torch_errata import optimizer_error
@@ -61,21 +62,25 @@ def _run(cls, kwargs, dtype, device):
         yield f"{type(err).__name__}: {err}"
 
 
+def _said(outcome):
+    """What one side did: its refusal's words, or that it computed."""
+    return outcome if isinstance(outcome, str) else saying("m_computes")
+
+
 def check_sparse(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) -> Measure:
     """Every setting of ``entry.sparse``: both sides step on sparse gradients alike, or
     both refuse with the same words."""
     m, tol = Measure(), default_tol(dtype)
     for kwargs in entry.sparse:
-        label = f"sparse, {kwargs or 'defaults'},"
+        label = saying("label_sparse", kwargs=str(kwargs) if kwargs else saying("label_defaults"))
         for k, (mine, theirs) in enumerate(zip(_run(impl, kwargs, dtype, device),
                                                _run(entry.reference, kwargs, dtype, device))):
             if isinstance(mine, str) or isinstance(theirs, str):
                 if mine == theirs:
-                    m.notes.append(f"{label} refused as torch refuses it: {mine}")
+                    m.notes.append(saying("m_refused_alike", label=label, error=mine))
                 else:
-                    m.fail("refused", f"{mine if isinstance(mine, str) else 'computes'} where "
-                                      f"torch {theirs if isinstance(theirs, str) else 'computes'}",
-                           step=k, label=label)
+                    m.fail("refused", saying("m_refused_unlike", yours=_said(mine),
+                                             theirs=_said(theirs)), step=k, label=label)
                 continue
             compare_twins(m, mine[0], theirs[0], mine[1], theirs[1], tol, step=k, label=label)
     return m
@@ -103,11 +108,12 @@ def check_groups(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) 
             why = optimizer_error(ob, err)
             if why is None:
                 raise
-            m.skipped[f"{why}, from step {k} on"] = 2 * STEPS - k  # nothing left to compare
+            # nothing left to compare
+            m.skipped[saying("m_from_step", why=why, step=k)] = 2 * STEPS - k
             break
         step(pa, oa, _dense, k)
-        compare_twins(m, pa, pb, oa, ob, tol, step=k, label="param groups,")
-    m.notes += [f"{n} steps skipped: {why}" for why, n in m.skipped.items()]
+        compare_twins(m, pa, pb, oa, ob, tol, step=k, label=saying("label_param_groups"))
+    m.notes += [saying("m_steps_skipped", n=n, why=why) for why, n in m.skipped.items()]
     return m
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from crosscheck.messages import saying
 from crosscheck.proof.checks.measure import Measure, default_tol
 from crosscheck.proof.checks.optim_checks import compare_twins, step
 from crosscheck.proof.checks.torch_suite import Unavailable, database
@@ -84,9 +85,9 @@ def run_config(m: Measure, impl: Callable, reference: Callable, kwargs: dict, dt
             step(qa, ca, _loss, k)
             step(qb, cb, _loss, k)
             compare_twins(m, qa, pb, ca, ob, tol, step=k,
-                          label=f"{label}, manual from torch's state_dict,")
+                          label=saying("label_manual_from_torch", label=label))
             compare_twins(m, qb, pa, cb, oa, tol, step=k,
-                          label=f"{label}, torch from the manual state_dict,")
+                          label=saying("label_torch_from_manual", label=label))
 
 
 def check_torch_configs(entry: Entry, impl: Callable, dtype: torch.dtype, device: str) -> Measure:
@@ -98,14 +99,12 @@ def check_torch_configs(entry: Entry, impl: Callable, dtype: torch.dtype, device
         return m
     for desc, kwargs in found:
         for complex_ in (False, True):
-            label = f"{desc}{' (complex)' if complex_ else ''}"
+            label = saying("label_complex", desc=desc) if complex_ else desc
             try:
                 run_config(m, impl, entry.reference, kwargs, dtype, device, complex_, label)
             except Exception as err:  # a wrong optimizer may fail outright
                 m.raised(err, label=label)
-    m.notes.append(f"{len(found)} configurations of torch's optim_db, real and complex, "
-                   f"{STEPS} steps, state_dicts exchanged at step {SWAP_AT}")
+    m.notes.append(saying("m_optim_db", n=len(found), steps=STEPS, swap=SWAP_AT))
     if not found:
-        m.fail("unavailable", f"torch's optim_db has no configuration of "
-                              f"{entry.reference.__name__}")
+        m.fail("unavailable", saying("m_no_optim_db", name=entry.reference.__name__))
     return m

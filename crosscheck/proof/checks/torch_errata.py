@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable
 
 import torch
 
+from crosscheck.messages import Said, saying
 from crosscheck.proof.checks.harness import tensors
 from crosscheck.proof.checks.torch_suite import VERSION, release
 
@@ -87,11 +88,11 @@ ERRATA = [TorchErratum("nn.functional.elu", ("gradgrad", "func"), (2, 14), _elu_
 COMPILES_FROM = (2, 7)
 
 
-def cannot_compile() -> str | None:
+def cannot_compile() -> Said | None:
     """Why the installed torch cannot run the torch.compile checks, or None."""
     if release(VERSION) < COMPILES_FROM:
-        return (f"not run: torch {VERSION} cannot compile the manual Functions whole; the "
-                f"torch.compile rows run from torch {COMPILES_FROM[0]}.{COMPILES_FROM[1]}")
+        return saying("m_cannot_compile", version=VERSION,
+                      since=f"{COMPILES_FROM[0]}.{COMPILES_FROM[1]}")
     return None
 
 

@@ -14,6 +14,8 @@ import logging
 
 import torch
 
+from crosscheck.messages import Said, saying
+
 VERSION = torch.__version__.split("+")[0]  # the release, without its build tag (+cu121)
 MODULES = {"op_db": "torch.testing._internal.common_methods_invocations",
            "optim_db": "torch.testing._internal.common_optimizers"}
@@ -35,7 +37,8 @@ def database(name: str) -> list:
 
 
 @functools.cache  # asked once per sample, of a database of thousands
-def torch_lacks(name: str, dtype: torch.dtype, device: str, backward: bool = False) -> str | None:
+def torch_lacks(name: str, dtype: torch.dtype, device: str, backward: bool = False
+                ) -> Said | None:
     """Why the installed torch computes no ``dtype`` result (with ``backward``: no gradient)
     for OpInfo op ``name`` on ``device``, by its own OpInfo, or None where it does. An
     older torch lacks kernels a newer one has (bool im2col, a float16 mse_loss backward):
@@ -46,8 +49,8 @@ def torch_lacks(name: str, dtype: torch.dtype, device: str, backward: bool = Fal
                                else o.supported_dtypes(kind)) for o in ops))
     if not ops or dtype in supported:
         return None
-    what = "gradient" if backward else "kernel"
-    return f"torch {VERSION} has no {dtype} {what} for {name} (its own OpInfo)"
+    return saying("m_torch_lacks", version=VERSION, dtype=str(dtype), name=name,
+                  what=saying("w_gradient" if backward else "w_kernel"))
 
 
 def declared_range() -> tuple:

@@ -27,6 +27,7 @@ import torch
 import torch.autograd.forward_ad as fwAD
 from torch import func
 
+from crosscheck.messages import saying
 from crosscheck.proof.checks.families import first_order, randn
 from crosscheck.proof.checks.harness import tensors
 from crosscheck.proof.checks.measure import compare, default_tol
@@ -56,7 +57,7 @@ def _judge(m, k, label, transform, mine, theirs, reference=None):
     try:
         want = tensors((reference or transform)(theirs))
     except Exception as err:  # torch cannot take this transform here: nothing to compare
-        why = f"torch's own {label} fails ({first_line(err)})"
+        why = saying("m_torch_transform_fails", label=label, error=first_line(err))
         m.skipped[why] = m.skipped.get(why, 0) + 1
         return
     try:
@@ -71,7 +72,7 @@ def _judge(m, k, label, transform, mine, theirs, reference=None):
         m.raised(err, check="transform", label=label, sample=k)
         return
     if len(got) != len(want):
-        m.fail("transform", f"{len(got)} results where torch's transform gives {len(want)}",
+        m.fail("transform", saying("m_results", yours=len(got), theirs=len(want)),
                label=label, sample=k)
         return
     for i, (a, b) in enumerate(zip(got, want)):
@@ -130,12 +131,12 @@ def batched(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch.Ten
     pairs = [torch.stack([p, p + 0.5 * randn(p, run.gen)]) for p in primals]
     every, first = (0,) * len(primals), (0,) + (None,) * (len(primals) - 1)
     _vmap(m, run.k, "vmap", mine, theirs, [*pairs], every)
-    _vmap(m, run.k, "vmap, the first input batched", mine, theirs, [pairs[0], *primals[1:]],
+    _vmap(m, run.k, saying("label_vmap_first"), mine, theirs, [pairs[0], *primals[1:]],
           first)
     vs = [torch.stack([randn(o, run.gen), randn(o, run.gen)]) for o in theirs(*primals)]
-    _judge(m, run.k, "batched gradients", lambda fn: _grads(fn, primals, vs, batched=True),
-           mine, theirs, reference=lambda fn: _one_by_one(
-               lambda i: _grads(fn, primals, [v[i] for v in vs])))
+    _judge(m, run.k, saying("label_batched_grads"),
+           lambda fn: _grads(fn, primals, vs, batched=True), mine, theirs,
+           reference=lambda fn: _one_by_one(lambda i: _grads(fn, primals, [v[i] for v in vs])))
 
 
 def _vmap(m, k, label, mine, theirs, batch, in_dims):
@@ -191,7 +192,7 @@ def compiled(m: Measure, run: Run, outs: list[torch.Tensor], refs: list[torch.Te
     op takes such an input)."""
     torch.compiler.reset()
     fn = torch.compile(run.impl, fullgraph=True)
-    for label, call in (("compiled", run.call), ("recompiled for new shapes", doubled(run.call))):
+    for label, call in (("compiled", run.call), (saying("label_recompiled"), doubled(run.call))):
         try:
             refs = tensors(call(run.ref))
         except Exception:  # torch's op takes no such input: nothing to recompile for

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from crosscheck.messages import saying
 from crosscheck.proof.checks.measure import Measure, compare, default_tol
 from crosscheck.proof.checks.torch_errata import cannot_compile
 from torch_ref.model import CNN
@@ -67,7 +68,7 @@ def _twins(ops, reference_ops, make_opt, make_ref_opt, dtype, device, steps, bat
             update()
             losses.append(loss.detach())
         compare(m, "out", losses[1], losses[0], default_tol(dtype), check="forward", step=step,
-                label="loss at")
+                label=saying("label_loss_at"))
         for i, (p, q) in enumerate(zip(twin.parameters(), reference.parameters())):
             compare(m, "out", p.detach(), q.detach(), default_tol(dtype), check="param",
                     step=step, param=i)

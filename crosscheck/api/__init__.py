@@ -1,0 +1,1 @@
+"""handgrad from Python: what ``import handgrad`` offers (handgrad/__init__.py names it)."""
