@@ -194,7 +194,25 @@ def add_train(sub):
                    "e.g. runs/mnist-torch-adam-torch-20261205-111500)")
     p.add_argument("--resume", metavar="CHECKPOINT", type=F.in_file, default=None,
                    help="continue a run from its checkpoint.pt")
+    p.add_argument("--save-model", action="store_true",
+                   help="write the tested parameters as model.pt in the run's folder, for "
+                   "handgrad evaluate")
     p.set_defaults(run=command("train"))
+    return p
+
+
+def add_evaluate(sub):
+    p = sub.add_parser("evaluate", help="a saved model on the test set: its accuracy, "
+                       "confusion matrix and the images it misreads")
+    p.add_argument("model", metavar="MODEL", type=F.in_file,
+                   help="model.pt, written by handgrad train --save-model")
+    p.add_argument("--data-dir", type=F.in_dir, default=None,
+                   help="where the IDX files are (default: where the training run read them)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                   help="auto: CUDA when available")
+    p.add_argument("--out", type=F.out_dir, default=None,
+                   help="where the pictures go (default: the model's folder)")
+    p.set_defaults(run=command("evaluate"))
     return p
 
 
@@ -244,7 +262,10 @@ def add_exercise(sub):
     p.add_argument("name", nargs="?", help="the piece, e.g. sigmoid, conv2d, Adam")
     p.add_argument("--list", action="store_true", help="list the exercises and exit")
     p.add_argument("--out", type=F.out_file, metavar="FILE",
-                   help="where to write it (default: <name>_exercise.py)")
+                   help="where to write it (default: <name>_exercise.py, or .ipynb)")
+    p.add_argument("--notebook", action="store_true",
+                   help="write a Jupyter notebook: what to derive, the starter cell and a cell "
+                   "that checks it")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     add_lang(p)
     p.set_defaults(run=command("exercise"))
@@ -258,8 +279,8 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=Parser)
     commands = {}
-    for add in (add_check, add_bench, add_train, add_compare, add_landscape, add_gradients,
-                add_exercise, add_grade):
+    for add in (add_check, add_bench, add_train, add_evaluate, add_compare, add_landscape,
+                add_gradients, add_exercise, add_grade):
         p = add(sub)
         commands[p.prog.split()[-1]] = p
     return parser, commands

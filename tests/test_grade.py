@@ -199,7 +199,7 @@ def test_check_with_gradescope_grades_one_file(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["grade", "/no/such/folder"], "no such folder"),
-    (["grade", "{empty}"], "no .py file or folder of them to grade"),
+    (["grade", "{empty}"], "no .py file, notebook, or folder of them to grade"),
     (["grade", "{class}", "--timeout", "0"], "--timeout"),
     (["grade", "{class}", "--jobs", "0"], "--jobs"),
     (["grade", "{class}", "--memory", "-1"], "--memory"),

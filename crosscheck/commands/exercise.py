@@ -20,8 +20,8 @@ import tokenize
 from pathlib import Path
 from shlex import quote
 
-from crosscheck.learner import matching
-from crosscheck.messages import say, use
+from crosscheck.learner import matching, notebook
+from crosscheck.messages import chosen, say, use
 from torch_ref.errors import HandgradError
 
 WHAT = {"backward": "what_backward", "update": "what_update", "lr_at": "what_lr_at"}
@@ -175,6 +175,28 @@ def _op(op, function):
 
 
 def starter(entry, path):
+    """The starter file: what to do as its docstring, then the code to complete."""
+    header, body = _parts(entry, path)
+    return '"""' + "\n".join(header) + '\n"""\n' + body
+
+
+def starter_notebook(entry, path):
+    """The starter as a notebook: what to do, the code to complete, and a cell that checks
+    what the notebook defines (and is skipped where the notebook is graded: there it is
+    run as a module, not as __main__)."""
+    header, body = _parts(entry, path)
+    title, *rest = header
+    check = "\n".join([f"# {say('exercise_cell_check')}",
+                       f'if __name__ == "__main__":  # {say("exercise_cell_graded")}',
+                       "    import handgrad", "",
+                       f'    display(handgrad.check(lang="{chosen()}"))  # noqa: F821'])
+    return notebook.written([("markdown", "\n".join([f"# {title}", *rest])),
+                             ("code", body.rstrip("\n")),
+                             ("markdown", say("exercise_run_check")), ("code", check)])
+
+
+def _parts(entry, path):
+    """(the lines that say what to derive and how to check it, the code to complete)"""
     piece, name = entry.piece, entry.piece.name
     if piece.leaves_out == "update":
         body = _optimizer(entry.manual, piece.state_keys)
@@ -191,7 +213,7 @@ def starter(entry, path):
     command = f"handgrad check --with {quote(str(path))}"
     header = [say("exercise_title", name=name), "", say("exercise_section", section=entry.section),
               task, say("exercise_check", command=command)]
-    return '"""' + "\n".join(header) + '\n"""\n' + body
+    return header, body
 
 
 def run(args):
@@ -205,12 +227,13 @@ def run(args):
     name = args.name if args.name in found else by_case.get(args.name.lower())
     if name is None:
         raise HandgradError(say("no_exercise", name=args.name, names=", ".join(found)))
-    path = Path(args.out or f"{name}_exercise.py")
+    path = Path(args.out or f"{name}_exercise{'.ipynb' if args.notebook else '.py'}")
     if path.exists() and not args.force:
         raise HandgradError(say("exercise_exists", path=path))
     entry = found[name]
     try:
-        path.write_text(starter(entry, path))
+        path.write_text((starter_notebook if args.notebook else starter)(entry, path),
+                        encoding="utf-8")
     except OSError as err:
         raise HandgradError(say("exercise_unwritable", path=path, error=err.strerror)) from None
     what = say(WHAT[entry.piece.leaves_out]) if entry.piece.leaves_out in WHAT else name

@@ -78,6 +78,18 @@ def write(path: Path, into: Path) -> Places | None:
     return places
 
 
+def written(cells: list[tuple[str, str]]) -> str:
+    """A notebook (nbformat 4) of ``cells``, each (kind, text): 'markdown' or 'code'."""
+    def cell(kind, text):
+        lines = text.splitlines(keepends=True)
+        return {"cell_type": kind, "metadata": {}, "source": lines,
+                **({"execution_count": None, "outputs": []} if kind == "code" else {})}
+    kernel = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    return json.dumps({"cells": [cell(*c) for c in cells], "nbformat": 4, "nbformat_minor": 4,
+                       "metadata": {"kernelspec": kernel, "language_info": {"name": "python"}}},
+                      indent=1, ensure_ascii=False) + "\n"
+
+
 @contextmanager
 def as_python(spec: str) -> Iterator[tuple[str, Places | None]]:
     """``spec`` as a file of Python to load: itself, or a notebook's Python in a folder of

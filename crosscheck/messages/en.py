@@ -219,6 +219,11 @@ MESSAGES = {
                         "failing).",
     "exercise_check": "Check it with:  {command}",
     "no_exercise": "no exercise named {name!r}; `handgrad exercise --list` lists them: {names}",
+    "exercise_run_check": "Run the cell below when the cell above is written: it checks the "
+                          "pieces this notebook defines as `handgrad check --with` does, and "
+                          "shows the table, with a diagnosis under each failing row.",
+    "exercise_cell_check": "the check: the same rows as handgrad check --with, as a table",
+    "exercise_cell_graded": "here; not where the notebook is graded",
     "exercise_exists": "{path} exists: it may hold your work; choose --out or add --force",
     "exercise_unwritable": "cannot write {path} ({error}); run it in a folder you can write to, "
                            "or choose --out FILE",

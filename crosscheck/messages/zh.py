@@ -209,6 +209,10 @@ MESSAGES = {
                         "它就通过；\n除此之外的行只是建议（只显示，不算未通过）。",
     "exercise_check": "检查方法：  {command}",
     "no_exercise": "没有名为 {name!r} 的练习；`handgrad exercise --list` 列出全部练习：{names}",
+    "exercise_run_check": "写好上面的单元格后，运行下面的单元格：它像 `handgrad check --with` "
+                          "一样检查本笔记本中定义的部件，并显示表格，未通过的行下面附有诊断。",
+    "exercise_cell_check": "检查：与 handgrad check --with 相同的各行，显示为表格",
+    "exercise_cell_graded": "在这里运行；批改笔记本时不运行",
     "exercise_exists": "{path} 已存在：其中可能有你的工作；请用 --out 另选文件，或加 --force",
     "exercise_unwritable": "无法写入 {path}（{error}）；请在你有写权限的文件夹中运行，或用 "
                            "--out FILE 另选文件",

@@ -21,7 +21,8 @@ from torch_ref.errors import HandgradError, first_line, one_line
 FORMAT = "handgrad-cnn-checkpoint/1"
 REQUIRED = ("config", "model", "optimizer_state", "scheduler", "early_stopping", "rng", "epoch",
             "batch", "step", "tally", "history")
-CONFIG = [f.name for f in fields(Config) if f.name != "resume"]
+CONFIG = [f.name for f in fields(Config) if f.name not in ("resume", "save_model")]  # (what
+# a run writes at its end, not what it is)
 
 
 def _tally():
@@ -46,13 +47,13 @@ class Position:
         self.epoch, self.batch, self.tally = self.epoch + 1, 0, _tally()
 
 
-def save(path, state):
+def save(path, state, fmt=FORMAT):
     """Write to a temporary file in the same folder, then rename: a crash mid-write leaves
     the previous checkpoint intact. A full disk is one line that names the folder and the
-    space needed; no temporary file is left."""
+    space needed; no temporary file is left. ``fmt``: what the file says it is."""
     path = Path(path)
     buffer = io.BytesIO()
-    torch.save({"format": FORMAT, **state}, buffer)
+    torch.save({"format": fmt, **state}, buffer)
     tmp = path.with_name(path.name + ".tmp")
     try:
         with open(tmp, "wb") as f:
@@ -75,26 +76,34 @@ def _mb(size):
 
 def load(path):
     """The checkpoint at ``path``, refused in one line if it is not one of handgrad's."""
+    return read(path, FORMAT, REQUIRED, "--resume", "checkpoint", "resume it")
+
+
+def read(path, fmt, required, flag, what, use):
+    """The file at ``path`` in format ``fmt`` with the keys ``required`` and a whole config,
+    read without running code (torch.load weights_only), or one line that says why not,
+    led by ``flag``; ``what`` the file is called, ``use`` what to do with the handgrad that
+    wrote it."""
     path = Path(path)
     if not path.is_file():
-        raise HandgradError(f"--resume {path}: no such file")
+        raise HandgradError(f"{flag} {path}: no such file")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        raise HandgradError(f"--resume {path}: refused, it holds more than tensors and numbers "
+        raise HandgradError(f"{flag} {path}: refused, it holds more than tensors and numbers "
                             f"({first_line(err, 100)})") from None
     except Exception as err:  # torch.load raises several types on a file that is no pickle
-        raise HandgradError(f"--resume {path}: not a checkpoint ({type(err).__name__})") from None
+        raise HandgradError(f"{flag} {path}: not a {what} ({type(err).__name__})") from None
     found = state.get("format") if isinstance(state, dict) else None
-    if isinstance(found, str) and found.startswith(FORMAT.split("/")[0] + "/") and found != FORMAT:
-        raise HandgradError(f"--resume {path}: a checkpoint in format {found}, and this handgrad "
-                            f"reads {FORMAT}: resume it with the handgrad that wrote it")
-    if found != FORMAT:
-        raise HandgradError(f"--resume {path}: not a handgrad CNN checkpoint")
-    missing = [k for k in REQUIRED if k not in state]
+    if isinstance(found, str) and found.startswith(fmt.split("/")[0] + "/") and found != fmt:
+        raise HandgradError(f"{flag} {path}: a {what} in format {found}, and this handgrad "
+                            f"reads {fmt}: {use} with the handgrad that wrote it")
+    if found != fmt:
+        raise HandgradError(f"{flag} {path}: not a handgrad CNN {what}")
+    missing = [k for k in required if k not in state]
     missing += [k for k in CONFIG if k not in state.get("config", {})]
     if missing:
-        raise HandgradError(f"--resume {path}: the checkpoint has no {missing[0]!r}; it is "
+        raise HandgradError(f"{flag} {path}: the {what} has no {missing[0]!r}; it is "
                             "damaged or from another version of handgrad")
     return state
 

@@ -42,6 +42,7 @@ class Config:
     channels: tuple = (32, 64)
     hidden: int = 128
     dtype: str = "float32"
+    save_model: bool = False  # write the tested parameters as model.pt (saved_model.py)
 
     def __post_init__(self):
         self.lr = default_lr(self.optimizer) if self.lr is None else self.lr

@@ -25,14 +25,17 @@ def train_step(model, optimizer, scheduler, x, y):
 
 
 @torch.no_grad()
-def evaluate(model, data, split, batch_size=1000):
-    """Mean loss and accuracy over a split (NaN for an empty one)."""
+def evaluate(model, data, split, batch_size=1000, predicted=None):
+    """Mean loss and accuracy over a split (NaN for an empty one); each batch's predicted
+    classes appended to the list ``predicted`` where one is given."""
     loss_sum = torch.zeros((), device=data.train_x.device, dtype=torch.float64)
     correct, n = torch.zeros_like(loss_sum), 0
     for x, y in data.batches(split, batch_size):
         logits = model(x)
         loss_sum += model.ops.cross_entropy(logits, y, reduction="sum").double()
         correct += (logits.argmax(1) == y).sum()
+        if predicted is not None:
+            predicted.append(logits.argmax(1).cpu())
         n += y.shape[0]
     if n == 0:
         return math.nan, math.nan

@@ -22,7 +22,7 @@ from typing import Callable
 import torch
 from tqdm import tqdm
 
-from torch_ref.cnn import checkpoint, data
+from torch_ref.cnn import checkpoint, data, saved_model
 from torch_ref.cnn.config import WARMUP_START_FACTOR
 from torch_ref.cnn.device import resolve_device
 from torch_ref.cnn.loop import evaluate, train_step
@@ -245,6 +245,10 @@ class Trainer:
                   "train_losses": self.at.losses, "stop": stop.reason if stop else None,
                   "dir": str(self.run.path)}
         self.run.write(RESULT, json.dumps(result))  # what compare reads back
+        if self.cfg.save_model:
+            path = self.run.path / saved_model.MODEL
+            saved_model.save(path, self.cfg, self.model, test_loss, test_acc)
+            print(f"model saved to {path} (handgrad evaluate {quote(str(path))})")
         self.close()
         print(f"test accuracy {test_acc:.2%} (test loss {test_loss:.4f}) after "
               f"{self.at.epoch} epochs")
