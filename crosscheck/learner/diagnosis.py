@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from crosscheck.messages import correction, failure_text, say, site, slip_name, spoken
+from crosscheck.messages import correction, failure_text, say, saying, site, slip_name, spoken
 from crosscheck.proof.checks.measure import Enough, Failure, Measure, first_failure_ends
 from crosscheck.proof.notes.errata import Erratum
 from crosscheck.proof.records.entry import Entry
@@ -74,7 +74,7 @@ def known_slip(entry: Entry, impl, dtype, device, failure: Failure,
         except (Exception, SystemExit):  # what cannot run here says nothing of this piece
             continue
         if all(f.check == "gradcheck" for f in m.failures):  # a slip fails gradcheck too
-            part = ("part_backward" if failure.label == "backward"
+            part = ("part_backward" if failure.label == saying("label_backward")
                     else PART.get(failure.check, "part_piece"))
             return Slip(label, wrong.zh, wrong.erratum, part)
     return None
