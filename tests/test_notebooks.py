@@ -20,7 +20,8 @@ from crosscheck.cli import main
 from crosscheck.commands.exercise import exercises
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-SMALL_RUN = "DATASET, DATA_DIR = \"mnist\", \"data\"\nTRAIN_SIZE, VAL_SIZE, STEPS, BATCH = 200, 50, 10, 32"
+SMALL_RUN = ('DATASET, DATA_DIR = "mnist", "data"\n'  # the CNN's: a short run on the test's files
+             "TRAIN_SIZE, VAL_SIZE, STEPS, BATCH = 200, 50, 10, 32")
 
 
 def execute(nb, cwd):
@@ -39,7 +40,7 @@ def outputs(nb, kind):
 @pytest.mark.parametrize("name", sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")))
 def test_each_shipped_notebook_runs_and_draws(name, tmp_path, idx_dir):
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-    for cell in nb.cells:  # the CNN's: a short run on the small IDX files of the test
+    for cell in nb.cells:
         if cell.source.startswith("# parameters"):
             cell.source = SMALL_RUN
     shutil.copytree(idx_dir, tmp_path / "data")
