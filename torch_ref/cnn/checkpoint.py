@@ -82,28 +82,29 @@ def load(path):
 def read(path, fmt, required, flag, what, use):
     """The file at ``path`` in format ``fmt`` with the keys ``required`` and a whole config,
     read without running code (torch.load weights_only), or one line that says why not,
-    led by ``flag``; ``what`` the file is called, ``use`` what to do with the handgrad that
-    wrote it."""
+    led by ``flag`` (if any) and the path; ``what`` the file is called, ``use`` what to do
+    with the handgrad that wrote it."""
     path = Path(path)
+    lead = f"{flag} {path}" if flag else str(path)
     if not path.is_file():
-        raise HandgradError(f"{flag} {path}: no such file")
+        raise HandgradError(f"{lead}: no such file")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        raise HandgradError(f"{flag} {path}: refused, it holds more than tensors and numbers "
+        raise HandgradError(f"{lead}: refused, it holds more than tensors and numbers "
                             f"({first_line(err, 100)})") from None
     except Exception as err:  # torch.load raises several types on a file that is no pickle
-        raise HandgradError(f"{flag} {path}: not a {what} ({type(err).__name__})") from None
+        raise HandgradError(f"{lead}: not a {what} ({type(err).__name__})") from None
     found = state.get("format") if isinstance(state, dict) else None
     if isinstance(found, str) and found.startswith(fmt.split("/")[0] + "/") and found != fmt:
-        raise HandgradError(f"{flag} {path}: a {what} in format {found}, and this handgrad "
+        raise HandgradError(f"{lead}: a {what} in format {found}, and this handgrad "
                             f"reads {fmt}: {use} with the handgrad that wrote it")
     if found != fmt:
-        raise HandgradError(f"{flag} {path}: not a handgrad CNN {what}")
+        raise HandgradError(f"{lead}: not a handgrad CNN {what}")
     missing = [k for k in required if k not in state]
     missing += [k for k in CONFIG if k not in state.get("config", {})]
     if missing:
-        raise HandgradError(f"{flag} {path}: the {what} has no {missing[0]!r}; it is "
+        raise HandgradError(f"{lead}: the {what} has no {missing[0]!r}; it is "
                             "damaged or from another version of handgrad")
     return state
 

@@ -29,8 +29,7 @@ def save(path, cfg, model, test_loss, test_accuracy):
 
 def load(path):
     """The saved model's state, refused in one line where it is none of handgrad's."""
-    return checkpoint.read(path, FORMAT, REQUIRED, "evaluate", "saved model",
-                           "evaluate it")
+    return checkpoint.read(path, FORMAT, REQUIRED, "", "saved model", "evaluate it")
 
 
 def config(state, **changes):
