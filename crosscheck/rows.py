@@ -303,7 +303,8 @@ def summary(rows):
 def diagnoses(rows):
     """The diagnoses of a learner's failing cases (learner/diagnosis.py) as the text under
     the table: each case's heading, then its lines."""
-    return "".join(f"\n{row.case} ({row.dtype_name}, {row.device}):\n"
+    return "".join("\n" + say("case_heading", case=row.case, dtype=row.dtype_name,
+                                   device=row.device) + "\n"
                    + "".join(f"  {line}\n" for line in lines(row.diagnosis))
                    for row in rows if row.diagnosis)
 

@@ -25,7 +25,8 @@ def check(source=None, /, *, lang: str | None = None, only: str | None = None,
     (``check(sigmoid=MySigmoid.apply)``), else the notebook's (or script's) own names.
     ``as_``: {your name: piece} where a name is not the piece's. ``lang``: 'en' or 'zh'
     (default: the locale's). ``only``, ``strict``, ``device``, ``dtype``: as the flags."""
-    with speaking(language(lang)), _source(source, pieces) as (module, shown, path, places):
+    with speaking(language(lang)), _source(source, pieces) as (module, shown, path, places), \
+            torch.random.fork_rng(devices=[]):  # the rows seed torch's generator: not yours
         quiet()
         from crosscheck.proof.records.registry import REGISTRY
         return check_learner(module, REGISTRY, aliases=list((as_ or {}).items()), only=only,

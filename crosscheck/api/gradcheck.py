@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from crosscheck.api import html
-from crosscheck.messages import chosen, say, speaking
+from crosscheck.messages import chosen, language, say, speaking
 from crosscheck.proof.checks.harness import tensors
 from torch_ref.errors import HandgradError
 
@@ -52,7 +52,7 @@ class Gradcheck:
     def __str__(self) -> str:
         with speaking(self.lang):
             head = say("gc_title", h=f"{self.h:g}")
-        body = "\n".join(f"  {a}: {b}" for a, b in self._lines())
+            body = "\n".join(say("gc_line", input=a, error=b) for a, b in self._lines())
         return f"{head}\n{body}\n{self.reading}"
 
     __repr__ = __str__
@@ -64,9 +64,16 @@ class Gradcheck:
                 f"<p><b>{html.text(self.reading)}</b></p></div>")
 
 
-def gradcheck(fn, *inputs, h: float = 1e-6, seed: int = 0) -> Gradcheck:
+def gradcheck(fn, *inputs, h: float = 1e-6, seed: int = 0, lang: str | None = None
+              ) -> Gradcheck:
     """``fn``'s backward on ``inputs`` against a centred difference of step ``h``; every
-    floating tensor among ``inputs`` takes a gradient, copied to float64."""
+    floating tensor among ``inputs`` takes a gradient, copied to float64. ``lang``: 'en' or
+    'zh' (default: the locale's)."""
+    with speaking(language(lang)):
+        return _gradcheck(fn, inputs, h, seed)
+
+
+def _gradcheck(fn, inputs, h, seed):
     xs = [_leaf(x) for x in inputs]
     if not any(isinstance(x, torch.Tensor) and x.requires_grad for x in xs):
         raise HandgradError(say("gc_no_input"))

@@ -8,6 +8,7 @@ MESSAGES = {
     "gc_title": "gradient check: your backward against a centred difference (h = {h}), in "
                 "float64; the relative error max |a - n| / max(1e-8, |a| + |n|) of each input",
     "gc_input": "input {k}",
+    "gc_line": "  {input}: {error}",
     "gc_input_col": "input",
     "gc_no_input": "gradcheck needs a floating-point tensor among the inputs: the gradient is "
                    "taken with respect to those",
@@ -94,6 +95,7 @@ MESSAGES = {
     "todo_lr_at": "derive lr_at",
     "todo_backward": "derive the backward",
     "todo_at": " (met in {site})",
+    "case_heading": "{case} ({dtype}, {device}):",
     # where a failure is
     "site_sample": "sample {value}",
     "site_step": "step {value}",

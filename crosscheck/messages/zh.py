@@ -9,6 +9,7 @@ MESSAGES = {
     "gc_title": "梯度检验：你的 backward 与中心差分（h = {h}）比较，在 float64 中计算；"
                 "每个输入的相对误差为 max |a - n| / max(1e-8, |a| + |n|)",
     "gc_input": "输入 {k}",
+    "gc_line": "  {input}：{error}",
     "gc_input_col": "输入",
     "gc_no_input": "gradcheck 的输入中需要有浮点张量：梯度就是对它们求的",
     "gc_complex": "gradcheck 只接受实数张量：复数输入在这里没有沿单一实方向的中心差分",
@@ -64,7 +65,7 @@ MESSAGES = {
     "label_torch_from_manual": "{label}，torch 的从手写的 state_dict 载入，",
     "label_loss_at": "损失：",
     "label_second_backward": "二阶反向传播",
-    "label_second_derivative": "二阶导数，",
+    "label_second_derivative": "二阶导数",
     "label_round_trip": "state_dict 存取一次之后",
     "label_lr_at": "学习率：",
     "label_initial": "初始的 {name}",
@@ -88,7 +89,8 @@ MESSAGES = {
     "todo_update": "请推导 {name} 的参数更新（update）",
     "todo_lr_at": "请推导 lr_at",
     "todo_backward": "请推导反向传播（backward）",
-    "todo_at": "（出现在 {site}）",
+    "todo_at": "。位置：{site}",
+    "case_heading": "{case}（{dtype}，{device}）：",
     # 未通过的位置
     "site_sample": "样本 {value}",
     "site_step": "第 {value} 步",
@@ -137,18 +139,17 @@ MESSAGES = {
     "as_no_piece": "--as {text}：没有名为 {piece!r} 的部件；部件有：{pieces}",
     "as_no_name": "--as {name}={piece}：文件中没有名字 {name!r}",
     # 检查
-    "summary": "{rows} 行：{passed} 行通过，{failed} 行未通过{skipped}（{controls} 个反例对照"
-               "（negative control），{rejected} 个被拒绝）；float64 最大相对误差："
-               "输出 {out}，梯度 {grad}；{torch}",
+    "summary": "{rows} 行：{passed} 行通过，{failed} 行未通过{skipped}；反例对照 {controls} 个，"
+               "其中 {rejected} 个被拒绝；float64 最大相对误差：输出 {out}，梯度 {grad}；{torch}",
     "skipped": "，{n} 行跳过",
     "advice": "，{n} 行建议（超出练习的要求：只显示，不算未通过；--strict 使其算作未通过）",
-    "skipped_jvp": "未检查：你的 Function 没有 jvp，前向模式（forward mode）无法经过它"
-                   "（在 backward 旁边写出 jvp(ctx, *tangents)，即 J v，就会检查它）",
-    "skipped_setup_context": "未检查：你的 Function 的 forward 接收 ctx，torch.func 无法变换它"
-                             "（把 forward 写成不带 ctx 的形式，并写出 "
-                             "setup_context(ctx, inputs, output)，就会检查它）",
-    "skipped_vmap": "未检查：你的 Function 没有 vmap 规则（设置 generate_vmap_rule = True "
-                    "或写出 vmap(info, in_dims, ...)，就会检查它）",
+    "skipped_jvp": "未检查：你的 Function 没有 jvp，前向模式无法经过它；在 backward 旁边写出 "
+                   "jvp(ctx, *tangents)，即 J v，就会检查这一行",
+    "skipped_setup_context": "未检查：你的 Function 的 forward 接收 ctx，torch.func 无法变换它；"
+                             "把 forward 写成不带 ctx 的形式，另写 "
+                             "setup_context(ctx, inputs, output)，就会检查这一行",
+    "skipped_vmap": "未检查：你的 Function 没有 vmap 规则；设置 generate_vmap_rule = True "
+                    "或写出 vmap(info, in_dims, ...)，就会检查这一行",
     "left_out": "{count} 个 {group} 用例只在要求时运行，它们需要几分钟：{command}",
     "not_checked": "未检查（没有同名的部件；可用 --as NAME=PIECE 指定）：{names}",
     "borrowed": "{name}（它就是 {where} 本身，不是推导）",
@@ -222,7 +223,7 @@ MESSAGES = {
     "what_lr_at": " lr_at",
     "hint_backward": "# grad 是 dL/d(输出)；为 forward 的每个输入返回 dL/d(输入)\n"
                      "# （不是张量的输入返回 None），所需的量取自 forward 存在 ctx 中的值",
-    "hint_update": "# p：参数；g：它的梯度（已计入 maximize 和权重衰减（weight decay））\n"
+    "hint_update": "# p：参数；g：它的梯度（已计入 maximize 和权重衰减 weight decay）\n"
                    "# state：该参数的 {state_keys}（视设置而用），由 init_state 创建\n"
                    "#   （若有 state[\"step\"]，它已经计入这一步）\n"
                    "# group：group[\"lr\"] 及这个类的其他设置\n"
