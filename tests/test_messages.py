@@ -138,3 +138,48 @@ def test_the_chinese_readme_keeps_step_with_the_english_one():
     assert _commands(chinese) == _commands(english)
     assert len(re.findall(r"^#{2,3} ", chinese, re.M)) == \
         len(re.findall(r"^#{2,3} ", english, re.M))
+
+
+# torch's own words, which stay as torch says them, and the table's identifiers (case names,
+# dtypes, flags, code), which are not sentences
+TORCH_SAYS = ("Tensor-likes are not close!", "Scalars are not close!")
+ENGLISH = re.compile(r"\b[A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,}\b")
+
+
+def _english(text):
+    """The runs of three English words left in ``text`` once torch's words (its assertion's,
+    and an exception's first line, which the table quotes as raised), the table's header,
+    and code (names with _ . ( = or a digit) are taken out."""
+    for said in TORCH_SAYS:
+        text = text.replace(said, "")
+    text = re.sub(r"\b\w*(Error|Exception): [^；\n]*", "", text)
+    lines = [_detail(line) for line in text.splitlines() if not line.startswith("case ")]
+    words = [w for w in " ".join(lines).split()
+             if not any(c in w for c in "_.(=*[0123456789")]
+    return ENGLISH.findall(" ".join(words))
+
+
+def _detail(line):
+    """A table line's last column (its cells before are identifiers and figures); any other
+    line whole."""
+    found = re.search(r"(?:PASS|FAIL|SKIP|ADVICE|TODO|REJECTED|ACCEPTED)   (\S.*)$", line)
+    return found.group(1) if found else line
+
+
+@pytest.mark.parametrize("learner", ["tanh_no_square.py", "sigmoid_notes_slip.py", "starter"])
+def test_under_lang_zh_the_table_and_diagnoses_have_no_english_sentence(learner, tmp_path,
+                                                                         capsys):
+    """Every row, advice ones included, and every diagnosis; and the same file in English
+    does show English sentences (the test can fail)."""
+    path = tmp_path / "piece.py"
+    if learner == "starter":
+        assert main(["exercise", "sigmoid", "--out", str(path), "--lang", "zh"]) == 0
+    else:
+        path.write_text((Path(__file__).parent / "learners" / learner).read_text())
+    said = {}
+    for lang in ("zh", "en"):
+        capsys.readouterr()
+        assert main(["check", "--with", str(path), "--lang", lang]) == 1
+        said[lang] = capsys.readouterr().out
+    assert _english(said["zh"]) == [], said["zh"]
+    assert len(_english(said["en"])) > 5
