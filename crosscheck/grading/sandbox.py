@@ -30,7 +30,7 @@ from crosscheck.sandboxed import wire
 SERVER = Path(__file__).resolve().parent.parent / "sandboxed"
 # the server, run from the folder that holds sandboxed/ (/handgrad in the sandbox)
 LAUNCH = "import sys; sys.path.insert(0, {home!r}); from sandboxed import serve; serve.main()"
-HANDGRAD = ("manual", "torch_ref", "crosscheck")  # hidden inside, wherever installed
+HANDGRAD = ("manual", "torch_ref", "crosscheck", "handgrad")  # hidden inside, wherever installed
 TAIL = 4096  # bytes of what a submission prints that the grader keeps
 
 
