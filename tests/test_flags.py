@@ -105,8 +105,8 @@ def test_hostile_flags_together(data):
 
 def test_every_flag_is_reached():
     """The strategy above draws from every flag of every command."""
-    assert set(FLAGS) == {"check", "bench", "train", "compare", "landscape", "gradients",
-                          "exercise", "grade"}
+    assert set(FLAGS) == {"check", "bench", "train", "evaluate", "compare", "landscape",
+                          "gradients", "exercise", "grade"}
     assert sum(len(f) for f in FLAGS.values()) >= 50
 
 

@@ -99,7 +99,8 @@ def test_check_with_a_notebook_says_where_in_it_a_file_breaks(tmp_path, capsys):
 
 def _slip(tmp_path):
     path = tmp_path / "slip.py"
-    shutil.copy(LEARNERS / "sigmoid_notes_slip.py", path)
+    path.write_text((LEARNERS / "sigmoid_notes_slip.py").read_text()
+                    + "\n\ndef threshold(x):\n    return x > 0.5\n")
     return path
 
 
@@ -109,6 +110,7 @@ def test_the_python_result_is_the_command_lines_table(tmp_path, capsys):
     printed = capsys.readouterr().out
     result = handgrad.check(path, lang="en")
     assert str(result) == printed  # the same rows, words and diagnoses: one renderer
+    assert printed.startswith("not checked") and result.unmatched == ["threshold"]
     assert not result.passed and len(result.rows) == 20
     assert result.diagnoses[0].slip.label == "notes: sigma(out)(1-sigma(out))"
     html = result._repr_html_()

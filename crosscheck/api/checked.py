@@ -42,6 +42,12 @@ class Checked:
         """The diagnosis of each failing case, as records."""
         return [r.diagnosis for r in self.rows if r.diagnosis]
 
+    def opening(self) -> str:
+        """What precedes the table: the names that are no piece, if any."""
+        with speaking(self.lang):
+            return (say("not_checked", names=", ".join(self.unmatched)) + "\n"
+                    if self.unmatched else "")
+
     def closing(self) -> str:
         """What follows the table: the closing line, the diagnoses, the borrowed built-ins."""
         with speaking(self.lang):
@@ -52,7 +58,7 @@ class Checked:
         table = Table(self.rows)
         with speaking(self.lang):
             lines = [table.header(), *map(table.line, self.rows)]
-        return "\n".join(lines) + "\n" + self.closing()
+        return self.opening() + "\n".join(lines) + "\n" + self.closing()
 
     __repr__ = __str__  # a result left last in a console cell shows its table
 
@@ -61,8 +67,8 @@ class Checked:
             cells = [row_cells(r) for r in self.rows]
             verdict = say("api_passed") if self.passed else say("api_failed")
         body = html.table([*COLUMNS, ""], cells, marks=[r.passed for r in self.rows])
-        return (f"<div><p><b>{html.text(verdict)}</b></p>{body}"
-                f"<pre>{html.text(self.closing())}</pre></div>")
+        return (f"<div><p><b>{html.text(verdict)}</b></p><p>{html.text(self.opening())}</p>"
+                f"{body}<pre>{html.text(self.closing())}</pre></div>")
 
 
 def learner_cases(module, registry: list[Entry], aliases=(), shown: str = "",
@@ -92,9 +98,10 @@ def check_learner(module, registry: list[Entry], *, aliases=(), only: str | None
     measured), failing cases diagnosed once."""
     entries, originals, found, unmatched = learner_cases(module, registry, aliases, shown, path,
                                                          places)
-    if unmatched and show:
-        print(say("not_checked", names=", ".join(unmatched)))
-    rows = run_rows(list(plan(select(entries, only), dtypes, list(devs), originals, strict)),
-                    show=show)
-    diagnose_rows(rows)
-    return Checked(rows, found, unmatched, chosen())
+    checked = Checked([], found, unmatched, chosen())
+    if show:
+        print(checked.opening(), end="")
+    checked.rows = run_rows(list(plan(select(entries, only), dtypes, list(devs), originals,
+                                      strict)), show=show)
+    diagnose_rows(checked.rows)
+    return checked

@@ -9,6 +9,7 @@ difference (<fn(x + h e_i), v> - <fn(x - h e_i), v>) / 2h, element by element, i
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -73,7 +74,7 @@ def gradcheck(fn, *inputs, h: float = 1e-6, seed: int = 0, lang: str | None = No
         return _gradcheck(fn, inputs, h, seed)
 
 
-def _gradcheck(fn, inputs, h, seed):
+def _gradcheck(fn: Callable, inputs: tuple, h: float, seed: int) -> Gradcheck:
     xs = [_leaf(x) for x in inputs]
     if not any(isinstance(x, torch.Tensor) and x.requires_grad for x in xs):
         raise HandgradError(say("gc_no_input"))

@@ -24,6 +24,8 @@ import torchvision
 from torch_ref.errors import HandgradError, one_line
 
 DATASETS = {"mnist": torchvision.datasets.MNIST, "fashion-mnist": torchvision.datasets.FashionMNIST}
+CLASSES = {"mnist": [str(digit) for digit in range(10)],  # (torchvision's: "0 - zero", ...)
+           "fashion-mnist": torchvision.datasets.FashionMNIST.classes}
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 FILES = {  # torchvision's names -> (IDX magic number, what the file holds)
     "train-images-idx3-ubyte": (2051, "images"), "train-labels-idx1-ubyte": (2049, "labels"),
