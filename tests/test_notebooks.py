@@ -116,8 +116,9 @@ def test_the_python_result_is_the_command_lines_table(tmp_path, capsys):
     html = result._repr_html_()
     assert html.count("<tr") == len(result.rows) + 1  # the header, then a row each
     for row in result.rows:
-        assert f"<td style='text-align:left'>{row.case}</td>" in html
+        assert f">{row.case}</td>" in html
     assert html.count("background:#fce8e6") == sum(not r.passed for r in result.rows)
+    assert html.count("background:#fef7e0") == sum(r.result == "ADVICE" for r in result.rows)
     assert "not yet" in html and "first difference" in html
 
 

@@ -66,9 +66,10 @@ class Checked:
         with speaking(self.lang):
             cells = [row_cells(r) for r in self.rows]
             verdict = say("api_passed") if self.passed else say("api_failed")
-        body = html.table([*COLUMNS, ""], cells, marks=[r.passed for r in self.rows])
+        body = html.table([*COLUMNS, ""], cells, [html.COLORS[r.result] for r in self.rows])
         return (f"<div><p><b>{html.text(verdict)}</b></p><p>{html.text(self.opening())}</p>"
-                f"{body}<pre>{html.text(self.closing())}</pre></div>")
+                f"{body}<pre style='white-space:pre-wrap'>{html.text(self.closing())}</pre>"
+                "</div>")
 
 
 def learner_cases(module, registry: list[Entry], aliases=(), shown: str = "",

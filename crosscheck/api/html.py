@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import html
 
-PASS, FAIL = "#e6f4ea", "#fce8e6"  # a row's background: passed, failed
+# a row's background by its result: passed, failed, advice only, not checked
+COLORS = {"PASS": "#e6f4ea", "REJECTED": "#e6f4ea", "FAIL": "#fce8e6", "TODO": "#fce8e6",
+          "ACCEPTED": "#fce8e6", "ADVICE": "#fef7e0", "SKIP": "#f1f3f4"}
 
 
 def text(value) -> str:
@@ -11,12 +13,15 @@ def text(value) -> str:
     return html.escape(str(value))
 
 
-def table(header: list[str], rows: list[list], marks: list[bool] | None = None) -> str:
-    """An HTML table; ``marks``: whether each row passed (its background says so)."""
-    head = "".join(f"<th style='text-align:left'>{text(h)}</th>" for h in header)
+def table(header: list[str], rows: list[list], colors: list[str] | None = None) -> str:
+    """An HTML table; ``colors``: each row's background. Every column but the last (the
+    words) keeps to one line, as in the terminal."""
+    def cell(k, value, tag="td"):
+        wrap = "" if k == len(header) - 1 else ";white-space:nowrap"
+        return f"<{tag} style='text-align:left{wrap}'>{text(value)}</{tag}>"
+    head = "".join(cell(k, h, "th") for k, h in enumerate(header))
     body = []
-    for k, cells in enumerate(rows):
-        color = "" if marks is None else f" style='background:{PASS if marks[k] else FAIL}'"
-        tds = "".join(f"<td style='text-align:left'>{text(c)}</td>" for c in cells)
-        body.append(f"<tr{color}>{tds}</tr>")
+    for n, cells in enumerate(rows):
+        color = f" style='background:{colors[n]}'" if colors else ""
+        body.append(f"<tr{color}>{''.join(cell(k, c) for k, c in enumerate(cells))}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
