@@ -77,6 +77,12 @@ MESSAGES = {
     "label_param_groups": "param groups,",
     "label_backward": "backward",
     "joined": "; ",
+    "label_ranks": "{world} processes",
+    "label_rank": "{world} processes, rank {rank}, {what}:",
+    "w_length": "a vector of {n}",
+    "w_adam": "Adam",
+    "m_shard": "the parameters whose state this rank keeps, {yours}, are not "
+               "ZeroRedundancyOptimizer's shard, {theirs}",
     "label_vmap_first": "vmap, the first input batched",
     "label_batched_grads": "batched gradients",
     "label_recompiled": "recompiled for new shapes",

@@ -10,6 +10,7 @@ from crosscheck.proof.records import (
     activations,
     backprop,
     conv,
+    distributed,
     errata,
     family_rows,
     least_squares,
@@ -25,7 +26,7 @@ REGISTRY = [
     *activations.ENTRIES, linear.OP, *losses.ENTRIES, linear.MODULE, *conv.ENTRIES,
     *conv.FAST_ENTRIES, *pooling.ENTRIES, *setups.CNN_ENTRIES, *optim.ENTRIES, *schedules.ENTRIES,
     *least_squares.ENTRIES, *backprop.ENTRIES, setups.LANDSCAPE, linear.NEURON_ENTRY,
-    *errata.OWN_ENTRIES,
+    *errata.OWN_ENTRIES, *distributed.ENTRIES,
 ]
 REGISTRY += family_rows.entries(REGISTRY)
 REGISTRY += optim.edge_entries() + optim.torch_config_entries()
