@@ -40,6 +40,7 @@ from collections.abc import Iterable
 import torch
 import torch.distributed as dist
 
+from manual import NotSupported
 from manual.optim import Adam
 
 __all__ = ["all_reduce", "broadcast", "DataParallel", "ShardedAdam"]
@@ -47,10 +48,11 @@ __all__ = ["all_reduce", "broadcast", "DataParallel", "ShardedAdam"]
 
 def all_reduce(tensor: torch.Tensor) -> torch.Tensor:
     """``tensor`` summed over every rank, in place (the ring: reduce-scatter, all-gather)."""
+    _contiguous("all_reduce", tensor)
     n, r = dist.get_world_size(), dist.get_rank()
     if n == 1:
         return tensor
-    flat = tensor.view(-1)  # (contiguous: the caller's buckets are)
+    flat = tensor.view(-1)
     chunks = list(flat.chunk(n)) + [flat[:0]] * (n - len(flat.chunk(n)))  # n, some empty
     right, left = (r + 1) % n, (r - 1) % n
     for s in range(n - 1):  # reduce-scatter: add what comes from the left
@@ -74,8 +76,15 @@ def _exchange(send: torch.Tensor, to: int, into: torch.Tensor, source: int) -> N
         request.wait()
 
 
+def _contiguous(piece: str, tensor: torch.Tensor) -> None:
+    """Refuse a tensor the messages cannot carry in place (a strided view)."""
+    if not tensor.is_contiguous():
+        raise NotSupported(piece, "input", "a non-contiguous input")
+
+
 def broadcast(tensor: torch.Tensor, source: int) -> torch.Tensor:
     """``tensor`` as rank ``source`` has it, on every rank, in place."""
+    _contiguous("broadcast", tensor)
     if dist.get_rank() == source:
         for other in range(dist.get_world_size()):
             if other != source:

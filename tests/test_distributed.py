@@ -43,6 +43,16 @@ def test_buckets_and_a_layer_without_gradient(bucket_mb):
         assert torch.equal(said["unused"], torch.zeros(3, 4, dtype=torch.float64))
 
 
+def _strided(rank, world):
+    D.all_reduce(torch.zeros(4, 4).t())
+    return {}
+
+
+def test_a_strided_input_is_refused_in_one_line():
+    with pytest.raises(RuntimeError, match="all_reduce: a non-contiguous input is not supported"):
+        run_ranks(2, _strided)
+
+
 def _raises(rank, world):
     if rank == 1:
         raise ValueError("a wrong piece")
