@@ -197,6 +197,9 @@ def add_train(sub):
     p.add_argument("--save-model", action="store_true",
                    help="write the tested parameters as model.pt in the run's folder, for "
                    "handgrad evaluate")
+    p.add_argument("--nproc", type=F.integer(1, 64), default=1,
+                   help="processes, each on its share of every batch, as torchrun "
+                   "--nproc-per-node starts them (gloo on the CPU, NCCL on CUDA)")
     p.set_defaults(run=command("train"))
     return p
 
@@ -290,13 +293,13 @@ class _Unset(list):
     """No value typed: a list, so that an 'append' flag copies it (and so replaces it)."""
 
 
-def _given(args, argv, command):
+def _given(args, command):
     """The settings typed on the command line: the command's parser, run again over a
     namespace where every setting is already there (so no default is filled in), sets only
     those."""
     unset = _Unset()
     typed = argparse.Namespace(**{k: unset for k in vars(args)})
-    command.parse_args(argv[argv.index(args.command) + 1:], namespace=typed)
+    command.parse_args(args.argv, namespace=typed)
     return {k for k, v in vars(typed).items() if v is not unset}
 
 
@@ -326,7 +329,8 @@ def parse(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     parser, commands = build_parser()
     args = parser.parse_args(argv)
-    args.given = _given(args, argv, commands[args.command])
+    args.argv = argv[argv.index(args.command) + 1:]  # the command's own flags, as typed
+    args.given = _given(args, commands[args.command])
     problem = validate(args)
     if problem:
         commands[args.command].error(problem)

@@ -21,8 +21,8 @@ from torch_ref.errors import HandgradError, first_line, one_line
 FORMAT = "handgrad-cnn-checkpoint/1"
 REQUIRED = ("config", "model", "optimizer_state", "scheduler", "early_stopping", "rng", "epoch",
             "batch", "step", "tally", "history")
-CONFIG = [f.name for f in fields(Config) if f.name not in ("resume", "save_model")]  # (what
-# a run writes at its end, not what it is)
+CONFIG = [f.name for f in fields(Config) if f.name not in ("resume", "save_model", "nproc")]
+# (what a run writes at its end, how it is run, not what it is; nproc newer than format 1)
 
 
 def _tally():

@@ -10,7 +10,7 @@ from torch_ref.errors import HandgradError
 from torch_ref.optimizers import default_lr
 
 # what a checkpoint fixes: a resumed run takes these from it (lr, epochs, early stopping,
-# device and data folder may change)
+# device, processes and data folder may change)
 FIXED_ON_RESUME = ("dataset", "impl", "optimizer", "optimizer_impl", "batch_size", "val_size",
                    "train_size", "seed", "channels", "hidden", "dtype", "warmup_steps",
                    "weight_decay", "dry_run")
@@ -43,6 +43,7 @@ class Config:
     hidden: int = 128
     dtype: str = "float32"
     save_model: bool = False  # write the tested parameters as model.pt (saved_model.py)
+    nproc: int = 1  # processes, each on its share of every batch (launch.py, rank.py)
 
     def __post_init__(self):
         self.lr = default_lr(self.optimizer) if self.lr is None else self.lr
@@ -67,6 +68,8 @@ class Config:
         fixes it (never silently dropped)."""
         taken = {}
         for name in (f.name for f in fields(self) if f.name not in ("resume", "logdir")):
+            if name not in saved:  # a setting the checkpoint predates: this run's
+                continue
             theirs = tuple(saved[name]) if name == "channels" else saved[name]
             if given is not None and name not in given:
                 taken[name] = theirs

@@ -145,20 +145,29 @@ class Data:
     test_y: torch.Tensor
     source: str
 
-    def batches(self, split, batch_size, generator=None, skip=0):
-        """Index batches; shuffled by ``generator`` (a seeded torch.Generator) if given."""
+    def batches(self, split, batch_size, generator=None, skip=0, rank=0, world=1):
+        """Index batches; shuffled by ``generator`` (a seeded torch.Generator) if given.
+        With ``world`` processes (shuffled only), rank ``rank`` gets its share of every
+        batch: every world-th example of it, from the rank-th, so that the shares together
+        are the batch one process would take. As torch's DistributedSampler, the order is
+        first padded with its own first examples to a multiple of ``world``, so that every
+        process has as many as the others (``padding`` says how many)."""
         x, y = getattr(self, f"{split}_x"), getattr(self, f"{split}_y")
         n = x.shape[0]
         order = torch.randperm(n, generator=generator) if generator is not None else None
-        if order is not None:
-            order = order.to(x.device)
-        for start in range(skip * batch_size, n, batch_size):
-            if order is None:
+        if order is None:
+            for start in range(skip * batch_size, n, batch_size):
                 yield x[start:start + batch_size], y[start:start + batch_size]
-            else:
-                idx = order[start:start + batch_size]
-                yield x[idx], y[idx]
+            return
+        order = torch.cat([order, order[:padding(n, world)]]).to(x.device)
+        for start in range(skip * batch_size, len(order), batch_size):
+            idx = order[start:start + batch_size][rank::world]
+            yield x[idx], y[idx]
 
+
+def padding(n, world):
+    """How many examples an epoch repeats so that ``world`` processes get ``n`` evenly."""
+    return -n % world
 
 def load(dataset, data_dir="data", device="cpu", val_size=5000, seed=0, train_size=None,
          dtype=torch.float32):

@@ -8,13 +8,17 @@ import math
 import torch
 
 
-def train_step(model, optimizer, scheduler, x, y):
+def train_step(model, optimizer, scheduler, x, y, replica=None):
     """The loss of one batch, its gradients, the update and the schedule's step. Returns
     (loss, gradient norm, learning rate used): the first two stay on the device, to be read
-    in batches (each read is a sync)."""
+    in batches (each read is a sync). ``replica``: the model wrapped to average its
+    gradients over several processes (DDP, or manual.distributed.DataParallel); the step
+    goes through its forward, and ``x`` is this process's share of the batch."""
     optimizer.zero_grad(set_to_none=True)
-    loss = model.loss(x, y)
+    loss = model.ops.cross_entropy((model if replica is None else replica)(x), y)
     loss.backward()
+    if replica is not None:  # every bucket averaged: each process holds the batch's gradient
+        replica.synchronize()
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     grad_norm = torch.stack([g.norm() for g in grads]).norm()
     lr = optimizer.param_groups[0]["lr"]

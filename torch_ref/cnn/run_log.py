@@ -42,11 +42,21 @@ def _quiet_full_disk(args, default=threading.excepthook):
         default(args)
 
 
+class _Unwritten:
+    """The writer of a process other than rank 0, which logs the run for all of them."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
 class RunLog:
-    def __init__(self, path, purge_step=None):
+    """``writes``: False in a process other than rank 0 (it still reads its losses)."""
+
+    def __init__(self, path, purge_step=None, writes=True):
         threading.excepthook = _quiet_full_disk
         # on resume, TensorBoard drops what an earlier process logged after the checkpoint
-        self.writer = SummaryWriter(str(path), purge_step=purge_step)
+        self.writer = SummaryWriter(str(path), purge_step=purge_step) if writes else \
+            _Unwritten()
         self.pending = []  # (step, loss, grad norm, lr): the first two still on the device
 
     def step(self, step, loss, grad_norm, lr):

@@ -6,9 +6,17 @@ Notes sections: 卷积神经网络 (CNN), 交叉熵, 随机梯度下降 (Mini Ba
 ``Trainer`` reads top to bottom: build the run, then epoch after epoch train (loop.py),
 validate, log (run_log.py) and write the checkpoint (checkpoint.py), then test. ``Parts``
 carries what the caller wires in, manual or built-in: the ops backend, the optimizer, the
-warm-up and the stop rules (crosscheck/commands/train.py chooses them). The data set lives on
-the training device and is batched by indexing with a seeded permutation per epoch, so a run
-is reproducible on the CPU and resumes exactly from a checkpoint, even one written mid-epoch.
+warm-up, the stop rules and the data parallelism (crosscheck/commands/train.py chooses them).
+The data set lives on the training device and is batched by indexing with a seeded
+permutation per epoch, so a run is reproducible on the CPU and resumes exactly from a
+checkpoint, even one written mid-epoch.
+
+Over N processes (rank.py) each takes its share of every batch, the same batches as one
+process would take, and the gradients are averaged over the processes (manual/distributed.py
+derives why that is the batch's gradient): every process then holds the same parameters and
+optimizer state, so rank 0 alone logs and writes the checkpoint, whose position counts whole
+batches and so resumes with any N. Every process validates and tests on the whole split (the
+same figures everywhere, so every one takes the same stop decision without a message).
 """
 import json
 import math
@@ -26,7 +34,9 @@ from torch_ref.cnn import checkpoint, data, saved_model
 from torch_ref.cnn.config import WARMUP_START_FACTOR
 from torch_ref.cnn.device import resolve_device
 from torch_ref.cnn.loop import evaluate, train_step
-from torch_ref.cnn.run_dir import RunDir, run_folder
+from torch_ref.cnn.data import padding
+from torch_ref.cnn.rank import ALONE
+from torch_ref.cnn.run_dir import Alongside, RunDir, run_folder
 from torch_ref.cnn.run_log import NonFiniteLoss, RunLog, hparams
 from torch_ref.errors import HandgradError, Interrupted
 from torch_ref.model import CNN
@@ -44,6 +54,7 @@ class Parts:
     optimizer: Callable  # optimizer(params, lr=..., weight_decay=...)
     warmup: type  # WarmupLR(optimizer, warmup_steps, start_factor, ...)
     stopping: ModuleType  # StopRules, EarlyStopping, NonFiniteLoss, Progress
+    parallel: ModuleType | None = None  # all_reduce, DataParallel: over several processes
 
 
 def load_data(cfg, device):
@@ -60,14 +71,16 @@ def load_data(cfg, device):
 
 class Trainer:
     """One training run: the model and its optimizer, the data, the log, and where it is.
-    ``state``: a loaded checkpoint to continue from (its settings already in ``cfg``)."""
+    ``state``: a loaded checkpoint to continue from (its settings already in ``cfg``);
+    ``place``: this process's rank among those that train together."""
 
-    def __init__(self, cfg, parts, state=None):
-        self.cfg, self.parts = cfg, parts
+    def __init__(self, cfg, parts, state=None, place=ALONE):
+        self.cfg, self.parts, self.place = cfg, parts, place
         self.device = resolve_device(cfg.device)
-        self.run = RunDir(cfg.logdir or run_folder(cfg.dataset, cfg.impl, cfg.optimizer,
-                                                   cfg.optimizer_impl),
-                          resuming=state is not None)  # before minutes of data loading
+        folder = cfg.logdir or run_folder(cfg.dataset, cfg.impl, cfg.optimizer,
+                                          cfg.optimizer_impl)
+        self.run = RunDir(folder, resuming=state is not None) if place.leads else \
+            Alongside(folder)  # before minutes of data loading
         try:
             self._build(state)
         except BaseException:
@@ -93,7 +106,10 @@ class Trainer:
         self.at = checkpoint.Position()
         self.saved_epoch = None  # the epoch the checkpoint on disk has finished
         resumed = self._resume(state) if state else None
-        self.log = RunLog(self.run.path, purge_step=self.at.step + 1 if state else None)
+        # the parameters as resumed, then rank 0's on every process (the wrapper sends them)
+        self.replica = parts.parallel.DataParallel(self.model) if self.place.world > 1 else None
+        self.log = RunLog(self.run.path, purge_step=self.at.step + 1 if state else None,
+                          writes=self.place.leads)
         if resumed:
             self.log.text("resume", resumed, self.at.step)
 
@@ -109,17 +125,21 @@ class Trainer:
         return f"resumed at step {self.at.step}{change}"
 
     def save(self):
-        checkpoint.save(self.run.checkpoint, checkpoint.capture(
-            self.cfg, self.model, self.optimizer, self.scheduler, self.early, self.at))
+        if self.place.leads:  # the same on every process: rank 0 writes it
+            checkpoint.save(self.run.checkpoint, checkpoint.capture(
+                self.cfg, self.model, self.optimizer, self.scheduler, self.early, self.at))
         self.saved_epoch = self.at.epoch
 
     # -- training ---------------------------------------------------------------------------
 
     def train_step(self, x, y):
-        figures = train_step(self.model, self.optimizer, self.scheduler, x, y)
+        loss, grad_norm, lr = train_step(self.model, self.optimizer, self.scheduler, x, y,
+                                         self.replica)
+        if self.replica is not None:  # the batch's loss: the mean of the equal shares' losses
+            loss = self.parts.parallel.all_reduce(loss.clone()) / self.place.world
         self.at.step += 1
-        self.at.tally["images"] += x.shape[0]
-        self.log.step(self.at.step, *figures)
+        self.at.tally["images"] += x.shape[0] * self.place.world
+        self.log.step(self.at.step, loss, grad_norm, lr)
 
     def flush(self):
         """Log the steps not yet read off the device and tally them; returns the last loss.
@@ -147,14 +167,16 @@ class Trainer:
 
     def train_epoch(self):
         """One pass over the training set in this epoch's seeded order, from ``batch`` on."""
-        cfg, at, n = self.cfg, self.at, self.data.train_x.shape[0]
+        cfg, at, place = self.cfg, self.at, self.place
+        n = self.data.train_x.shape[0] + padding(self.data.train_x.shape[0], place.world)
         order = torch.Generator().manual_seed(cfg.seed * 100_003 + at.epoch)
         bar = tqdm(total=math.ceil(n / cfg.batch_size), initial=at.batch,
                    desc=f"epoch {at.epoch + 1}/{cfg.epochs}", unit="batch", leave=False,
-                   dynamic_ncols=True, disable=None)  # a bar on terminals only
+                   dynamic_ncols=True, disable=None if place.leads else True)  # on terminals
         start = time.perf_counter()
         try:
-            for x, y in self.data.batches("train", cfg.batch_size, order, skip=at.batch):
+            for x, y in self.data.batches("train", cfg.batch_size, order, skip=at.batch,
+                                          rank=place.rank, world=place.world):
                 self.train_step(x, y)
                 at.batch += 1
                 bar.update()
@@ -220,12 +242,26 @@ class Trainer:
               f"{len(d.test_y)} test images on {self.device}; ops {cfg.impl}, optimizer "
               f"{cfg.optimizer}:{cfg.optimizer_impl} lr {cfg.lr:g}; logs in "
               f"{self.run.path} (tensorboard --logdir {quote(str(self.run.path.parent))})")
-        if cfg.train_size is None and len(d.val_y) > len(d.train_y):
+        if self.replica is not None:
+            print(self._shares())
+        if cfg.train_size is None and len(d.val_y) > len(d.train_y) and self.place.leads:
             print(f"warning: --val-size {cfg.val_size} holds out more images than are left "
                   f"to train on ({len(d.train_y)})", file=sys.stderr)
         settings = hparams(cfg, self.device)
         self.log.text("config", "\n".join(f"    {k}: {v}" for k, v in settings.items()))
         return settings
+
+    def _shares(self):
+        """How the processes share the work, in words."""
+        n, world, size = len(self.data.train_y), self.place.world, self.cfg.batch_size
+        how = "by hand" if self.cfg.impl == "manual" else "by DistributedDataParallel"
+        line = (f"{world} processes ({torch.distributed.get_backend()}), each on {size // world} "
+                f"of every batch of {size}, their gradients averaged {how}")
+        if padding(n, world):
+            line += (f"; the {n} training images do not divide among {world}: each epoch "
+                     f"repeats the first {padding(n, world)} of its order, as "
+                     "DistributedSampler does")
+        return line
 
     def close(self):
         self.log.close()
@@ -245,7 +281,7 @@ class Trainer:
                   "train_losses": self.at.losses, "stop": stop.reason if stop else None,
                   "dir": str(self.run.path)}
         self.run.write(RESULT, json.dumps(result))  # what compare reads back
-        if self.cfg.save_model:
+        if self.cfg.save_model and self.place.leads:
             path = self.run.path / saved_model.MODEL
             saved_model.save(path, self.cfg, self.model, test_loss, test_acc)
             print(f"model saved to {path} (handgrad evaluate {quote(str(path))})")
