@@ -34,7 +34,6 @@ from torch_ref.cnn import checkpoint, data, saved_model
 from torch_ref.cnn.config import WARMUP_START_FACTOR
 from torch_ref.cnn.device import resolve_device
 from torch_ref.cnn.loop import evaluate, train_step
-from torch_ref.cnn.data import padding
 from torch_ref.cnn.rank import ALONE
 from torch_ref.cnn.run_dir import Alongside, RunDir, run_folder
 from torch_ref.cnn.run_log import NonFiniteLoss, RunLog, hparams
@@ -168,7 +167,7 @@ class Trainer:
     def train_epoch(self):
         """One pass over the training set in this epoch's seeded order, from ``batch`` on."""
         cfg, at, place = self.cfg, self.at, self.place
-        n = self.data.train_x.shape[0] + padding(self.data.train_x.shape[0], place.world)
+        n = self.data.train_x.shape[0] + data.padding(self.data.train_x.shape[0], place.world)
         order = torch.Generator().manual_seed(cfg.seed * 100_003 + at.epoch)
         bar = tqdm(total=math.ceil(n / cfg.batch_size), initial=at.batch,
                    desc=f"epoch {at.epoch + 1}/{cfg.epochs}", unit="batch", leave=False,
@@ -257,9 +256,9 @@ class Trainer:
         how = "by hand" if self.cfg.impl == "manual" else "by DistributedDataParallel"
         line = (f"{world} processes ({torch.distributed.get_backend()}), each on {size // world} "
                 f"of every batch of {size}, their gradients averaged {how}")
-        if padding(n, world):
+        if data.padding(n, world):
             line += (f"; the {n} training images do not divide among {world}: each epoch "
-                     f"repeats the first {padding(n, world)} of its order, as "
+                     f"repeats the first {data.padding(n, world)} of its order, as "
                      "DistributedSampler does")
         return line
 
