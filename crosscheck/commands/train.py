@@ -35,9 +35,10 @@ def build_parts(cfg):
 
 def _parallel(impl):
     """manual.distributed or torch_ref.distributed, imported only for a run over several
-    processes (torch 2.4 warns that the ZeroRedundancyOptimizer beside DDP is deprecated)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
+    processes. Importing ZeroRedundancyOptimizer, torch 2.4 warns under a filter of its own
+    ('always', which no filter here can override) that TorchScript optimizers are
+    deprecated: recorded, the warning is dropped instead of shown."""
+    with warnings.catch_warnings(record=True):
         return importlib.import_module(f"{'manual' if impl == 'manual' else 'torch_ref'}"
                                        ".distributed")
 

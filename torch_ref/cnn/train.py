@@ -18,6 +18,8 @@ optimizer state, so rank 0 alone logs and writes the checkpoint, whose position 
 batches and so resumes with any N. Every process validates and tests on the whole split (the
 same figures everywhere, so every one takes the same stop decision without a message).
 """
+from __future__ import annotations
+
 import json
 import math
 import sys
