@@ -12,7 +12,7 @@ import torch  # noqa: E402
 
 from crosscheck.proof.records.backends import BACKENDS  # noqa: E402
 from torch_ref.cnn import saved_model  # noqa: E402
-from torch_ref.cnn.data import CLASSES  # noqa: E402
+from torch_ref.cnn.data import classes  # noqa: E402
 from torch_ref.cnn.device import resolve_device  # noqa: E402
 from torch_ref.cnn.loop import evaluate  # noqa: E402
 from torch_ref.cnn.mistakes import confusion, draw_confusion, draw_wrong  # noqa: E402
@@ -31,7 +31,7 @@ def run(args):
     loss, accuracy = evaluate(model, data, "test", predicted=batches)  # as the run tested it
     predicted = torch.cat(batches)
     truth = data.test_y.cpu()
-    names = CLASSES[cfg.dataset]
+    names = classes(cfg.dataset)
     out = Path(args.out or Path(args.model).parent)
     out.mkdir(parents=True, exist_ok=True)
     counts = confusion(truth, predicted)

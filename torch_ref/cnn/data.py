@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torchvision
 
 from torch_ref.errors import HandgradError, one_line
 
-DATASETS = {"mnist": torchvision.datasets.MNIST, "fashion-mnist": torchvision.datasets.FashionMNIST}
-CLASSES = {"mnist": [str(digit) for digit in range(10)],  # (torchvision's: "0 - zero", ...)
-           "fashion-mnist": torchvision.datasets.FashionMNIST.classes}
+# torchvision's class of each data set, by name: torchvision takes a second and a half to
+# import (each of --nproc's processes would), and only a download or the class names need it
+DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 FILES = {  # torchvision's names -> (IDX magic number, what the file holds)
     "train-images-idx3-ubyte": (2051, "images"), "train-labels-idx1-ubyte": (2049, "labels"),
@@ -102,12 +101,23 @@ def _complete(folder):
     return None
 
 
+def _torchvision(dataset):
+    import torchvision
+    return getattr(torchvision.datasets, DATASETS[dataset])
+
+
+def classes(dataset):
+    """The names of the ten classes (MNIST's digits; torchvision's say "0 - zero", ...)."""
+    return [str(digit) for digit in range(10)] if dataset == "mnist" else \
+        _torchvision(dataset).classes
+
+
 def _download(dataset, root, raw):
     """torchvision's own download into ``root``; on failure, the folders it made are
     removed again and the error says why and what to do offline."""
     made = [d for d in (raw, raw.parent, root) if not d.exists()]
     try:
-        DATASETS[dataset](str(root), train=True, download=True)
+        _torchvision(dataset)(str(root), train=True, download=True)
     except (RuntimeError, OSError) as err:
         for folder in made:  # children first: only what this download made, and left empty
             if folder.is_dir() and not any(folder.iterdir()):
@@ -120,9 +130,8 @@ def _download(dataset, root, raw):
 
 def read(dataset, data_dir):
     """(train images, train labels, test images, test labels, where they came from)."""
-    cls = DATASETS[dataset]
     root = Path(data_dir)
-    raw = root / cls.__name__ / "raw"
+    raw = root / DATASETS[dataset] / "raw"
     sources = [root, raw] + ([DEBIAN_FASHION] if dataset == "fashion-mnist" else [])
     source = next((s for s in sources if s.is_dir() and _complete(s)), None)
     if source is None:

@@ -4,7 +4,6 @@ PNG figures the commands draw, so they sit beside the curves.
 """
 import matplotlib.image
 import torch
-from torchvision.utils import make_grid
 
 
 def log_picture(writer, tag, png):
@@ -21,6 +20,7 @@ def _normalize(maps):
 
 def grid(maps, scale=1):
     """(K, H, W) maps -> one (3, H', W') image, each map enlarged ``scale`` times."""
+    from torchvision.utils import make_grid  # (only a run that draws pays for torchvision)
     maps = _normalize(maps.detach().float().cpu()).unsqueeze(1)
     if scale > 1:
         maps = maps.repeat_interleave(scale, 2).repeat_interleave(scale, 3)

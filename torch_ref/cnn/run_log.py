@@ -57,6 +57,7 @@ class RunLog:
         # on resume, TensorBoard drops what an earlier process logged after the checkpoint
         self.writer = SummaryWriter(str(path), purge_step=purge_step) if writes else \
             _Unwritten()
+        self.writes = writes
         self.pending = []  # (step, loss, grad norm, lr): the first two still on the device
 
     def step(self, step, loss, grad_norm, lr):
@@ -87,7 +88,8 @@ class RunLog:
             self.writer.add_scalar("loss/val", record["val_loss"], step)
             self.writer.add_scalar("accuracy/val", record["val_accuracy"], step)
         self.writer.add_scalar("images_per_second", record["images_per_s"], step)
-        pictures.log_epoch(self.writer, model, image, step)
+        if self.writes:
+            pictures.log_epoch(self.writer, model, image, step)
         self.writer.flush()
 
     def text(self, tag, text, step=None):
