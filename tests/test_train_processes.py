@@ -128,7 +128,7 @@ def test_a_refusal_in_the_processes_is_said_once(idx_dir, tmp_path):
 def test_a_batch_that_does_not_divide_is_refused_before_any_process_starts(idx_dir, capsys):
     assert main(["train", "--data-dir", str(idx_dir), "--batch-size", "32", "--nproc",
                  "3"]) == 2
-    assert "--batch-size 32 does not divide among --nproc 3 processes" in capsys.readouterr().err
+    assert "--batch-size 32 does not divide among 3 processes" in capsys.readouterr().err
 
 
 def test_shares_make_the_batch_and_an_uneven_set_is_padded_as_distributed_sampler():

@@ -72,7 +72,6 @@ def run(args):
             if "nproc" in args.given and args.nproc != place.world:
                 raise HandgradError(f"--nproc {args.nproc}, and the launcher started "
                                     f"{place.world} processes: drop --nproc under torchrun")
-            launch.able(place.world, cfg.device, cfg.batch_size)
             train(replace(cfg, nproc=place.world), state, place)
         return 0
     cfg, state = config(args)

@@ -28,16 +28,13 @@ from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
 from torch_ref.cnn import checkpoint
 from torch_ref.cnn.device import resolve_device
-from torch_ref.cnn.rank import REPORTS
+from torch_ref.cnn.rank import REPORTS, Rank
 from torch_ref.errors import HandgradError, Interrupted
 
 
 def able(nproc: int, device: str, batch_size: int) -> None:
     """Refuse, before any process starts, what N processes cannot do."""
-    if batch_size % nproc:
-        raise HandgradError(f"--batch-size {batch_size} does not divide among --nproc {nproc} "
-                            f"processes: each takes an equal share of every batch; choose a "
-                            f"multiple of {nproc}")
+    Rank(0, nproc).share(batch_size)
     if resolve_device(device) == "cuda" and torch.cuda.device_count() < nproc:
         raise HandgradError(f"--nproc {nproc} on CUDA takes one GPU per process, and this "
                             f"machine has {torch.cuda.device_count()}; use --nproc "

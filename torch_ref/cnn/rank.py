@@ -40,6 +40,14 @@ class Rank:
     def leads(self) -> bool:
         return self.rank == 0
 
+    def share(self, batch_size: int) -> int:
+        """This process's part of every batch; a batch that does not divide is refused."""
+        if batch_size % self.world:
+            raise HandgradError(f"--batch-size {batch_size} does not divide among {self.world} "
+                                "processes: each takes an equal share of every batch; choose a "
+                                f"multiple of {self.world}")
+        return batch_size // self.world
+
 
 ALONE = Rank()
 
@@ -61,6 +69,10 @@ def joined(device: str) -> Iterator[Rank]:
             sys.stdout = open(os.devnull, "w")
             warnings.simplefilter("ignore")
         cuda = resolve_device(device) == "cuda"
+        if cuda and rank.local >= torch.cuda.device_count():
+            raise HandgradError(f"process {rank.rank} takes GPU {rank.local}, and this machine "
+                                f"has {torch.cuda.device_count()}: start at most that many "
+                                "processes on it, or use --device cpu")
         if cuda:
             torch.cuda.set_device(rank.local)
         dist.init_process_group("nccl" if cuda else "gloo")

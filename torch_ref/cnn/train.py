@@ -77,6 +77,7 @@ class Trainer:
 
     def __init__(self, cfg, parts, state=None, place=ALONE):
         self.cfg, self.parts, self.place = cfg, parts, place
+        place.share(cfg.batch_size)
         self.device = resolve_device(cfg.device)
         folder = cfg.logdir or run_folder(cfg.dataset, cfg.impl, cfg.optimizer,
                                           cfg.optimizer_impl)
@@ -255,8 +256,9 @@ class Trainer:
     def _shares(self):
         """How the processes share the work, in words."""
         n, world, size = len(self.data.train_y), self.place.world, self.cfg.batch_size
+        share = self.place.share(size)
         how = "by hand" if self.cfg.impl == "manual" else "by DistributedDataParallel"
-        line = (f"{world} processes ({torch.distributed.get_backend()}), each on {size // world} "
+        line = (f"{world} processes ({torch.distributed.get_backend()}), each on {share} "
                 f"of every batch of {size}, their gradients averaged {how}")
         if data.padding(n, world):
             line += (f"; the {n} training images do not divide among {world}: each epoch "
