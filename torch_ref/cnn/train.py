@@ -170,7 +170,8 @@ class Trainer:
     def train_epoch(self):
         """One pass over the training set in this epoch's seeded order, from ``batch`` on."""
         cfg, at, place = self.cfg, self.at, self.place
-        n = self.data.train_x.shape[0] + data.padding(self.data.train_x.shape[0], place.world)
+        n = self.data.train_x.shape[0]
+        n += data.padding(n, place.world)  # the examples an epoch deals out
         order = torch.Generator().manual_seed(cfg.seed * 100_003 + at.epoch)
         bar = tqdm(total=math.ceil(n / cfg.batch_size), initial=at.batch,
                    desc=f"epoch {at.epoch + 1}/{cfg.epochs}", unit="batch", leave=False,
