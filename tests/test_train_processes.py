@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from crosscheck.cli import main
 from crosscheck.commands.train import train as fit
@@ -63,6 +65,9 @@ def test_two_processes_by_hand_take_the_steps_of_one(idx_dir, tmp_path):
         "by hand" in ran.stdout
     assert ran.stdout.count("epoch 2/2:") == 1  # rank 0 speaks for the run
     losses, parameters = result(tmp_path / "two")
+    events = EventAccumulator(str(tmp_path / "two"), size_guidance={"scalars": 0}).Reload()
+    logged = [(e.step, e.value) for e in events.Scalars("loss/train")]
+    assert logged == [(s, pytest.approx(v, rel=1e-6)) for s, v in losses]  # one writer: rank 0
     alone = one_process(idx_dir, tmp_path / "one", epochs=2, impl="manual",
                         optimizer_impl="manual", **MOMENTUM)
     assert_same_run(losses, parameters, alone)
