@@ -67,12 +67,12 @@ def all_reduce(tensor: torch.Tensor) -> torch.Tensor:
 
 
 def _exchange(send: torch.Tensor, to: int, into: torch.Tensor, source: int) -> None:
-    """Send one chunk and receive another at once (a ring of blocking sends would wait on
-    itself)."""
-    request = dist.isend(send.contiguous(), to) if send.numel() else None
-    if into.numel():
-        dist.recv(into, source)
-    if request is not None:
+    """Send one chunk and receive another at once, posted as one batch: a ring of blocking
+    sends would wait on itself, and NCCL, on two ranks, would match each rank's send with
+    the other's send if the two were posted one after the other."""
+    ops = [dist.P2POp(dist.isend, send.contiguous(), to)] if send.numel() else []
+    ops += [dist.P2POp(dist.irecv, into, source)] if into.numel() else []
+    for request in dist.batch_isend_irecv(ops) if ops else []:
         request.wait()
 
 
