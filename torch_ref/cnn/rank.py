@@ -23,7 +23,7 @@ import torch
 import torch.distributed as dist
 
 from torch_ref.cnn.device import resolve_device
-from torch_ref.errors import HandgradError, Interrupted, first_line
+from torch_ref.errors import HandgradError, first_line
 
 REPORTS = "HANDGRAD_REPORTS"  # the folder where each process says why it failed (launch.py)
 
@@ -98,7 +98,6 @@ def _reported() -> Iterator[None]:
                         ("crashed", 1))
         report = {"kind": kind, "line": str(err) if kind == "said" else
                   f"{type(err).__name__}: {first_line(err, 300)}",
-                  "resume": err.resume if isinstance(err, Interrupted) else None,
                   "traceback": traceback.format_exc() if kind == "crashed" else None}
         Path(folder, os.environ["RANK"]).write_text(json.dumps(report))
         raise SystemExit(status) from None
