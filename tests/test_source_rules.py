@@ -37,9 +37,13 @@ FORBIDDEN_ATTRS = {
     "max_pool2d_with_indices", "adaptive_max_pool2d", "lstsq", "SGD", "Adagrad", "RMSprop",
     "Adam", "AdamW", "LinearLR", "CosineAnnealingLR", "SequentialLR", "LambdaLR",
     "Conv2d", "MaxPool2d", "Unfold", "Fold", "backward", "functional",
+    # the collectives and wrappers manual/distributed.py builds from sends and receives
+    "all_reduce", "broadcast", "reduce_scatter", "reduce_scatter_tensor", "all_gather",
+    "all_gather_into_tensor", "DistributedDataParallel", "ZeroRedundancyOptimizer",
 }
 FORBIDDEN_MODULES = ("torch.nn.functional", "torch.optim", "torch.func", "torch.nn.grad",
-                     "torch.autograd.functional")
+                     "torch.autograd.functional", "torch.nn.parallel",
+                     "torch.distributed.optim")
 INTERFACES = {"torch.optim.Optimizer", "torch.optim.lr_scheduler.LRScheduler"}  # allowed
 
 
@@ -84,6 +88,12 @@ def test_the_rule_catches_a_violation(tmp_path):
     found = list(_violations(bad))
     assert any("torch.nn.functional" in v for v in found)
     assert any(".sigmoid" in v for v in found) and any(".backward" in v for v in found)
+    bad.write_text("import torch.distributed as dist\n"
+                   "from torch.nn.parallel import DistributedDataParallel\n"
+                   "def all_reduce(t):\n    dist.all_reduce(t)\n    return t\n")
+    found = list(_violations(bad))
+    assert any(".all_reduce" in v for v in found)
+    assert any("torch.nn.parallel" in v for v in found)
 
 
 # The proof never reaches the commands or the training code (nothing of torch_ref/cnn), and
